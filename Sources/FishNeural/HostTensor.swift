@@ -1,0 +1,81 @@
+/// Element types of stored tensors, named as safetensors names them.
+public enum TensorDType: String, Sendable, Codable {
+    case f32 = "F32", f64 = "F64", f16 = "F16", bf16 = "BF16"
+    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .f64, .i64: 8
+        case .f32, .i32: 4
+        case .f16, .bf16, .i16: 2
+        case .i8, .u8, .bool: 1
+        }
+    }
+}
+
+/// A tensor as read from a file: its element type, shape and contiguous little-endian bytes.
+public struct HostTensor: Sendable {
+    public let dtype: TensorDType
+    public let shape: [Int]
+    public let bytes: [UInt8]
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    public init(dtype: TensorDType, shape: [Int], bytes: [UInt8]) {
+        self.dtype = dtype
+        self.shape = shape
+        self.bytes = bytes
+    }
+
+    /// A float32 tensor holding `values`.
+    public init(shape: [Int], values: [Float]) {
+        self.dtype = .f32
+        self.shape = shape
+        self.bytes = values.withUnsafeBytes { Array($0) }
+    }
+
+    /// The values of a float32 tensor.
+    public func floats(name: String) throws(NeuralError) -> [Float] {
+        guard dtype == .f32 else { throw .unsupportedDType(name: name, dtype: dtype.rawValue) }
+        return [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
+            bytes.withUnsafeBytes { raw in
+                _ = raw.copyBytes(to: UnsafeMutableRawBufferPointer(buffer))
+            }
+            count = elementCount
+        }
+    }
+
+    /// Gathers a strided view of `storage` (element offset, shape, strides in elements)
+    /// into a contiguous tensor; returns nil when the view reaches outside the storage.
+    static func gather(storage: ArraySlice<UInt8>, dtype: TensorDType, offset: Int, shape: [Int], strides: [Int]) -> HostTensor? {
+        let size = dtype.size
+        let count = shape.reduce(1, *)
+        guard shape.count == strides.count, offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else { return nil }
+        let storageElements = storage.count / size
+        if count > 0 {
+            let lastElement = offset + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
+            guard lastElement < storageElements else { return nil }
+        }
+        var output = [UInt8](repeating: 0, count: count * size)
+        var index = [Int](repeating: 0, count: shape.count)
+        storage.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                for element in 0..<count {
+                    let sourceElement = offset + zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 }
+                    let from = sourceElement * size
+                    for byte in 0..<size { target[element * size + byte] = source[from + byte] }
+                    // Advance the multi-index, last axis fastest.
+                    var axis = shape.count - 1
+                    while axis >= 0 {
+                        index[axis] += 1
+                        if index[axis] < shape[axis] { break }
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
+            }
+        }
+        return HostTensor(dtype: dtype, shape: shape, bytes: output)
+    }
+}

@@ -1,0 +1,154 @@
+import CBLAS
+
+/// The float32 kernels of the engine. Activations are NHWC: a row of C channels per pixel, so a
+/// 1x1 convolution over M pixels is one sgemm and a depthwise convolution vectorises over channels.
+enum Kernels {
+    typealias Vector = SIMD16<Float>
+
+    /// TensorFlow SAME padding: the output size and the padding before (top or left);
+    /// when the total is odd the extra pixel goes after (bottom or right).
+    static func samePadding(size: Int, kernel: Int, stride: Int) -> (output: Int, before: Int) {
+        let output = (size + stride - 1) / stride
+        let total = max((output - 1) * stride + kernel - size, 0)
+        return (output, total / 2)
+    }
+
+    /// `output[M, outC] = input[M, inC] x weights[outC, inC]^T` with OpenBLAS.
+    static func pointwise(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int,
+                          weights: UnsafePointer<Float>, outChannels: Int, output: UnsafeMutablePointer<Float>) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outChannels), Int32(inChannels),
+                    1, input, Int32(inChannels), weights, Int32(inChannels), 0, output, Int32(outChannels))
+    }
+
+    /// Adds `bias` to every row of `data[rows, channels]`, then either clamps to [0, 6] (ReLU6)
+    /// or adds `residual`, in one pass.
+    static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
+                        relu6: Bool, residual: UnsafePointer<Float>?, threads: Int) {
+        Parallel.ranges(rows, threads: threads) { range in
+            let vectorEnd = channels - channels % Vector.scalarCount
+            for row in range {
+                let line = data + row * channels
+                let skip = residual.map { $0 + row * channels }
+                var c = 0
+                while c < vectorEnd {
+                    var value = load(line + c) + load(bias + c)
+                    if let skip { value += load(skip + c) }
+                    if relu6 { value = value.clamped(lowerBound: Vector(repeating: 0), upperBound: Vector(repeating: 6)) }
+                    store(value, line + c)
+                    c += Vector.scalarCount
+                }
+                while c < channels {
+                    var value = line[c] + bias[c] + (skip?[c] ?? 0)
+                    if relu6 { value = min(max(value, 0), 6) }
+                    line[c] = value
+                    c += 1
+                }
+            }
+        }
+    }
+
+    /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused.
+    /// `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
+    static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+                          weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
+                          output: UnsafeMutablePointer<Float>, threads: Int) {
+        let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
+        let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
+        let vectorEnd = channels - channels % Vector.scalarCount
+        Parallel.ranges(batch * outHeight, threads: threads) { range in
+            for imageRow in range {
+                let image = imageRow / outHeight, oy = imageRow % outHeight
+                let source = input + image * height * width * channels
+                for ox in 0..<outWidth {
+                    let target = output + ((image * outHeight + oy) * outWidth + ox) * channels
+                    var c = 0
+                    while c < vectorEnd {
+                        var sum = load(bias + c)
+                        for ky in 0..<kernel {
+                            let iy = oy * stride + ky - padTop
+                            if iy < 0 || iy >= height { continue }
+                            for kx in 0..<kernel {
+                                let ix = ox * stride + kx - padLeft
+                                if ix < 0 || ix >= width { continue }
+                                sum += load(source + (iy * width + ix) * channels + c) * load(weights + (ky * kernel + kx) * channels + c)
+                            }
+                        }
+                        store(sum.clamped(lowerBound: Vector(repeating: 0), upperBound: Vector(repeating: 6)), target + c)
+                        c += Vector.scalarCount
+                    }
+                    while c < channels {
+                        var sum = bias[c]
+                        for ky in 0..<kernel {
+                            let iy = oy * stride + ky - padTop
+                            if iy < 0 || iy >= height { continue }
+                            for kx in 0..<kernel {
+                                let ix = ox * stride + kx - padLeft
+                                if ix < 0 || ix >= width { continue }
+                                sum += source[(iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c]
+                            }
+                        }
+                        target[c] = min(max(sum, 0), 6)
+                        c += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gathers k x k x C patches (TF SAME padding, zeros outside) into rows of `k * k * C`
+    /// values ordered (ky, kx, c): the stem convolution then is one sgemm.
+    static func im2col(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+                       kernel: Int, stride: Int, output: UnsafeMutablePointer<Float>, threads: Int) {
+        let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
+        let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
+        let patch = kernel * kernel * channels
+        Parallel.ranges(batch * outHeight, threads: threads) { range in
+            for imageRow in range {
+                let image = imageRow / outHeight, oy = imageRow % outHeight
+                let source = input + image * height * width * channels
+                for ox in 0..<outWidth {
+                    var target = output + ((image * outHeight + oy) * outWidth + ox) * patch
+                    for ky in 0..<kernel {
+                        let iy = oy * stride + ky - padTop
+                        for kx in 0..<kernel {
+                            let ix = ox * stride + kx - padLeft
+                            if iy < 0 || iy >= height || ix < 0 || ix >= width {
+                                target.update(repeating: 0, count: channels)
+                            } else {
+                                target.update(from: source + (iy * width + ix) * channels, count: channels)
+                            }
+                            target += channels
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Averages each image's `pixels` rows of `data` into one row of `channels` values.
+    static func globalAveragePool(_ data: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+                                  output: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(pixels)
+        for image in 0..<batch {
+            let target = output + image * channels
+            target.update(repeating: 0, count: channels)
+            for pixel in 0..<pixels {
+                let row = data + (image * pixels + pixel) * channels
+                for c in 0..<channels { target[c] += row[c] }
+            }
+            for c in 0..<channels { target[c] *= scale }
+        }
+    }
+
+    @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always) static func store(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
+    }
+}

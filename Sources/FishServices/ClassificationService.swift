@@ -1,0 +1,132 @@
+import Dispatch
+import FishImaging
+import FishNeural
+import Foundation
+
+/// Classifies image files with a model package: decode and preprocess in parallel, then one
+/// batched forward pass per group of files.
+public struct ClassificationService: Sendable {
+    /// The model that produced a result.
+    public struct ModelReference: Sendable, Codable, Equatable {
+        public let name: String
+        public let version: Int
+    }
+
+    /// The result for one file: its top classes, or why it could not be classified.
+    public struct FileResult: Sendable {
+        public let file: String
+        public let model: ModelReference
+        public let outcome: Result<[Prediction], FileError>
+        /// Decode, preprocessing and this file's share of the batch's forward pass.
+        public let milliseconds: Double
+    }
+
+    /// Why one file failed.
+    public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Extensions of the files taken from folders; files named directly are always tried.
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "jpe", "png"]
+
+    private let config: FishConfig
+    private let library: ModelLibrary
+
+    public init(config: FishConfig) {
+        self.config = config
+        library = ModelLibrary(config: config)
+    }
+
+    /// Loads `name` (default: the configured model) at `version` (default: its latest).
+    public func loadModel(name: String? = nil, version: Int? = nil) throws -> LoadedModel {
+        try LoadedModel(package: library.package(named: name ?? config.defaultModel, version: version),
+                        threads: config.threads)
+    }
+
+    /// Expands `paths`: files as given, folders recursively (image files only, sorted).
+    /// Paths that do not exist are returned as failures.
+    public func collectFiles(_ paths: [String]) -> (files: [String], missing: [String]) {
+        var files: [String] = [], missing: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                missing.append(path)
+                continue
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let found = (manager.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+                .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                .sorted()
+                .map { (path as NSString).appendingPathComponent($0) }
+            files.append(contentsOf: found)
+        }
+        return (files, missing)
+    }
+
+    /// Classifies `files` with `model`, calling `report` once per file in order.
+    public func classify(files: [String], model: LoadedModel, top: Int, batchSize: Int = 16,
+                         report: (FileResult) -> Void) {
+        let decoder = ImageDecoder(maxPixels: config.maxPixels)
+        let reference = ModelReference(name: model.name, version: model.version)
+        let preprocessing = model.metadata.preprocessing
+        let floatsPerImage = model.inputFloats
+        var start = 0
+        while start < files.count {
+            let group = Array(files[start..<min(start + batchSize, files.count)])
+            start += group.count
+            var input = [Float](repeating: 0, count: group.count * floatsPerImage)
+            var failures = [String?](repeating: nil, count: group.count)
+            var seconds = [Double](repeating: 0, count: group.count)
+            input.withUnsafeMutableBufferPointer { tensor in
+                failures.withUnsafeMutableBufferPointer { failed in
+                    seconds.withUnsafeMutableBufferPointer { elapsed in
+                        Parallel.forEach(group.count, threads: config.threads) { index in
+                            let began = DispatchTime.now()
+                            do {
+                                let image = try decoder.decodeFile(atPath: group[index])
+                                let slot = UnsafeMutableBufferPointer(rebasing: tensor[(index * floatsPerImage)..<((index + 1) * floatsPerImage)])
+                                preprocessing.writeTensor(of: image, into: slot)
+                            } catch {
+                                failed[index] = "\(error)"
+                            }
+                            elapsed[index] = Self.seconds(since: began)
+                        }
+                    }
+                }
+            }
+            let decoded = group.indices.filter { failures[$0] == nil }
+            var output: InferenceEngine.Output?
+            var forwardSeconds = 0.0
+            if !decoded.isEmpty {
+                let compact = decoded.count == group.count ? input : decoded.flatMap {
+                    input[($0 * floatsPerImage)..<(($0 + 1) * floatsPerImage)]
+                }
+                let began = DispatchTime.now()
+                output = model.forward(compact, count: decoded.count)
+                forwardSeconds = Self.seconds(since: began) / Double(decoded.count)
+            }
+            for (index, file) in group.enumerated() {
+                let outcome: Result<[Prediction], FileError>
+                if let message = failures[index] {
+                    outcome = .failure(FileError(message: message))
+                } else if let output, let position = decoded.firstIndex(of: index) {
+                    outcome = .success(model.predictions(output, image: position, top: top))
+                } else {
+                    outcome = .failure(FileError(message: "\(file): not classified"))
+                }
+                let share = failures[index] == nil ? forwardSeconds : 0
+                report(FileResult(file: file, model: reference, outcome: outcome,
+                                  milliseconds: (seconds[index] + share) * 1000))
+            }
+        }
+    }
+
+    private static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Where FishOps keeps its state and how much of the machine it uses; resolved once, here.
+public struct FishConfig: Sendable {
+    /// The state folder: `$FISHOPS_HOME`, default `~/.fishops`.
+    public var home: URL
+    /// Compute threads for the engine: `$FISHOPS_THREADS`, default all cores.
+    public var threads: Int
+    /// The model `classify` uses when none is named.
+    public var defaultModel: String
+    /// Largest image accepted, in pixels: `$FISHOPS_MAX_PIXELS`, default 50 MP.
+    public var maxPixels: Int
+
+    public static let baseModelName = "imagenet-lite0"
+
+    public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = 50_000_000) {
+        self.home = home
+        self.threads = max(threads, 1)
+        self.defaultModel = defaultModel
+        self.maxPixels = maxPixels
+    }
+
+    /// The configuration from the environment, with defaults for what it does not set.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ServiceError) -> FishConfig {
+        let home = environment["FISHOPS_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fishops")
+        let threads = try positiveInteger(environment, "FISHOPS_THREADS") ?? ProcessInfo.processInfo.activeProcessorCount
+        let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? 50_000_000
+        return FishConfig(home: home, threads: threads, maxPixels: maxPixels)
+    }
+
+    private static func positiveInteger(_ environment: [String: String], _ key: String) throws(ServiceError) -> Int? {
+        guard let text = environment[key], !text.isEmpty else { return nil }
+        guard let value = Int(text), value > 0 else {
+            throw .badConfiguration("\(key)=\(text) is not a positive whole number")
+        }
+        return value
+    }
+
+    /// Where model packages live: `models/<name>/<version>/`.
+    public var modelsDirectory: URL { home.appendingPathComponent("models") }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import FishServices
+import Foundation
+
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify image files (JPEG, PNG); folders are searched recursively.")
+
+    @Argument(help: "Image files and folders.")
+    var paths: [String]
+
+    @Option(help: "The model to use (default: the base model).")
+    var model: String?
+
+    @Option(help: "How many classes to show per image.")
+    var top = 5
+
+    @Option(help: "Compute threads (default: all cores, or $FISHOPS_THREADS).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object per line and file.")
+    var json = false
+
+    func validate() throws {
+        guard top > 0 else { throw ValidationError("--top must be at least 1") }
+    }
+
+    func run() throws {
+        let service = ClassificationService(config: try loadConfig(threads: threads))
+        let loaded: LoadedModel
+        do {
+            loaded = try service.loadModel(name: model)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        let (files, missing) = service.collectFiles(paths)
+        var failures = missing.map { "\($0): no such file or folder" }
+        if json {
+            for (path, message) in zip(missing, failures) { print(jsonLine(FileErrorLine(file: path, error: message))) }
+        }
+        let progress = ProgressBar(total: files.count, enabled: files.count > 1 && isatty(STDERR_FILENO) == 1)
+        service.classify(files: files, model: loaded, top: top) { result in
+            progress.advance()
+            switch result.outcome {
+            case let .success(predictions):
+                if json {
+                    print(jsonLine(FileResultLine(file: result.file, model: result.model, top: predictions,
+                                                  ms: (result.milliseconds * 100).rounded() / 100)))
+                } else {
+                    progress.clear()
+                    print(String(format: "%@  (%.1f ms)", result.file, result.milliseconds))
+                    for prediction in predictions {
+                        print(String(format: "  %6.2f%%  %@", prediction.probability * 100, prediction.label))
+                    }
+                }
+            case let .failure(error):
+                failures.append(error.message)
+                if json { print(jsonLine(FileErrorLine(file: result.file, error: error.message))) }
+            }
+        }
+        progress.clear()
+        guard !failures.isEmpty else { return }
+        if !json {
+            printError("\n\(failures.count) of \(files.count + missing.count) files failed:")
+            failures.forEach { printError("  \($0)") }
+        }
+        throw ExitCode.failure
+    }
+}
+
+/// One `--json` line for a classified file.
+struct FileResultLine: Encodable {
+    let file: String
+    let model: ClassificationService.ModelReference
+    let top: [Prediction]
+    let ms: Double
+}
+
+/// One `--json` line for a file that failed.
+struct FileErrorLine: Encodable {
+    let file: String
+    let error: String
+}
