@@ -47,10 +47,13 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "CJPEG", "CPNG"]),
-        .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "ZIPFoundation"]),
-        .testTarget(name: "FishServicesTests", dependencies: ["FishServices", "FishImaging", "FishNeural"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FishServices"]),
+        // Test fixtures shared by the test targets: locations of the weights, ../shared, the binary,
+        // and image encoders for generating test images.
+        .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG"], path: "Tests/Support"),
+        .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "FishTestSupport"]),
+        .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "FishImaging", "FishTestSupport"]),
+        .testTarget(name: "FishServicesTests", dependencies: ["FishServices", "FishNeural", "FishTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

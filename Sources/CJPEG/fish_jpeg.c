@@ -130,9 +130,12 @@ int fish_jpeg_encode(const unsigned char *pixels, int width, int height, int com
     jpeg_mem_dest(&cinfo, &buffer, &buffer_size);
     cinfo.image_width = (JDIMENSION)width;
     cinfo.image_height = (JDIMENSION)height;
+    int ycck = components == FISH_JPEG_YCCK;
+    if (ycck) components = FISH_JPEG_CMYK;
     cinfo.input_components = components;
     cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 4 ? JCS_CMYK : JCS_RGB;
     jpeg_set_defaults(&cinfo);
+    if (ycck) jpeg_set_colorspace(&cinfo, JCS_YCCK);
     jpeg_set_quality(&cinfo, quality, TRUE);
     if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);

@@ -2,19 +2,19 @@ import CBLAS
 
 /// The float32 kernels of the engine. Activations are NHWC: a row of C channels per pixel, so a
 /// 1x1 convolution over M pixels is one sgemm and a depthwise convolution vectorises over channels.
-enum Kernels {
-    typealias Vector = SIMD16<Float>
+public enum Kernels {
+    public typealias Vector = SIMD16<Float>
 
     /// TensorFlow SAME padding: the output size and the padding before (top or left);
     /// when the total is odd the extra pixel goes after (bottom or right).
-    static func samePadding(size: Int, kernel: Int, stride: Int) -> (output: Int, before: Int) {
+    public static func samePadding(size: Int, kernel: Int, stride: Int) -> (output: Int, before: Int) {
         let output = (size + stride - 1) / stride
         let total = max((output - 1) * stride + kernel - size, 0)
         return (output, total / 2)
     }
 
     /// `output[M, outC] = input[M, inC] x weights[outC, inC]^T` with OpenBLAS.
-    static func pointwise(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int,
+    public static func pointwise(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int,
                           weights: UnsafePointer<Float>, outChannels: Int, output: UnsafeMutablePointer<Float>) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outChannels), Int32(inChannels),
                     1, input, Int32(inChannels), weights, Int32(inChannels), 0, output, Int32(outChannels))
@@ -22,7 +22,7 @@ enum Kernels {
 
     /// Adds `bias` to every row of `data[rows, channels]`, then either clamps to [0, 6] (ReLU6)
     /// or adds `residual`, in one pass.
-    static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
+    public static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
                         relu6: Bool, residual: UnsafePointer<Float>?, threads: Int) {
         Parallel.ranges(rows, threads: threads) { range in
             let vectorEnd = channels - channels % Vector.scalarCount
@@ -49,7 +49,7 @@ enum Kernels {
 
     /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused.
     /// `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
-    static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+    public static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                           weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
                           output: UnsafeMutablePointer<Float>, threads: Int) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
@@ -97,7 +97,7 @@ enum Kernels {
 
     /// Gathers k x k x C patches (TF SAME padding, zeros outside) into rows of `k * k * C`
     /// values ordered (ky, kx, c): the stem convolution then is one sgemm.
-    static func im2col(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+    public static func im2col(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                        kernel: Int, stride: Int, output: UnsafeMutablePointer<Float>, threads: Int) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
@@ -126,7 +126,7 @@ enum Kernels {
     }
 
     /// Averages each image's `pixels` rows of `data` into one row of `channels` values.
-    static func globalAveragePool(_ data: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+    public static func globalAveragePool(_ data: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
                                   output: UnsafeMutablePointer<Float>) {
         let scale = 1 / Float(pixels)
         for image in 0..<batch {

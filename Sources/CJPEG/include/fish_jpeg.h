@@ -8,6 +8,8 @@ enum fish_jpeg_input {
     FISH_JPEG_GRAY = 1,
     FISH_JPEG_RGB = 3,
     FISH_JPEG_CMYK = 4,
+    /// CMYK input (4 components) stored as YCCK.
+    FISH_JPEG_YCCK = 5,
 };
 
 /// Decodes a JPEG held in memory into 8-bit RGB (greyscale, YCbCr, CMYK and YCCK inputs).

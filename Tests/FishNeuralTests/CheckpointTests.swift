@@ -1,0 +1,85 @@
+import FishNeural
+import FishTestSupport
+import Foundation
+import Testing
+
+/// Writes a small checkpoint in `format` with the Python fixture script (no PyTorch needed).
+func fixtureCheckpoint(_ format: String) throws -> String {
+    let output = try Fixtures.temporaryDirectory().appendingPathComponent("\(format).pt").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", Fixtures.root.appendingPathComponent("Tests/Fixtures/torch_checkpoints.py").path, format, output]
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "python3 could not write the \(format) fixture")
+    return output
+}
+
+let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+    || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+    || ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains {
+        FileManager.default.isExecutableFile(atPath: "\($0)/python3")
+    } == true
+
+@Suite struct CheckpointTests {
+    @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"), arguments: ["legacy", "zip"])
+    func readsStridedTensors(format: String) throws {
+        let tensors = try CheckpointReader.read(path: try fixtureCheckpoint(format))
+        #expect(Set(tensors.keys) == ["a.weight", "a.bias", "a.num_batches_tracked"])
+        let weight = try #require(tensors["a.weight"])
+        #expect(weight.shape == [2, 3])
+        #expect(try weight.floats(name: "a.weight") == [0, 1, 2, 3, 4, 5])
+        #expect(try tensors["a.bias"]?.floats(name: "a.bias") == [0.5, -1.5, 2.25])
+        let steps = try #require(tensors["a.num_batches_tracked"])
+        #expect(steps.dtype == .i64 && steps.shape == [] && steps.bytes == [7, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"), arguments: ["legacy", "zip"])
+    func foreignCheckpointIsNotEfficientNet(format: String) throws {
+        let tensors = try CheckpointReader.read(path: try fixtureCheckpoint(format))
+        #expect(throws: NeuralError.missingTensor(name: "_fc.weight")) { _ = try EfficientNetLite0.validate(tensors) }
+    }
+
+    @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"), arguments: ["legacy", "zip"])
+    func truncatedCheckpointsAreRefused(format: String) throws {
+        let path = try fixtureCheckpoint(format)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for length in [20, bytes.count / 2, bytes.count - 3] {
+            let cut = try Fixtures.file(named: "cut.pt", contents: bytes.prefix(length))
+            #expect(throws: NeuralError.self) { _ = try CheckpointReader.read(path: cut) }
+        }
+    }
+
+    @Test func foreignFilesAreRecognised() throws {
+        let text = try Fixtures.file(named: "notes.pth", contents: Data("not weights at all".utf8))
+        #expect(throws: NeuralError.unknownFormat(path: text)) { _ = try CheckpointReader.read(path: text) }
+        let empty = try Fixtures.file(named: "empty.pth", contents: Data())
+        #expect(throws: NeuralError.self) { _ = try CheckpointReader.read(path: empty) }
+        #expect(throws: NeuralError.unreadableFile(path: "/nonexistent.pth", reason: "no such file")) {
+            _ = try CheckpointReader.read(path: "/nonexistent.pth")
+        }
+    }
+
+    @Test func safeTensorsRoundTrip() throws {
+        let tensors = ["w": HostTensor(shape: [2, 2], values: [1, -2, 3.5, 4]), "b": HostTensor(shape: [1], values: [0.25])]
+        let encoded = try SafeTensors.encode(tensors, metadata: ["format": "pt"])
+        let header = encoded.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
+        #expect(header % 8 == 0)
+        let decoded = try SafeTensors.decode(encoded, path: "x.safetensors")
+        #expect(decoded.metadata == ["format": "pt"])
+        #expect(try decoded.tensors["w"]?.floats(name: "w") == [1, -2, 3.5, 4])
+        let path = try Fixtures.file(named: "w.safetensors", contents: encoded)
+        #expect(try CheckpointReader.read(path: path)["b"]?.floats(name: "b") == [0.25])
+        #expect(throws: NeuralError.self) { _ = try SafeTensors.decode(encoded.dropLast(2), path: "cut.safetensors") }
+    }
+
+    @Test(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
+    func pretrainedLegacyCheckpoint() throws {
+        let tensors = try CheckpointReader.read(path: Fixtures.weights.path)
+        #expect(tensors.count == 296)
+        let (weights, classes) = try EfficientNetLite0.validate(tensors)
+        #expect(classes == 1000)
+        #expect(weights.count == 296 - 49)  // BN step counters dropped
+        #expect(weights["_blocks.15._project_conv.weight"]?.shape == [320, 1152, 1, 1])
+    }
+}

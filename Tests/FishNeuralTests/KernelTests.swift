@@ -1,0 +1,66 @@
+import FishNeural
+import Testing
+
+@Suite struct KernelTests {
+    @Test func samePaddingIsAsymmetricForStrideTwo() {
+        #expect(Kernels.samePadding(size: 224, kernel: 3, stride: 2) == (112, 0))
+        #expect(Kernels.samePadding(size: 112, kernel: 5, stride: 2) == (56, 1))
+        #expect(Kernels.samePadding(size: 7, kernel: 5, stride: 1) == (7, 2))
+        #expect(Kernels.samePadding(size: 15, kernel: 3, stride: 2) == (8, 1))
+    }
+
+    /// A direct, unvectorised depthwise convolution with TF SAME padding, bias and ReLU6.
+    func naiveDepthwise(_ input: [Float], height: Int, width: Int, channels: Int, weights: [Float],
+                        bias: [Float], kernel: Int, stride: Int) -> [Float] {
+        let (outHeight, top) = Kernels.samePadding(size: height, kernel: kernel, stride: stride)
+        let (outWidth, left) = Kernels.samePadding(size: width, kernel: kernel, stride: stride)
+        var output = [Float](repeating: 0, count: outHeight * outWidth * channels)
+        for oy in 0..<outHeight {
+            for ox in 0..<outWidth {
+                for c in 0..<channels {
+                    var sum = Double(bias[c])
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel {
+                            let iy = oy * stride + ky - top, ix = ox * stride + kx - left
+                            guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                            sum += Double(input[(iy * width + ix) * channels + c]) * Double(weights[(ky * kernel + kx) * channels + c])
+                        }
+                    }
+                    output[(oy * outWidth + ox) * channels + c] = Float(min(max(sum, 0), 6))
+                }
+            }
+        }
+        return output
+    }
+
+    @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2)])
+    func depthwiseMatchesDirectComputation(kernel: Int, stride: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let height = 9, width = 11, channels = 21  // 16 vector lanes plus a scalar tail
+        let input = (0..<(height * width * channels)).map { _ in Float.random(in: -2...2, using: &generator) }
+        let weights = (0..<(kernel * kernel * channels)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let bias = (0..<channels).map { _ in Float.random(in: -1...1, using: &generator) }
+        let expected = naiveDepthwise(input, height: height, width: width, channels: channels, weights: weights,
+                                      bias: bias, kernel: kernel, stride: stride)
+        var output = [Float](repeating: .nan, count: expected.count)
+        input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { b in
+            output.withUnsafeMutableBufferPointer { o in
+                Kernels.depthwise(i.baseAddress!, batch: 1, height: height, width: width, channels: channels,
+                                  weights: w.baseAddress!, bias: b.baseAddress!, kernel: kernel, stride: stride,
+                                  output: o.baseAddress!, threads: 2)
+            }
+        } } }
+        let worst = zip(output, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-5)
+    }
+
+    @Test func pointwiseIsAMatrixProduct() {
+        // input [2 pixels, 3 channels] x weights [2 outputs, 3 inputs]^T
+        let input: [Float] = [1, 2, 3, 4, 5, 6], weights: [Float] = [1, 0, -1, 0.5, 0.5, 0.5]
+        var output = [Float](repeating: 0, count: 4)
+        input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in output.withUnsafeMutableBufferPointer { o in
+            Kernels.pointwise(i.baseAddress!, rows: 2, inChannels: 3, weights: w.baseAddress!, outChannels: 2, output: o.baseAddress!)
+        } } }
+        #expect(output == [-2, 3, -2, 7.5])
+    }
+}

