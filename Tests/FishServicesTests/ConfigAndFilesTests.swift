@@ -1,0 +1,34 @@
+import FishServices
+import FishTestSupport
+import Foundation
+import Testing
+
+@Suite struct ConfigAndFilesTests {
+    @Test func environmentOverridesDefaults() throws {
+        let config = try FishConfig.fromEnvironment(["FISHOPS_HOME": "/srv/fish", "FISHOPS_THREADS": "3", "FISHOPS_MAX_PIXELS": "1000"])
+        #expect(config.home.path == "/srv/fish" && config.threads == 3 && config.maxPixels == 1000)
+        let defaults = try FishConfig.fromEnvironment([:])
+        #expect(defaults.home.lastPathComponent == ".fishops" && defaults.threads >= 1)
+    }
+
+    @Test func badSettingsAreExplained() {
+        #expect(throws: ServiceError.badConfiguration("FISHOPS_THREADS=many is not a positive whole number")) {
+            _ = try FishConfig.fromEnvironment(["FISHOPS_THREADS": "many"])
+        }
+        #expect(throws: ServiceError.self) { _ = try FishConfig.fromEnvironment(["FISHOPS_MAX_PIXELS": "-5"]) }
+    }
+
+    @Test func foldersAreSearchedForImagesOnly() throws {
+        let root = try Fixtures.temporaryDirectory()
+        let manager = FileManager.default
+        try manager.createDirectory(at: root.appendingPathComponent("cod/deep"), withIntermediateDirectories: true)
+        for name in ["cod/b.JPG", "cod/a.png", "cod/deep/c.jpeg", "cod/notes.txt", "manifest.csv"] {
+            try Data().write(to: root.appendingPathComponent(name))
+        }
+        let service = ClassificationService(config: FishConfig(home: root, threads: 1))
+        let explicit = root.appendingPathComponent("cod/notes.txt").path
+        let (files, missing) = service.collectFiles([root.path, explicit, "/nonexistent.jpg"])
+        #expect(files == ["cod/a.png", "cod/b.JPG", "cod/deep/c.jpeg"].map { root.appendingPathComponent($0).path } + [explicit])
+        #expect(missing == ["/nonexistent.jpg"])
+    }
+}
