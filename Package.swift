@@ -13,8 +13,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // C libraries from Debian's -dev packages.
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // C libraries from Debian's -dev packages. OpenBLAS is opened at run time (see fish_blas.h).
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
 

@@ -90,28 +90,56 @@ public final class InferenceEngine: Sendable {
         blocks = folded
         head = try fold("_conv_head", "_bn1")
         classifier = FoldedConv(weights: try values("_fc.weight"), bias: try values("_fc.bias"))
-        openblas_set_num_threads(Int32(self.threads))
+        try BLAS.load()
+        fish_blas_set_threads(Int32(self.threads))
     }
 
     /// Runs `batch` images of `size` x `size` pixels, NHWC (`batch * size * size * 3` floats).
+    ///
+    /// A batch of several images is split into one part per thread, each run with single-threaded
+    /// OpenBLAS: on few cores that beats sharing every layer between threads, whose OpenBLAS
+    /// workers spin while the engine's own loops run. A single image uses all threads per layer.
     public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224) -> Output {
         precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
+        var logits = [Float](repeating: 0, count: batch * classes)
+        var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite0.embeddingSize)
+        guard let source = input.baseAddress else { return Output(logits: logits, embeddings: embeddings) }
+        let parts = min(threads, batch)
+        fish_blas_set_threads(Int32(parts > 1 ? 1 : threads))
+        logits.withUnsafeMutableBufferPointer { scores in
+            embeddings.withUnsafeMutableBufferPointer { pooled in
+                let scoresBase = scores.baseAddress!, pooledBase = pooled.baseAddress!
+                Parallel.forEach(parts, threads: parts) { part in
+                    let first = batch * part / parts, count = batch * (part + 1) / parts - first
+                    run(source + first * size * size * 3, batch: count, size: size, threads: parts > 1 ? 1 : threads,
+                        logits: scoresBase + first * classes,
+                        embeddings: pooledBase + first * EfficientNetLite0.embeddingSize)
+                }
+            }
+        }
+        return Output(logits: logits, embeddings: embeddings)
+    }
+
+    /// The forward pass of `batch` images on `threads` threads, writing logits and embeddings.
+    private func run(_ source: UnsafePointer<Float>, batch: Int, size: Int, threads: Int,
+                     logits: UnsafeMutablePointer<Float>, embeddings: UnsafeMutablePointer<Float>) {
         let workspace = takeWorkspace(floats: batch * Self.largestActivation(size: size))
         defer { returnWorkspace(workspace) }
-        var current = workspace.buffers[0], spare = workspace.buffers[1], depthwiseOut = workspace.buffers[2]
-        guard let source = input.baseAddress else { return Output(logits: [], embeddings: []) }
+        var current = workspace.buffers[0], spare = workspace.buffers[1]
+        let depthwiseOut = workspace.buffers[2]
 
         // Stem: 3x3 stride-2 convolution as im2col + sgemm.
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
         Kernels.im2col(source, batch: batch, height: size, width: size, channels: 3, kernel: 3, stride: 2,
                        output: spare, threads: threads)
-        convolve(spare, rows: batch * side * side, inChannels: 27, stem, output: current, relu6: true)
+        convolve(spare, rows: batch * side * side, inChannels: 27, stem, output: current, relu6: true, threads: threads)
 
         for block in blocks {
             let spec = block.spec
             var depthwiseIn = current
             if let expand = block.expand {
-                convolve(current, rows: batch * side * side, inChannels: spec.inputChannels, expand, output: spare, relu6: true)
+                convolve(current, rows: batch * side * side, inChannels: spec.inputChannels, expand, output: spare,
+                         relu6: true, threads: threads)
                 depthwiseIn = spare
             }
             block.depthwise.weights.withUnsafeBufferPointer { weights in
@@ -123,30 +151,24 @@ public final class InferenceEngine: Sendable {
             }
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
             convolve(depthwiseOut, rows: batch * side * side, inChannels: spec.expandedChannels, block.project,
-                     output: spare, relu6: false, residual: spec.hasResidual ? UnsafePointer(current) : nil)
+                     output: spare, relu6: false, residual: spec.hasResidual ? UnsafePointer(current) : nil,
+                     threads: threads)
             swap(&current, &spare)
         }
 
         let pixels = side * side
-        convolve(current, rows: batch * pixels, inChannels: EfficientNetLite0.headChannels, head, output: spare, relu6: true)
-        var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite0.embeddingSize)
-        embeddings.withUnsafeMutableBufferPointer { pooled in
-            Kernels.globalAveragePool(spare, batch: batch, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
-                                      output: pooled.baseAddress!)
-        }
-        var logits = [Float](repeating: 0, count: batch * classes)
-        embeddings.withUnsafeBufferPointer { pooled in
-            logits.withUnsafeMutableBufferPointer { scores in
-                convolve(pooled.baseAddress!, rows: batch, inChannels: EfficientNetLite0.embeddingSize, classifier,
-                         output: scores.baseAddress!, relu6: false)
-            }
-        }
-        return Output(logits: logits, embeddings: embeddings)
+        convolve(current, rows: batch * pixels, inChannels: EfficientNetLite0.headChannels, head, output: spare,
+                 relu6: true, threads: threads)
+        Kernels.globalAveragePool(spare, batch: batch, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
+                                  output: embeddings)
+        convolve(embeddings, rows: batch, inChannels: EfficientNetLite0.embeddingSize, classifier, output: logits,
+                 relu6: false, threads: threads)
     }
 
     /// A 1x1 convolution (or linear layer): sgemm, then bias with ReLU6 or a residual in one pass.
     private func convolve(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int, _ layer: FoldedConv,
-                          output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil) {
+                          output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil,
+                          threads: Int) {
         let outChannels = layer.bias.count
         layer.weights.withUnsafeBufferPointer { weights in
             Kernels.pointwise(input, rows: rows, inChannels: inChannels, weights: weights.baseAddress!,
@@ -159,9 +181,10 @@ public final class InferenceEngine: Sendable {
     }
 
     private func convolve(_ input: UnsafeMutablePointer<Float>, rows: Int, inChannels: Int, _ layer: FoldedConv,
-                          output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil) {
+                          output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil,
+                          threads: Int) {
         convolve(UnsafePointer(input), rows: rows, inChannels: inChannels, layer, output: output, relu6: relu6,
-                 residual: residual)
+                 residual: residual, threads: threads)
     }
 
     /// The most floats one image needs in any buffer (activations and the stem's patches).

@@ -8,7 +8,7 @@ struct FishOps: ParsableCommand {
         commandName: "fishops",
         abstract: "Fish-species classification MLOps from the terminal.",
         discussion: "State lives in $FISHOPS_HOME (default ~/.fishops).",
-        subcommands: [Classify.self, Weights.self, Status.self],
+        subcommands: [Classify.self, Weights.self, Bench.self, Status.self],
         defaultSubcommand: Status.self)
 }
 

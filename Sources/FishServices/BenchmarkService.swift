@@ -1,0 +1,104 @@
+import Dispatch
+import FishNeural
+import Foundation
+
+/// Measures the engine and the classify pipeline on this machine. It reports figures; it asserts
+/// nothing about time.
+public struct BenchmarkService: Sendable {
+    /// Latency of single-image forward passes, in milliseconds.
+    public struct Latency: Sendable, Codable {
+        public let threads: Int
+        public let medianMs: Double
+        public let p90Ms: Double
+    }
+
+    /// Throughput of batched forward passes.
+    public struct Throughput: Sendable, Codable {
+        public let threads: Int
+        public let batch: Int
+        public let imagesPerSecond: Double
+    }
+
+    /// End-to-end classification (decode + preprocess + forward) of a folder.
+    public struct EndToEnd: Sendable, Codable {
+        public let folder: String
+        public let images: Int
+        public let failed: Int
+        public let imagesPerSecond: Double
+    }
+
+    public struct Report: Sendable, Codable {
+        public let model: String
+        public let blasCore: String
+        public let latency: [Latency]
+        public let throughput: [Throughput]
+        public let endToEnd: EndToEnd?
+        public let peakRssMB: Double
+    }
+
+    private let config: FishConfig
+
+    public init(config: FishConfig) {
+        self.config = config
+    }
+
+    /// Runs every measurement: `repeats` timed single-image passes and `batches` timed batches
+    /// per thread count, then classifies `folder` if given.
+    public func run(model name: String?, threadCounts: [Int], batch: Int = 32, repeats: Int = 30, batches: Int = 3,
+                    folder: String?) throws -> Report {
+        let classification = ClassificationService(config: config)
+        var latency: [Latency] = [], throughput: [Throughput] = []
+        var modelName = ""
+        for threads in threadCounts {
+            var threadConfig = config
+            threadConfig.threads = threads
+            let model = try ClassificationService(config: threadConfig).loadModel(name: name)
+            modelName = "\(model.name) v\(model.version)"
+            var generator = SystemRandomNumberGenerator()
+            let input = (0..<(batch * model.inputFloats)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let single = Array(input[0..<model.inputFloats])
+            _ = model.forward(single, count: 1)  // warm-up: workspaces, OpenBLAS threads
+            let times = (0..<repeats).map { _ in Self.milliseconds { _ = model.forward(single, count: 1) } }.sorted()
+            latency.append(Latency(threads: threads, medianMs: times[times.count / 2],
+                                   p90Ms: times[min(times.count - 1, times.count * 9 / 10)]))
+            _ = model.forward(input, count: batch)
+            let total = (0..<batches).map { _ in Self.milliseconds { _ = model.forward(input, count: batch) } }.reduce(0, +)
+            throughput.append(Throughput(threads: threads, batch: batch,
+                                         imagesPerSecond: Double(batch * batches) / (total / 1000)))
+        }
+        var endToEnd: EndToEnd?
+        if let folder {
+            let model = try classification.loadModel(name: name)
+            let files = classification.collectFiles([folder]).files
+            var failed = 0
+            let elapsed = Self.milliseconds {
+                classification.classify(files: files, model: model, top: 1) { result in
+                    if case .failure = result.outcome { failed += 1 }
+                }
+            }
+            endToEnd = EndToEnd(folder: folder, images: files.count, failed: failed,
+                                imagesPerSecond: Double(files.count) / (elapsed / 1000))
+        }
+        return Report(model: modelName, blasCore: BLAS.core, latency: latency, throughput: throughput,
+                      endToEnd: endToEnd, peakRssMB: Self.peakResidentMegabytes())
+    }
+
+    private static func milliseconds(_ work: () -> Void) -> Double {
+        let start = DispatchTime.now()
+        work()
+        return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+    }
+
+    /// The process's peak resident set size (getrusage reports kilobytes on Linux).
+    static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF_VALUE, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
+
+#if os(Linux)
+private let RUSAGE_SELF_VALUE = __rusage_who_t(RUSAGE_SELF.rawValue)
+#else
+private let RUSAGE_SELF_VALUE = RUSAGE_SELF
+#endif
