@@ -66,6 +66,11 @@ void fish_blas_set_threads(int threads) {
 
 void fish_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    pthread_once(&once, load_once);
+    if (sgemm == NULL) {  // callers load first and report the error; this is a programming error
+        fprintf(stderr, "fishops: OpenBLAS is not available: %s\n", load_error);
+        abort();
+    }
     sgemm(ROW_MAJOR, transpose_a ? TRANS : NO_TRANS, transpose_b ? TRANS : NO_TRANS, m, n, k, alpha, a,
           lda, b, ldb, beta, c, ldc);
 }

@@ -31,6 +31,17 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         self.std = std
     }
 
+    /// Why these settings cannot be used, or nil when they are consistent.
+    public var problem: String? {
+        if inputSize < 1 || inputSize > 4096 { return "input_size \(inputSize) is outside 1...4096" }
+        if fit == .centerCrop && (resizeShorterSide < inputSize || resizeShorterSide > 8192) {
+            return "resize_shorter_side \(resizeShorterSide) must be between input_size and 8192"
+        }
+        if mean.count != 3 || std.count != 3 { return "mean and std need 3 values (R, G, B)" }
+        if std.contains(where: { !($0.isFinite && $0 != 0) }) { return "std values must be finite and non-zero" }
+        return nil
+    }
+
     /// The image resized and cropped to `inputSize` x `inputSize`.
     public func fitted(_ image: RGBImage) -> RGBImage {
         switch fit {

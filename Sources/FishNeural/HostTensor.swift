@@ -46,15 +46,35 @@ public struct HostTensor: Sendable {
         }
     }
 
+    /// The largest tensor accepted from a file: 2^31 elements.
+    static let maximumElements = 1 << 31
+
+    /// The product of `values`, or nil when it overflows.
+    static func checkedProduct(_ values: [Int]) -> Int? {
+        var product = 1
+        for value in values {
+            let (next, overflow) = product.multipliedReportingOverflow(by: value)
+            guard !overflow else { return nil }
+            product = next
+        }
+        return product
+    }
+
     /// Gathers a strided view of `storage` (element offset, shape, strides in elements)
     /// into a contiguous tensor; returns nil when the view reaches outside the storage.
     static func gather(storage: ArraySlice<UInt8>, dtype: TensorDType, offset: Int, shape: [Int], strides: [Int]) -> HostTensor? {
         let size = dtype.size
-        let count = shape.reduce(1, *)
-        guard shape.count == strides.count, offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else { return nil }
+        guard shape.count == strides.count, offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }),
+              let count = checkedProduct(shape), count <= maximumElements else { return nil }
         let storageElements = storage.count / size
         if count > 0 {
-            let lastElement = offset + zip(shape, strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
+            var lastElement = offset
+            for (dimension, stride) in zip(shape, strides) {
+                let (step, overflow) = (dimension - 1).multipliedReportingOverflow(by: stride)
+                let (sum, overflowSum) = lastElement.addingReportingOverflow(step)
+                guard !overflow, !overflowSum else { return nil }
+                lastElement = sum
+            }
             guard lastElement < storageElements else { return nil }
         }
         var output = [UInt8](repeating: 0, count: count * size)

@@ -48,7 +48,12 @@ public struct ModelPackage: Sendable {
         do {
             let data = try Data(contentsOf: file)
             let metadata = try decoder.decode(Metadata.self, from: data)
+            if let problem = metadata.preprocessing.problem {
+                throw NeuralError.invalidPackage(path: directory.path, reason: "preprocessing: \(problem)")
+            }
             return ModelPackage(directory: directory, metadata: metadata)
+        } catch let error as NeuralError {
+            throw error
         } catch {
             throw .invalidPackage(path: directory.path, reason: "\(metadataFile): \(error)")
         }

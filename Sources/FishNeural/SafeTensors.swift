@@ -46,15 +46,14 @@ public enum SafeTensors {
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
             else { throw malformed("entry \(name) lacks dtype, shape or data_offsets") }
             guard let dtype = TensorDType(rawValue: dtypeName) else { throw .unsupportedDType(name: name, dtype: dtypeName) }
-            let begin = dataStart + offsets[0], end = dataStart + offsets[1]
-            let (elements, overflow) = shape.reduce((1, false)) { partial, dimension in
-                let product = partial.0.multipliedReportingOverflow(by: dimension)
-                return (product.partialValue, partial.1 || product.overflow || dimension < 0)
-            }
-            guard !overflow, offsets[0] >= 0, begin <= end, end <= bytes.count, end - begin == elements &* dtype.size else {
+            let dataLength = bytes.count - dataStart
+            guard shape.allSatisfy({ $0 >= 0 }), let elements = HostTensor.checkedProduct(shape),
+                  elements <= HostTensor.maximumElements, offsets[0] >= 0, offsets[0] <= offsets[1],
+                  offsets[1] <= dataLength, offsets[1] - offsets[0] == elements * dtype.size else {
                 throw malformed("tensor \(name) does not fit its byte range")
             }
-            tensors[name] = HostTensor(dtype: dtype, shape: shape, bytes: Array(bytes[begin..<end]))
+            tensors[name] = HostTensor(dtype: dtype, shape: shape,
+                                       bytes: Array(bytes[(dataStart + offsets[0])..<(dataStart + offsets[1])]))
         }
         return (tensors, metadata)
     }

@@ -17,7 +17,8 @@ struct ClassifyCommandTests {
 
     static func fishops(_ arguments: [String], home: URL) throws -> Run {
         let process = Process()
-        process.executableURL = try #require(Fixtures.binary)
+        guard let binary = Fixtures.binary else { throw CocoaError(.fileNoSuchFile) }
+        process.executableURL = binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path]) { $1 }
         let out = Pipe(), err = Pipe()

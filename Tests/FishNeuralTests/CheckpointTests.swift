@@ -73,6 +73,18 @@ let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/pyt
         #expect(throws: NeuralError.self) { _ = try SafeTensors.decode(encoded.dropLast(2), path: "cut.safetensors") }
     }
 
+    @Test func hostileSafeTensorsHeadersAreRefused() throws {
+        for entry in [#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,9223372036854775807]}}"#,
+                      #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#,
+                      #"{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#,
+                      #"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#, "[1, 2]"] {
+            var data = Data()
+            withUnsafeBytes(of: UInt64(entry.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+            data.append(contentsOf: Array(entry.utf8) + [UInt8](repeating: 0, count: 8))
+            #expect(throws: NeuralError.self) { _ = try SafeTensors.decode(data, path: "hostile.safetensors") }
+        }
+    }
+
     @Test(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
     func pretrainedLegacyCheckpoint() throws {
         let tensors = try CheckpointReader.read(path: Fixtures.weights.path)

@@ -54,7 +54,8 @@ import Testing
         #expect(worst < 1e-5)
     }
 
-    @Test func pointwiseIsAMatrixProduct() {
+    @Test func pointwiseIsAMatrixProduct() throws {
+        try BLAS.load()
         // input [2 pixels, 3 channels] x weights [2 outputs, 3 inputs]^T
         let input: [Float] = [1, 2, 3, 4, 5, 6], weights: [Float] = [1, 0, -1, 0.5, 0.5, 0.5]
         var output = [Float](repeating: 0, count: 4)

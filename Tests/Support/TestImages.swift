@@ -14,7 +14,7 @@ public enum TestImages {
         var message = [CChar](repeating: 0, count: 256)
         let status = fish_jpeg_encode(pixels, Int32(width), Int32(height), Int32(components), Int32(quality),
                                       progressive ? 1 : 0, &output, &size, &message, message.count)
-        guard status == 0, let output else { throw Failure.encode(String(cString: message)) }
+        guard status == 0, let output else { throw Failure.encode(text(message)) }
         defer { fish_jpeg_free(output) }
         return Data(bytes: output, count: size)
     }
@@ -33,9 +33,14 @@ public enum TestImages {
         let status = fish_png_encode(samples, Int32(width), Int32(height), colorType.rawValue, Int32(bitDepth),
                                      interlaced ? 1 : 0, palette, Int32(palette.count / 3), &output, &size,
                                      &message, message.count)
-        guard status == 0, let output else { throw Failure.encode(String(cString: message)) }
+        guard status == 0, let output else { throw Failure.encode(text(message)) }
         defer { fish_png_free(output) }
         return Data(bytes: output, count: size)
+    }
+
+    /// The text of a NUL-terminated C message buffer.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// A smooth RGB gradient (compresses well, so JPEG stays close to it).

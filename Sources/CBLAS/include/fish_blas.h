@@ -17,7 +17,8 @@ const char *fish_blas_core(void);
 /// Sets the number of OpenBLAS threads.
 void fish_blas_set_threads(int threads);
 
-/// Row-major sgemm: C[m, n] = alpha * op(A)[m, k] x op(B)[k, n] + beta * C, where op transposes
+/// Row-major sgemm (loads OpenBLAS first if needed; aborts if it cannot be loaded, so call
+/// `fish_blas_load` first to report that error properly): C[m, n] = alpha * op(A)[m, k] x op(B)[k, n] + beta * C, where op transposes
 /// when `transpose_a` / `transpose_b` is non-zero.
 void fish_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc);
