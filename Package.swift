@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. OpenBLAS is opened at run time (see fish_blas.h).
@@ -29,11 +30,19 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "FishStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         // The shared service layer: the only API the interfaces use.
         .target(
             name: "FishServices",
             dependencies: [
-                "FishImaging", "FishNeural",
+                "FishImaging", "FishNeural", "FishStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -42,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "fishops",
             dependencies: [
-                "FishServices",
+                "FishServices", "FishStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,8 +61,12 @@ let package = Package(
         .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG"], path: "Tests/Support"),
         .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "FishTestSupport"]),
         .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "FishImaging", "FishTestSupport"]),
-        .testTarget(name: "FishServicesTests", dependencies: ["FishServices", "FishNeural", "FishTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport"]),
+        .testTarget(
+            name: "FishStoreTests",
+            dependencies: ["FishStore", "FishTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "FishServicesTests", dependencies: ["FishServices", "FishNeural", "FishStore", "FishTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

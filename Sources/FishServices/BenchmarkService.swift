@@ -36,23 +36,21 @@ public struct BenchmarkService: Sendable {
         public let peakRssMB: Double
     }
 
-    private let config: FishConfig
+    private let context: ServiceContext
 
-    public init(config: FishConfig) {
-        self.config = config
+    public init(context: ServiceContext) {
+        self.context = context
     }
 
     /// Runs every measurement: `repeats` timed single-image passes and `batches` timed batches
     /// per thread count, then classifies `folder` if given.
     public func run(model name: String?, threadCounts: [Int], batch: Int = 32, repeats: Int = 30, batches: Int = 3,
                     folder: String?) throws -> Report {
-        let classification = ClassificationService(config: config)
+        let classification = ClassificationService(context: context)
         var latency: [Latency] = [], throughput: [Throughput] = []
         var modelName = ""
         for threads in threadCounts {
-            var threadConfig = config
-            threadConfig.threads = threads
-            let model = try ClassificationService(config: threadConfig).loadModel(name: name)
+            let model = try classification.loadModel(name: name, threads: threads)
             modelName = "\(model.name) v\(model.version)"
             var generator = SystemRandomNumberGenerator()
             let input = (0..<(batch * model.inputFloats)).map { _ in Float.random(in: -1...1, using: &generator) }

@@ -30,18 +30,19 @@ public struct ClassificationService: Sendable {
     /// Extensions of the files taken from folders; files named directly are always tried.
     public static let imageExtensions: Set<String> = ["jpg", "jpeg", "jpe", "png"]
 
-    private let config: FishConfig
-    private let library: ModelLibrary
+    private let context: ServiceContext
+    private var config: FishConfig { context.config }
 
-    public init(config: FishConfig) {
-        self.config = config
-        library = ModelLibrary(config: config)
+    public init(context: ServiceContext) {
+        self.context = context
     }
 
-    /// Loads `name` (default: the configured model) at `version` (default: its latest).
-    public func loadModel(name: String? = nil, version: Int? = nil) throws -> LoadedModel {
-        try LoadedModel(package: library.package(named: name ?? config.defaultModel, version: version),
-                        threads: config.threads)
+    /// Loads `name` (default: the configured model) at `version` (default: the version its
+    /// `production` alias points at, else its latest).
+    /// `threads` overrides the configured thread count.
+    public func loadModel(name: String? = nil, version: Int? = nil, threads: Int? = nil) throws -> LoadedModel {
+        let resolved = try RegistryService(context: context).resolve(model: name ?? config.defaultModel, version: version)
+        return try LoadedModel(package: resolved.package, threads: threads ?? config.threads)
     }
 
     /// Expands `paths`: files as given, folders recursively (image files only, sorted).

@@ -10,14 +10,18 @@ public struct FishConfig: Sendable {
     public var defaultModel: String
     /// Largest image accepted, in pixels: `$FISHOPS_MAX_PIXELS`, default 50 MP.
     public var maxPixels: Int
+    /// The metric the promotion gate compares: `$FISHOPS_GATE_METRIC`, default `macro_f1`.
+    public var gateMetric: String
 
     public static let baseModelName = "imagenet-lite0"
 
-    public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = 50_000_000) {
+    public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = 50_000_000,
+                gateMetric: String = "macro_f1") {
         self.home = home
         self.threads = max(threads, 1)
         self.defaultModel = defaultModel
         self.maxPixels = maxPixels
+        self.gateMetric = gateMetric
     }
 
     /// The configuration from the environment, with defaults for what it does not set.
@@ -26,7 +30,8 @@ public struct FishConfig: Sendable {
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fishops")
         let threads = try positiveInteger(environment, "FISHOPS_THREADS") ?? ProcessInfo.processInfo.activeProcessorCount
         let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? 50_000_000
-        return FishConfig(home: home, threads: threads, maxPixels: maxPixels)
+        let gateMetric = environment["FISHOPS_GATE_METRIC"].flatMap { $0.isEmpty ? nil : $0 } ?? "macro_f1"
+        return FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric)
     }
 
     private static func positiveInteger(_ environment: [String: String], _ key: String) throws(ServiceError) -> Int? {

@@ -1,8 +1,9 @@
 import FishImaging
 import FishNeural
+import FishStore
 import Foundation
 
-/// Imports pretrained checkpoints as model packages.
+/// Imports pretrained checkpoints as registered model versions.
 public struct WeightsService: Sendable {
     /// What an import did.
     public struct ImportResult: Sendable, Codable {
@@ -15,17 +16,15 @@ public struct WeightsService: Sendable {
         public let created: Bool
     }
 
-    private let config: FishConfig
-    private let library: ModelLibrary
+    private let context: ServiceContext
 
-    public init(config: FishConfig) {
-        self.config = config
-        library = ModelLibrary(config: config)
+    public init(context: ServiceContext) {
+        self.context = context
     }
 
     /// Reads an EfficientNet-Lite0 ImageNet checkpoint (PyTorch legacy or zip, or safetensors),
-    /// checks every tensor against the architecture and writes the base model package.
-    /// Importing the same file twice reuses the existing version.
+    /// checks every tensor against the architecture, and registers it as a new version of the
+    /// base model with its package. Importing the same file twice reuses the existing version.
     public func importImageNetWeights(path: String, name: String = FishConfig.baseModelName) throws -> ImportResult {
         let tensors = try CheckpointReader.read(path: path)
         let (weights, classes) = try EfficientNetLite0.validate(tensors)
@@ -34,26 +33,32 @@ public struct WeightsService: Sendable {
             throw ServiceError.invalidArgument(
                 "\(path): the classifier has \(classes) outputs; the ImageNet base model needs \(classNames.count)")
         }
-        let sourceSha256 = try sha256(ofFile: path)
-        for version in library.versions(of: name).reversed() {
-            if let existing = try? library.package(named: name, version: version),
-               existing.metadata.sourceSha256 == sourceSha256 {
-                return ImportResult(name: name, version: version, directory: existing.directory.path,
-                                    weightsSha256: existing.metadata.weightsSha256, sourceSha256: sourceSha256, created: false)
+        let sourceSha256 = ModelPackage.sha256(try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe))
+        let registered = try context.store.models().contains { $0.name == name } ? try context.store.versions(model: name) : []
+        for version in registered.reversed() {
+            if let package = try? ModelPackage.open(context.packageDirectory(version.packagePath)),
+               package.metadata.sourceSha256 == sourceSha256 {
+                return ImportResult(name: name, version: version.version, directory: package.directory.path,
+                                    weightsSha256: package.metadata.weightsSha256, sourceSha256: sourceSha256, created: false)
             }
         }
-        let version = (library.versions(of: name).last ?? 0) + 1
-        let metadata = ModelPackage.Metadata(
-            name: name, version: version, architecture: EfficientNetLite0.name, weightsSha256: "",
-            preprocessing: .efficientNetLite, classNames: classNames, createdAt: Date(),
-            source: URL(fileURLWithPath: path).lastPathComponent, sourceSha256: sourceSha256)
-        let package = try ModelPackage.write(tensors: weights, metadata: metadata,
-                                             to: library.directory(name: name, version: version))
-        return ImportResult(name: name, version: version, directory: package.directory.path,
-                            weightsSha256: package.metadata.weightsSha256, sourceSha256: sourceSha256, created: true)
-    }
-
-    private func sha256(ofFile path: String) throws -> String {
-        ModelPackage.sha256(try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe))
+        let source = URL(fileURLWithPath: path).lastPathComponent
+        var written: ModelPackage?
+        let version = try context.store.registerVersion(model: name, actor: context.actor, reason: "imported \(source)") { version in
+            let relative = "models/\(name)/\(version)"
+            let directory = context.packageDirectory(relative)
+            // A folder without a registered version is left over from an import that was killed.
+            try? FileManager.default.removeItem(at: directory)
+            let metadata = ModelPackage.Metadata(
+                name: name, version: version, architecture: EfficientNetLite0.name, weightsSha256: "",
+                preprocessing: .efficientNetLite, classNames: classNames, createdAt: Date(), source: source,
+                sourceSha256: sourceSha256)
+            let package = try ModelPackage.write(tensors: weights, metadata: metadata, to: directory)
+            written = package
+            return (package.metadata.weightsSha256, relative)
+        }
+        guard let written else { throw ServiceError.failed("the package of \(name) v\(version.version) was not written") }
+        return ImportResult(name: name, version: version.version, directory: written.directory.path,
+                            weightsSha256: written.metadata.weightsSha256, sourceSha256: sourceSha256, created: true)
     }
 }

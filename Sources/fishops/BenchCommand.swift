@@ -4,6 +4,36 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Measure the engine, the classify pipeline and the store.",
+        subcommands: [Engine.self, StoreSpeed.self], defaultSubcommand: Engine.self)
+}
+
+struct StoreSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "Measure metric logging and run listing in a scratch store.")
+
+    @Option(help: "Where to create the scratch store (default: a new temporary folder, removed afterwards).")
+    var directory: String?
+    @Option(help: "Metric points to log into one run.") var points = 100_000
+    @Option(help: "Runs to create and list.") var runs = 10_000
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let scratch = directory.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("fishops-bench-\(UUID().uuidString)")
+        defer { if directory == nil { try? FileManager.default.removeItem(at: scratch) } }
+        let report = try reporting { try StoreBenchmark().run(directory: scratch, points: points, runs: runs) }
+        if json { return print(jsonLine(report)) }
+        print(String(format: "log %d metric points (batches of %d): %.2f s, %.0f points/s", report.metricPoints,
+                     report.batchSize, report.logSeconds, report.pointsPerSecond))
+        print(String(format: "one-point transactions: %.0f/s", report.singlePointWritesPerSecond))
+        print(String(format: "%d artifacts of 64 KiB: %.2f s", report.artifacts, report.artifactSeconds))
+        print(String(format: "list %d runs with best/last metrics: %.1f ms", report.runs, report.listMilliseconds))
+    }
+}
+
+struct Engine: ParsableCommand {
+    static let configuration = CommandConfiguration(
         abstract: "Measure engine latency and throughput, and end-to-end classify speed.")
 
     @Option(help: "The model to measure (default: the base model).")
@@ -19,17 +49,14 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config = try loadConfig()
+        let context = try makeContext()
+        let config = context.config
         let defaultFolder = "../shared/datasets/large-scale-fish"
         let chosenFolder = folder ?? (FileManager.default.fileExists(atPath: defaultFolder) ? defaultFolder : nil)
         let threadCounts = Array(Set([1, config.threads])).sorted()
-        let report: BenchmarkService.Report
-        do {
-            report = try BenchmarkService(config: config).run(model: model, threadCounts: threadCounts, batch: batch,
-                                                              folder: chosenFolder)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
+        let report = try reporting {
+            try BenchmarkService(context: context).run(model: model, threadCounts: threadCounts, batch: batch,
+                                                       folder: chosenFolder)
         }
         if json {
             print(jsonLine(report))

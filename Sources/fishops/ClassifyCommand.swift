@@ -26,14 +26,8 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        let service = ClassificationService(config: try loadConfig(threads: threads))
-        let loaded: LoadedModel
-        do {
-            loaded = try service.loadModel(name: model)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        let service = ClassificationService(context: try makeContext(threads: threads))
+        let loaded = try reporting { try service.loadModel(name: model) }
         let (files, missing) = service.collectFiles(paths)
         var failures = missing.map { "\($0): no such file or folder" }
         if json {

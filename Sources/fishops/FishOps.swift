@@ -1,5 +1,6 @@
 import ArgumentParser
 import FishServices
+import FishStore
 import Foundation
 
 @main
@@ -7,19 +8,48 @@ struct FishOps: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fishops",
         abstract: "Fish-species classification MLOps from the terminal.",
-        discussion: "State lives in $FISHOPS_HOME (default ~/.fishops).",
-        subcommands: [Classify.self, Weights.self, Bench.self, Status.self],
+        discussion: """
+            State lives in $FISHOPS_HOME (default ~/.fishops). Exit status: 0 success, 1 failure,
+            2 usage error, 3 conflict (someone else moved the alias first), 4 refused by the promotion gate.
+            """,
+        subcommands: [Classify.self, Models.self, Runs.self, Weights.self, Bench.self, Status.self],
         defaultSubcommand: Status.self)
 }
 
-/// Resolves the configuration, turning bad settings into a clean exit.
-func loadConfig(threads: Int? = nil) throws -> FishConfig {
-    var config = try FishConfig.fromEnvironment()
-    if let threads {
-        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        config.threads = threads
+/// Exit status for a compare-and-swap conflict.
+let conflictExitCode: Int32 = 3
+/// Exit status for a promotion refused by the gate.
+let refusedExitCode: Int32 = 4
+
+/// Resolves the configuration and opens the store, turning failures into a clean exit.
+func makeContext(threads: Int? = nil) throws -> ServiceContext {
+    do {
+        var config = try FishConfig.fromEnvironment()
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+            config.threads = threads
+        }
+        return try ServiceContext(config: config)
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        throw fail(error)
     }
-    return config
+}
+
+/// Prints `error` to standard error and returns the exit code that fits it.
+func fail(_ error: any Error) -> ExitCode {
+    printError("error: \(error)")
+    switch error as? StoreError {
+    case .conflict?: return ExitCode(conflictExitCode)
+    case .gateRefused?: return ExitCode(refusedExitCode)
+    default: return .failure
+    }
+}
+
+/// Runs `body`, reporting any error the FishOps way.
+func reporting<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ExitCode { throw error } catch { throw fail(error) }
 }
 
 /// Prints `message` to standard error.
@@ -27,9 +57,28 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// Encodes `value` as one line of JSON with sorted keys.
+/// Encodes `value` as one line of JSON with sorted keys and ISO 8601 dates.
 func jsonLine(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
+
+/// Formats a date for tables: local time to the minute.
+func shortDate(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyy-MM-dd HH:mm"
+    return formatter.string(from: date)
+}
+
+/// Left-aligned text columns.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+    return all.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
 }

@@ -7,20 +7,20 @@ struct Status: ParsableCommand {
         commandName: "status", abstract: "Show the installed models and how to start.")
 
     func run() throws {
-        let config = try loadConfig()
-        let library = ModelLibrary(config: config)
-        print("FishOps home: \(config.home.path)  (threads: \(config.threads))")
-        let names = library.modelNames()
-        if names.isEmpty {
+        let context = try makeContext()
+        let models = try reporting { try RegistryService(context: context).models() }
+        print("FishOps home: \(context.config.home.path)  (threads: \(context.config.threads))")
+        if models.isEmpty {
             print("No models installed. Run `make setup` or `fishops weights import FILE`.")
         } else {
             print("Models:")
-            for name in names {
-                let versions = library.versions(of: name).map { "v\($0)" }.joined(separator: ", ")
-                print("  \(name)  \(versions)")
+            for model in models {
+                let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " ")
+                print("  \(model.name)  \(model.versionCount) version(s), latest v\(model.latestVersion ?? 0)  \(aliases)")
             }
         }
         print("\nClassify photos:  fishops classify PATH... [--top K] [--json]")
+        print("Registry:         fishops models list | show NAME | history NAME | promote | rollback")
         print("All commands:     fishops --help")
     }
 }

@@ -17,14 +17,8 @@ struct Weights: ParsableCommand {
         var json = false
 
         func run() throws {
-            let service = WeightsService(config: try loadConfig())
-            let result: WeightsService.ImportResult
-            do {
-                result = try service.importImageNetWeights(path: file)
-            } catch {
-                printError("error: \(error)")
-                throw ExitCode.failure
-            }
+            let service = WeightsService(context: try makeContext())
+            let result = try reporting { try service.importImageNetWeights(path: file) }
             if json {
                 print(jsonLine(result))
             } else {

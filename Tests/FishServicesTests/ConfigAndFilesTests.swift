@@ -25,7 +25,8 @@ import Testing
         for name in ["cod/b.JPG", "cod/a.png", "cod/deep/c.jpeg", "cod/notes.txt", "manifest.csv"] {
             try Data().write(to: root.appendingPathComponent(name))
         }
-        let service = ClassificationService(config: FishConfig(home: root, threads: 1))
+        let home = try Fixtures.temporaryDirectory()
+        let service = ClassificationService(context: try ServiceContext(config: FishConfig(home: home, threads: 1)))
         let explicit = root.appendingPathComponent("cod/notes.txt").path
         let (files, missing) = service.collectFiles([root.path, explicit, "/nonexistent.jpg"])
         #expect(files == ["cod/a.png", "cod/b.JPG", "cod/deep/c.jpeg"].map { root.appendingPathComponent($0).path } + [explicit])

@@ -1,0 +1,23 @@
+import FishStore
+import Foundation
+
+/// What every service shares: the resolved configuration, the store, and who is acting.
+/// Interfaces create one per process and hand it to the services they use.
+public final class ServiceContext: Sendable {
+    public let config: FishConfig
+    public let store: Store
+    public let actor: Actor
+
+    /// Opens the store under `config.home`.
+    public init(config: FishConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) {
+        self.config = config
+        store = try Store(directory: config.home)
+        let user = environment["FISHOPS_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        actor = Actor(user: user, host: ProcessInfo.processInfo.hostName)
+    }
+
+    /// The folder of a package recorded as `relativePath` in the registry.
+    func packageDirectory(_ relativePath: String) -> URL {
+        config.home.appendingPathComponent(relativePath)
+    }
+}

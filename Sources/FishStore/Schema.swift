@@ -1,0 +1,124 @@
+import GRDB
+
+/// The store's schema, as ordered migrations.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: tracking and registry") { db in
+            try db.create(table: "experiments") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "runs") { t in
+                t.primaryKey("id", .text)
+                t.belongsTo("experiment", inTable: "experiments").notNull()
+                t.column("name", .text).notNull()
+                t.column("status", .text).notNull().check(sql: "status IN ('RUNNING','FINISHED','FAILED','KILLED')")
+                t.column("startTime", .datetime).notNull().indexed()
+                t.column("endTime", .datetime)
+                t.column("user", .text).notNull()
+                t.column("host", .text).notNull()
+                t.column("datasetFingerprint", .text)
+                t.belongsTo("parentRun", inTable: "runs")
+            }
+            try db.create(table: "params") { t in
+                t.belongsTo("run", inTable: "runs").notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .text).notNull()
+                t.primaryKey(["runId", "key"])
+            }
+            try db.create(table: "tags") { t in
+                t.belongsTo("run", inTable: "runs").notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .text).notNull()
+                t.primaryKey(["runId", "key"])
+            }
+            try db.create(table: "metric_keys") { t in
+                t.primaryKey("key", .text)
+                t.column("direction", .text).notNull().check(sql: "direction IN ('min','max')")
+            }
+            try db.create(table: "metrics") { t in
+                t.column("runId", .text).notNull().references("runs")
+                t.column("key", .text).notNull()
+                t.column("value", .double).notNull()
+                t.column("step", .integer).notNull()
+                t.column("timestamp", .datetime).notNull()
+            }
+            try db.create(index: "metrics_by_run_key_step", on: "metrics", columns: ["runId", "key", "step"])
+            try db.create(table: "metric_summaries") { t in
+                t.column("runId", .text).notNull().references("runs")
+                t.column("key", .text).notNull()
+                t.column("direction", .text).notNull()
+                t.column("bestValue", .double).notNull()
+                t.column("bestStep", .integer).notNull()
+                t.column("lastValue", .double).notNull()
+                t.column("lastStep", .integer).notNull()
+                t.column("count", .integer).notNull()
+                t.primaryKey(["runId", "key"])
+            }
+            try db.create(table: "artifacts") { t in
+                t.column("runId", .text).notNull().references("runs")
+                t.column("path", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.primaryKey(["runId", "path"])
+            }
+            try db.create(table: "registered_models") { t in
+                t.primaryKey("name", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("createdBy", .text).notNull()
+            }
+            try db.create(table: "model_versions") { t in
+                t.column("model", .text).notNull().references("registered_models")
+                t.column("version", .integer).notNull()
+                t.column("packageSha256", .text).notNull()
+                t.column("packagePath", .text).notNull()
+                t.column("sourceRunId", .text).references("runs")
+                t.column("createdBy", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["model", "version"])
+            }
+            try db.create(table: "version_evaluations") { t in
+                t.column("model", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("evaluationData", .text).notNull()
+                t.column("metrics", .jsonText).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.foreignKey(["model", "version"], references: "model_versions")
+            }
+            try db.create(index: "evaluations_by_version", on: "version_evaluations", columns: ["model", "version"])
+            try db.create(table: "aliases") { t in
+                t.column("model", .text).notNull()
+                t.column("alias", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["model", "alias"])
+                t.foreignKey(["model", "version"], references: "model_versions")
+            }
+            try db.create(table: "audit_log") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .datetime).notNull()
+                t.column("actor", .text).notNull()
+                t.column("host", .text).notNull()
+                t.column("model", .text).notNull().indexed()
+                t.column("action", .text).notNull()
+                t.column("alias", .text)
+                t.column("fromVersion", .integer)
+                t.column("toVersion", .integer)
+                t.column("outcome", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+            // Versions and the audit log are immutable: the database itself refuses changes.
+            for (table, operation) in [("model_versions", "UPDATE"), ("model_versions", "DELETE"),
+                                       ("audit_log", "UPDATE"), ("audit_log", "DELETE")] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_no_\(operation.lowercased()) BEFORE \(operation) ON \(table)
+                    BEGIN SELECT RAISE(ABORT, '\(table) is append-only'); END
+                    """)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+
+/// The embedded tracking store and model registry: SQLite (WAL) through GRDB, plus a
+/// content-addressed artifact folder. Safe to share between threads and processes.
+public final class Store: Sendable {
+    /// The database file.
+    public let path: String
+    /// Run artifacts, stored once by content.
+    public let artifacts: ArtifactStore
+    let pool: DatabasePool
+
+    /// Opens (creating and migrating if needed) the store in `directory`: `store.sqlite` and
+    /// `artifacts/`. Waits up to `busyTimeout` seconds for other writers.
+    public init(directory: URL, busyTimeout: TimeInterval = 10) throws(StoreError) {
+        path = directory.appendingPathComponent("store.sqlite").path
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: path, detail: "cannot create \(directory.path)")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let databasePath = path
+        do {
+            let pool = try DatabasePool(path: databasePath, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+            self.pool = pool
+        } catch {
+            throw Self.translate(error, path: databasePath)
+        }
+        artifacts = try ArtifactStore(root: directory.appendingPathComponent("artifacts"))
+    }
+
+    /// Reads with a consistent snapshot, translating database errors.
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw Self.translate(error, path: path) }
+    }
+
+    /// Writes in one IMMEDIATE transaction (the write lock is taken before anything is read,
+    /// so concurrent read-then-write transactions never fail halfway), translating errors.
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError.invalid("transaction produced no result") }
+                return result
+            }
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Runs SQLite's integrity check; returns the problems found (empty when consistent).
+    public func integrityProblems() throws(StoreError) -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+                + (try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")).map { "foreign key: \($0)" }
+        }
+    }
+
+    /// Maps SQLite failures to errors that name the file and say what to do.
+    static func translate(_ error: any Error, path: String) -> StoreError {
+        if let storeError = error as? StoreError { return storeError }
+        guard let databaseError = error as? DatabaseError else {
+            return .database(path: path, detail: "\(error)")
+        }
+        let detail = databaseError.message ?? "\(databaseError.resultCode)"
+        switch databaseError.resultCode.primaryResultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .locked(path: path)
+        case .SQLITE_READONLY: return .readOnly(path: path)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .corrupt(path: path, detail: detail)
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH: return .cannotOpen(path: path, detail: detail)
+        case .SQLITE_CONSTRAINT: return .invalid("refused by the store: \(detail)")
+        default: return .database(path: path, detail: detail)
+        }
+    }
+}
