@@ -16,13 +16,14 @@ struct StoreSpeed: ParsableCommand {
     var directory: String?
     @Option(help: "Metric points to log into one run.") var points = 100_000
     @Option(help: "Runs to create and list.") var runs = 10_000
+    @Option(help: "64 KiB artifacts to write.") var artifacts = 100
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let scratch = directory.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("fishops-bench-\(UUID().uuidString)")
         defer { if directory == nil { try? FileManager.default.removeItem(at: scratch) } }
-        let report = try reporting { try StoreBenchmark().run(directory: scratch, points: points, runs: runs) }
+        let report = try reporting { try StoreBenchmark().run(directory: scratch, points: points, runs: runs, artifacts: artifacts) }
         if json { return print(jsonLine(report)) }
         print(String(format: "log %d metric points (batches of %d): %.2f s, %.0f points/s", report.metricPoints,
                      report.batchSize, report.logSeconds, report.pointsPerSecond))

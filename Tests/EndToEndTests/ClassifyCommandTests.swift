@@ -2,40 +2,14 @@ import FishTestSupport
 import Foundation
 import Testing
 
-/// Runs the built `fishops` binary as an operator would.
+/// `fishops classify` and `fishops weights import` as an operator runs them.
 @Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
        .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
 struct ClassifyCommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var jsonLines: [[String: Any]] {
-            stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        }
-    }
-
-    static func fishops(_ arguments: [String], home: URL) throws -> Run {
-        let process = Process()
-        guard let binary = Fixtures.binary else { throw CocoaError(.fileNoSuchFile) }
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path]) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     /// A FishOps home with the base model imported through the CLI.
     static func homeWithBaseModel() throws -> URL {
         let home = try Fixtures.temporaryDirectory()
-        let run = try fishops(["weights", "import", Fixtures.weights.path, "--json"], home: home)
+        let run = try FishOpsProcess.run(["weights", "import", Fixtures.weights.path, "--json"], home: home)
         try #require(run.status == 0, "import failed: \(run.stderr)")
         return home
     }
@@ -44,7 +18,7 @@ struct ClassifyCommandTests {
     func jsonLinesFollowTheContract() throws {
         let home = try Self.homeWithBaseModel()
         let images = Fixtures.shared.appendingPathComponent("reference/images")
-        let run = try Self.fishops(["classify", images.path, "--json", "--top", "3"], home: home)
+        let run = try FishOpsProcess.run(["classify", images.path, "--json", "--top", "3"], home: home)
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.jsonLines
         #expect(lines.count == 4)
@@ -69,7 +43,7 @@ struct ClassifyCommandTests {
         let empty = folder.appendingPathComponent("empty.png")
         try Data().write(to: empty)
 
-        let json = try Self.fishops(["classify", folder.path, "/nonexistent/x.jpg", "--json"], home: home)
+        let json = try FishOpsProcess.run(["classify", folder.path, "/nonexistent/x.jpg", "--json"], home: home)
         #expect(json.status == 1)
         let lines = json.jsonLines
         #expect(lines.count == 4)
@@ -81,7 +55,7 @@ struct ClassifyCommandTests {
         #expect(errors[empty.path]?.contains("empty") == true)
         #expect(errors["/nonexistent/x.jpg"]?.contains("no such file") == true)
 
-        let text = try Self.fishops(["classify", folder.path], home: home)
+        let text = try FishOpsProcess.run(["classify", folder.path], home: home)
         #expect(text.status == 1)
         #expect(text.stdout.contains(good.path))
         #expect(text.stderr.contains("2 of 3 files failed"))
@@ -90,7 +64,7 @@ struct ClassifyCommandTests {
     @Test func importRefusesForeignFiles() throws {
         let home = try Fixtures.temporaryDirectory()
         let path = try Fixtures.file(named: "weights.pth", contents: Data("PK but not really".utf8))
-        let run = try Self.fishops(["weights", "import", path], home: home)
+        let run = try FishOpsProcess.run(["weights", "import", path], home: home)
         #expect(run.status != 0)
         #expect(run.stderr.contains(path))
         #expect((try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("models").path))?.isEmpty ?? true)
@@ -100,7 +74,7 @@ struct ClassifyCommandTests {
     func wholeFishDatasetClassifies() throws {
         let home = try Self.homeWithBaseModel()
         let dataset = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish")
-        let run = try Self.fishops(["classify", dataset.path, "--json", "--top", "1"], home: home)
+        let run = try FishOpsProcess.run(["classify", dataset.path, "--json", "--top", "1"], home: home)
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         let lines = run.jsonLines
         #expect(lines.count == 540)
