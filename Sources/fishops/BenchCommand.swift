@@ -46,6 +46,9 @@ struct Engine: ParsableCommand {
     @Option(help: "Images per batch for the throughput figures.")
     var batch = 32
 
+    @Option(help: "Python with onnxruntime and numpy, for the side-by-side figures (default: $FISHOPS_PYTHON).")
+    var python: String?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -56,8 +59,9 @@ struct Engine: ParsableCommand {
         let chosenFolder = folder ?? (FileManager.default.fileExists(atPath: defaultFolder) ? defaultFolder : nil)
         let threadCounts = Array(Set([1, config.threads])).sorted()
         let report = try reporting {
-            try BenchmarkService(context: context).run(model: model, threadCounts: threadCounts, batch: batch,
-                                                       folder: chosenFolder)
+            try BenchmarkService(context: context).run(
+                model: model, threadCounts: threadCounts, batch: batch, folder: chosenFolder,
+                python: python ?? ProcessInfo.processInfo.environment["FISHOPS_PYTHON"])
         }
         if json {
             print(jsonLine(report))
@@ -69,6 +73,22 @@ struct Engine: ParsableCommand {
         }
         for entry in report.throughput {
             print(String(format: "batch %d, %d thread(s): %.1f images/s", entry.batch, entry.threads, entry.imagesPerSecond))
+        }
+        if let runtime = report.onnxRuntime {
+            print("ONNX Runtime \(runtime.version) on the exported graph of the same weights "
+                + String(format: "(max |logit difference| %.2g):", runtime.maxLogitDifference))
+            for entry in runtime.latency {
+                print(String(format: "  batch 1, %d thread(s): median %.2f ms, p90 %.2f ms", entry.threads, entry.medianMs, entry.p90Ms))
+            }
+            for entry in runtime.throughput {
+                print(String(format: "  batch %d, %d thread(s): %.1f images/s", entry.batch, entry.threads, entry.imagesPerSecond))
+            }
+            for ratio in report.ratios {
+                print(String(format: "ours/ORT, %d thread(s): latency %.2f (<= 1 is as fast or faster), throughput %.2f (>= 1 is as fast or faster)",
+                             ratio.threads, ratio.latencyMedian, ratio.throughput))
+            }
+        } else if let why = report.onnxRuntimeSkipped {
+            print("ONNX Runtime comparison skipped: \(why)")
         }
         if let endToEnd = report.endToEnd {
             print(String(format: "classify %@: %d images (%d failed), %.1f images/s", endToEnd.folder, endToEnd.images,

@@ -24,6 +24,13 @@ public enum Fixtures {
 
     public static var weightsAvailable: Bool { FileManager.default.fileExists(atPath: weights.path) }
 
+    /// A Python with onnxruntime, onnx and numpy (`make bench-setup`): `$FISHOPS_PYTHON` or the cache's venv.
+    public static let python: String? = {
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["FISHOPS_PYTHON"],
+                          FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fishops/venv/bin/python").path]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
     /// The `fishops` binary built by `swift build` (release preferred).
     public static let binary: URL? = ["release", "debug"]
         .map { root.appendingPathComponent(".build/\($0)/fishops") }

@@ -1,0 +1,56 @@
+import FishImaging
+import FishNeural
+import FishServices
+import FishTestSupport
+import Foundation
+import Testing
+
+/// The exported ONNX graph against our engine, run by ONNX Runtime from pip.
+@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+       .enabled(if: Fixtures.python.map { ONNXRuntimeComparison(python: $0).isAvailable } ?? false,
+                "needs Python with onnxruntime, onnx and numpy (make bench-setup)"))
+struct ONNXExportTests {
+    func context() throws -> ServiceContext {
+        let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 2))
+        _ = try WeightsService(context: context).importImageNetWeights(path: Fixtures.weights.path)
+        return context
+    }
+
+    @Test func exportPassesTheONNXChecker() throws {
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("model.onnx").path
+        try ExportService.write(try ExportService(context: try context()).onnx(), to: path)
+        let python = try #require(Fixtures.python)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); "
+                             + "print([o.name for o in m.graph.output])", path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(printed.contains("'logits', 'embedding'"))
+    }
+
+    @Test(.enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"))
+    func onnxRuntimeReproducesOurLogits() throws {
+        let context = try context()
+        let model = try ClassificationService(context: context).loadModel()
+        let names = ["chelsea.png", "coffee.png", "flower.png", "rocket.png"]
+        var input = [Float](repeating: 0, count: names.count * model.inputFloats)
+        for (index, name) in names.enumerated() {
+            let image = try FishImaging.ImageDecoder().decodeFile(atPath: Fixtures.shared.appendingPathComponent("reference/images/\(name)").path)
+            input.withUnsafeMutableBufferPointer { all in
+                model.metadata.preprocessing.writeTensor(
+                    of: image, into: UnsafeMutableBufferPointer(rebasing: all[(index * model.inputFloats)..<((index + 1) * model.inputFloats)]))
+            }
+        }
+        let ours = model.forward(input, count: names.count).logits
+        let runtime = ONNXRuntimeComparison(python: try #require(Fixtures.python))
+        let report = try runtime.run(onnx: try ExportService(context: context).onnx(),
+                                     input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
+                                     size: 224, ourLogits: ours, threadCounts: [1], repeats: 1, batches: 1)
+        #expect(report.maxLogitDifference <= 1e-4, "max |logit difference| \(report.maxLogitDifference)")
+    }
+}
