@@ -18,13 +18,15 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        // Vector kernels compiled for several instruction sets, chosen at load time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Domain engines.
         .target(name: "FishImaging", dependencies: ["CJPEG", "CPNG"]),
         .target(
             name: "FishNeural",
             dependencies: [
-                "CBLAS", "FishImaging",
+                "CBLAS", "CKernels", "FishImaging",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

@@ -79,29 +79,32 @@ public final class InferenceEngine: Sendable {
         head = asIs(network.head)
         classifier = asIs(network.classifier)
         try BLAS.load()
-        fish_blas_set_threads(Int32(self.threads))
+        // All parallelism is the engine's own (sub-batches or row tiles per thread): OpenBLAS runs
+        // on the calling thread, so its workers never spin against ours.
+        fish_blas_set_threads(1)
     }
 
     /// Runs `batch` images of `size` x `size` pixels, NHWC (`batch * size * size * 3` floats).
     ///
-    /// A batch of several images is split into one part per thread, each run with single-threaded
-    /// OpenBLAS: on few cores that beats sharing every layer between threads, whose OpenBLAS
-    /// workers spin while the engine's own loops run. A single image uses all threads per layer.
+    /// A batch of several images is split into one part per thread (no synchronisation between
+    /// layers), each thread running its images one by one so that activations stay in cache; a
+    /// single image shares each layer's rows between the threads.
     public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224) -> Output {
         precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
         var logits = [Float](repeating: 0, count: batch * classes)
         var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite0.embeddingSize)
         guard let source = input.baseAddress else { return Output(logits: logits, embeddings: embeddings) }
         let parts = min(threads, batch)
-        fish_blas_set_threads(Int32(parts > 1 ? 1 : threads))
         logits.withUnsafeMutableBufferPointer { scores in
             embeddings.withUnsafeMutableBufferPointer { pooled in
                 let scoresBase = scores.baseAddress!, pooledBase = pooled.baseAddress!
                 Parallel.forEach(parts, threads: parts) { part in
-                    let first = batch * part / parts, count = batch * (part + 1) / parts - first
-                    run(source + first * size * size * 3, batch: count, size: size, threads: parts > 1 ? 1 : threads,
-                        logits: scoresBase + first * classes,
-                        embeddings: pooledBase + first * EfficientNetLite0.embeddingSize)
+                    // Each thread runs its images one at a time, so activations stay in cache.
+                    for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
+                        run(source + image * size * size * 3, batch: 1, size: size, threads: parts > 1 ? 1 : threads,
+                            logits: scoresBase + image * classes,
+                            embeddings: pooledBase + image * EfficientNetLite0.embeddingSize)
+                    }
                 }
             }
         }
@@ -153,18 +156,16 @@ public final class InferenceEngine: Sendable {
                  relu6: false, threads: threads)
     }
 
-    /// A 1x1 convolution (or linear layer): sgemm, then bias with ReLU6 or a residual in one pass.
+    /// A 1x1 convolution (or linear layer) with its bias and ReLU6 or residual fused.
     private func convolve(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int, _ layer: FoldedConv,
                           output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil,
                           threads: Int) {
-        let outChannels = layer.bias.count
         layer.weights.withUnsafeBufferPointer { weights in
-            Kernels.pointwise(input, rows: rows, inChannels: inChannels, weights: weights.baseAddress!,
-                              outChannels: outChannels, output: output)
-        }
-        layer.bias.withUnsafeBufferPointer { bias in
-            Kernels.addBias(output, rows: rows, channels: outChannels, bias: bias.baseAddress!, relu6: relu6,
-                            residual: residual, threads: threads)
+            layer.bias.withUnsafeBufferPointer { bias in
+                Kernels.pointwiseFused(input, rows: rows, inChannels: inChannels, weights: weights.baseAddress!,
+                                       bias: bias.baseAddress!, outChannels: bias.count, relu6: relu6, residual: residual,
+                                       output: output, threads: threads)
+            }
         }
     }
 

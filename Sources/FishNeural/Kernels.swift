@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// The float32 kernels of the engine. Activations are NHWC: a row of C channels per pixel, so a
 /// 1x1 convolution over M pixels is one sgemm and a depthwise convolution vectorises over channels.
@@ -23,75 +24,65 @@ public enum Kernels {
     /// Adds `bias` to every row of `data[rows, channels]`, then either clamps to [0, 6] (ReLU6)
     /// or adds `residual`, in one pass.
     public static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
-                        relu6: Bool, residual: UnsafePointer<Float>?, threads: Int) {
-        Parallel.ranges(rows, threads: threads) { range in
-            let vectorEnd = channels - channels % Vector.scalarCount
-            for row in range {
-                let line = data + row * channels
-                let skip = residual.map { $0 + row * channels }
-                var c = 0
-                while c < vectorEnd {
-                    var value = load(line + c) + load(bias + c)
-                    if let skip { value += load(skip + c) }
-                    if relu6 { value = clampToReLU6(value) }
-                    store(value, line + c)
-                    c += Vector.scalarCount
-                }
-                while c < channels {
-                    var value = line[c] + bias[c] + (skip?[c] ?? 0)
-                    if relu6 { value = min(max(value, 0), 6) }
-                    line[c] = value
-                    c += 1
-                }
+                               relu6: Bool, residual: UnsafePointer<Float>?) {
+        let vectorEnd = channels - channels % Vector.scalarCount
+        for row in 0..<rows {
+            let line = data + row * channels
+            let skip = residual.map { $0 + row * channels }
+            var c = 0
+            while c < vectorEnd {
+                var value = load(line + c) + load(bias + c)
+                if let skip { value += load(skip + c) }
+                if relu6 { value = clampToReLU6(value) }
+                store(value, line + c)
+                c += Vector.scalarCount
+            }
+            while c < channels {
+                var value = line[c] + bias[c] + (skip?[c] ?? 0)
+                if relu6 { value = min(max(value, 0), 6) }
+                line[c] = value
+                c += 1
             }
         }
     }
 
-    /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused.
-    /// `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
+    /// Rows per tile of a fused 1x1 convolution: small enough that the tile's output is still in
+    /// cache when its bias pass runs, large enough for sgemm to run at full speed.
+    static let pointwiseTileRows = 256
+
+    /// A 1x1 convolution over `rows` pixels with bias and ReLU6 (or a residual) fused: the rows are
+    /// split between `threads` threads and processed in tiles, each an sgemm (single-threaded
+    /// OpenBLAS) followed at once by the bias pass on the same rows.
+    public static func pointwiseFused(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int,
+                                      weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels: Int,
+                                      relu6: Bool, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                      threads: Int) {
+        let parts = min(threads, max(rows / pointwiseTileRows, 1))
+        Parallel.ranges(rows, threads: parts) { range in
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let count = min(pointwiseTileRows, range.upperBound - start)
+                let target = output + start * outChannels
+                pointwise(input + start * inChannels, rows: count, inChannels: inChannels, weights: weights,
+                          outChannels: outChannels, output: target)
+                addBias(target, rows: count, channels: outChannels, bias: bias, relu6: relu6,
+                        residual: residual.map { $0 + start * outChannels })
+                start += count
+            }
+        }
+    }
+
+    /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused, output rows split
+    /// between `threads` threads. `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
     public static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                          weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
-                          output: UnsafeMutablePointer<Float>, threads: Int) {
+                                 weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
+                                 output: UnsafeMutablePointer<Float>, threads: Int) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
-        let vectorEnd = channels - channels % Vector.scalarCount
         Parallel.ranges(batch * outHeight, threads: threads) { range in
-            for imageRow in range {
-                let image = imageRow / outHeight, oy = imageRow % outHeight
-                let source = input + image * height * width * channels
-                for ox in 0..<outWidth {
-                    let target = output + ((image * outHeight + oy) * outWidth + ox) * channels
-                    var c = 0
-                    while c < vectorEnd {
-                        var sum = load(bias + c)
-                        for ky in 0..<kernel {
-                            let iy = oy * stride + ky - padTop
-                            if iy < 0 || iy >= height { continue }
-                            for kx in 0..<kernel {
-                                let ix = ox * stride + kx - padLeft
-                                if ix < 0 || ix >= width { continue }
-                                sum += load(source + (iy * width + ix) * channels + c) * load(weights + (ky * kernel + kx) * channels + c)
-                            }
-                        }
-                        store(clampToReLU6(sum), target + c)
-                        c += Vector.scalarCount
-                    }
-                    while c < channels {
-                        var sum = bias[c]
-                        for ky in 0..<kernel {
-                            let iy = oy * stride + ky - padTop
-                            if iy < 0 || iy >= height { continue }
-                            for kx in 0..<kernel {
-                                let ix = ox * stride + kx - padLeft
-                                if ix < 0 || ix >= width { continue }
-                                sum += source[(iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c]
-                            }
-                        }
-                        target[c] = min(max(sum, 0), 6)
-                        c += 1
-                    }
-                }
-            }
+            fish_depthwise(input, Int32(height), Int32(width), Int32(channels), weights, bias, Int32(kernel), Int32(stride),
+                           Int32(padTop), Int32(padLeft), Int32(outHeight), Int32(outWidth), Int32(range.lowerBound),
+                           Int32(range.upperBound), output)
         }
     }
 

@@ -1,0 +1,58 @@
+#include "fish_kernels.h"
+
+#define BLOCK 16
+
+#if defined(__x86_64__) && defined(__clang__)
+#define MULTIVERSION __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+static inline float relu6(float value) {
+    return value < 0 ? 0 : (value > 6 ? 6 : value);
+}
+
+MULTIVERSION
+void fish_depthwise(const float *input, int height, int width, int channels, const float *weights,
+                    const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_height,
+                    int out_width, int first_row, int end_row, float *output) {
+    const int blocked = channels - channels % BLOCK;
+    for (int image_row = first_row; image_row < end_row; image_row++) {
+        const int image = image_row / out_height, oy = image_row % out_height;
+        const float *source = input + (long)image * height * width * channels;
+        const int ky_begin = pad_top - oy * stride > 0 ? pad_top - oy * stride : 0;
+        const int ky_limit = height + pad_top - oy * stride;
+        const int ky_end = ky_limit < kernel ? ky_limit : kernel;
+        for (int ox = 0; ox < out_width; ox++) {
+            float *target = output + ((long)image_row * out_width + ox) * channels;
+            const int kx_begin = pad_left - ox * stride > 0 ? pad_left - ox * stride : 0;
+            const int kx_limit = width + pad_left - ox * stride;
+            const int kx_end = kx_limit < kernel ? kx_limit : kernel;
+            for (int c0 = 0; c0 < blocked; c0 += BLOCK) {
+                float sum[BLOCK];
+                for (int i = 0; i < BLOCK; i++) sum[i] = bias[c0 + i];
+                for (int ky = ky_begin; ky < ky_end; ky++) {
+                    const int iy = oy * stride + ky - pad_top;
+                    for (int kx = kx_begin; kx < kx_end; kx++) {
+                        const int ix = ox * stride + kx - pad_left;
+                        const float *pixel = source + ((long)iy * width + ix) * channels + c0;
+                        const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
+                        for (int i = 0; i < BLOCK; i++) sum[i] += pixel[i] * tap[i];
+                    }
+                }
+                for (int i = 0; i < BLOCK; i++) target[c0 + i] = relu6(sum[i]);
+            }
+            for (int c = blocked; c < channels; c++) {
+                float sum = bias[c];
+                for (int ky = ky_begin; ky < ky_end; ky++) {
+                    const int iy = oy * stride + ky - pad_top;
+                    for (int kx = kx_begin; kx < kx_end; kx++) {
+                        const int ix = ox * stride + kx - pad_left;
+                        sum += source[((long)iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c];
+                    }
+                }
+                target[c] = relu6(sum);
+            }
+        }
+    }
+}
