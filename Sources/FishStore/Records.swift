@@ -43,34 +43,6 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
     public var host: String
     public var datasetFingerprint: String?
     public var parentRunId: String?
-
-    /// Decodes columns directly (several times faster than Codable when listing thousands of runs).
-    public init(row: Row) throws {
-        id = row["id"]
-        experimentId = row["experimentId"]
-        name = row["name"]
-        status = row["status"]
-        startTime = row["startTime"]
-        endTime = row["endTime"]
-        user = row["user"]
-        host = row["host"]
-        datasetFingerprint = row["datasetFingerprint"]
-        parentRunId = row["parentRunId"]
-    }
-
-    init(id: String, experimentId: Int64, name: String, status: RunStatus, startTime: Date, endTime: Date?,
-         user: String, host: String, datasetFingerprint: String?, parentRunId: String?) {
-        self.id = id
-        self.experimentId = experimentId
-        self.name = name
-        self.status = status
-        self.startTime = startTime
-        self.endTime = endTime
-        self.user = user
-        self.host = host
-        self.datasetFingerprint = datasetFingerprint
-        self.parentRunId = parentRunId
-    }
 }
 
 /// One point of a metric series.
@@ -99,30 +71,6 @@ public struct MetricSummary: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var lastValue: Double
     public var lastStep: Int
     public var count: Int
-
-    /// Decodes columns directly (several times faster than Codable when listing thousands of runs).
-    public init(row: Row) throws {
-        runId = row["runId"]
-        key = row["key"]
-        direction = row["direction"]
-        bestValue = row["bestValue"]
-        bestStep = row["bestStep"]
-        lastValue = row["lastValue"]
-        lastStep = row["lastStep"]
-        count = row["count"]
-    }
-
-    init(runId: String, key: String, direction: MetricDirection, bestValue: Double, bestStep: Int, lastValue: Double,
-         lastStep: Int, count: Int) {
-        self.runId = runId
-        self.key = key
-        self.direction = direction
-        self.bestValue = bestValue
-        self.bestStep = bestStep
-        self.lastValue = lastValue
-        self.lastStep = lastStep
-        self.count = count
-    }
 }
 
 /// A file attached to a run, stored once by content.
@@ -189,4 +137,21 @@ public struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var outcome: AuditOutcome
     public var reason: String
     public var detail: String
+}
+
+// Column-by-column decoding: several times faster than Codable when listing thousands of runs.
+// (In extensions, so that the memberwise initialisers stay.)
+extension Run {
+    public init(row: Row) throws {
+        self.init(id: row["id"], experimentId: row["experimentId"], name: row["name"], status: row["status"],
+                  startTime: row["startTime"], endTime: row["endTime"], user: row["user"], host: row["host"],
+                  datasetFingerprint: row["datasetFingerprint"], parentRunId: row["parentRunId"])
+    }
+}
+
+extension MetricSummary {
+    public init(row: Row) throws {
+        self.init(runId: row["runId"], key: row["key"], direction: row["direction"], bestValue: row["bestValue"],
+                  bestStep: row["bestStep"], lastValue: row["lastValue"], lastStep: row["lastStep"], count: row["count"])
+    }
 }
