@@ -100,6 +100,7 @@ public struct BenchmarkService: Sendable {
         if let folder {
             let model = try classification.loadModel(name: name)
             let files = classification.collectFiles([folder]).files
+            guard !files.isEmpty else { throw ServiceError.invalidArgument("\(folder): no JPEG or PNG files to classify") }
             var failed = 0
             let elapsed = Self.milliseconds {
                 classification.classify(files: files, model: model, top: 1) { result in
