@@ -27,9 +27,11 @@ public final class Store: Sendable {
         }
         let databasePath = path
         do {
-            let pool = try DatabasePool(path: databasePath, configuration: configuration)
-            try Schema.migrator.migrate(pool)
-            self.pool = pool
+            pool = try SchemaLock.holding(in: directory) {
+                let pool = try DatabasePool(path: databasePath, configuration: configuration)
+                try Schema.migrator.migrate(pool)
+                return pool
+            }
         } catch {
             throw Self.translate(error, path: databasePath)
         }

@@ -68,8 +68,9 @@ struct RegistryCommandTests {
 
     /// Starts `fishops bench store` in `directory`, waits until `ready` holds for its store, kills it with SIGKILL.
     func killStoreBenchmark(_ arguments: [String], directory: URL, ready: (Store) throws -> Bool) throws {
+        let errors = Pipe()
         let process = try FishOpsProcess.start(["bench", "store", "--directory", directory.path, "--runs", "0"] + arguments,
-                                               home: directory)
+                                               home: directory, errors: errors)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
         let deadline = Date().addingTimeInterval(60)
         var observed = false
@@ -81,7 +82,8 @@ struct RegistryCommandTests {
                 usleep(20_000)
             }
         }
-        try #require(observed && process.isRunning, "the benchmark finished or stalled before it could be killed")
+        let stderr = process.isRunning ? "" : String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(observed && process.isRunning, "the benchmark finished or stalled before it could be killed: \(stderr)")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)

@@ -1,6 +1,7 @@
 import FishStore
 import FishTestSupport
 import Foundation
+import Synchronization
 import GRDB
 import Testing
 
@@ -24,6 +25,20 @@ func setImmutable(_ path: String, _ on: Bool) throws {
 }
 
 @Suite struct DatabaseFailureTests {
+    /// Several openers of a new store at the same moment (processes, or threads as here): each
+    /// must find it created and migrated once, none may fail with "table already exists".
+    @Test func simultaneousFirstOpensAllSucceed() throws {
+        for _ in 0..<10 {
+            let directory = try Fixtures.temporaryDirectory()
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { _ = try Store(directory: directory) } catch { failures.withLock { $0.append("\(error)") } }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+            #expect(try Store(directory: directory).integrityProblems().isEmpty)
+        }
+    }
+
     @Test func lockedDatabaseNamesTheFile() throws {
         let directory = try Fixtures.temporaryDirectory()
         let store = try Store(directory: directory, busyTimeout: 0.2)
