@@ -10,6 +10,11 @@ public final class InferenceEngine: Sendable {
         public let logits: [Float]
         /// `batch * 1280` pooled head activations.
         public let embeddings: [Float]
+
+        public init(logits: [Float], embeddings: [Float]) {
+            self.logits = logits
+            self.embeddings = embeddings
+        }
     }
 
     /// A convolution with batch norm folded in: weights laid out for its kernel, one bias per output.
@@ -27,6 +32,8 @@ public final class InferenceEngine: Sendable {
 
     public let classes: Int
     public let threads: Int
+    /// Width of the pooled embedding (1280 for EfficientNet-Lite0).
+    public var embeddingWidth: Int { head.bias.count }
     private let stem: FoldedConv
     private let blocks: [FoldedBlock]
     private let head: FoldedConv

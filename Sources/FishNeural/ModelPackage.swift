@@ -20,6 +20,14 @@ public struct ModelPackage: Sendable {
         public var source: String
         /// sha256 of the file the weights were imported from, when imported.
         public var sourceSha256: String?
+        /// For a trained head: the registered backbone whose embeddings it classifies. The
+        /// package's weights are then the head's alone.
+        public var backbone: BackboneReference?
+        /// The training run that produced the package.
+        public var trainingRunId: String?
+        /// Test-split metrics and the fingerprint of the data they were measured on.
+        public var metrics: [String: Double]?
+        public var evaluationData: String?
 
         public init(name: String, version: Int, architecture: String, weightsSha256: String,
                     preprocessing: Preprocessing, classNames: [String], createdAt: Date, source: String,
@@ -33,6 +41,19 @@ public struct ModelPackage: Sendable {
             self.createdAt = createdAt
             self.source = source
             self.sourceSha256 = sourceSha256
+        }
+    }
+
+    /// A registered backbone version, pinned by its weights' hash.
+    public struct BackboneReference: Codable, Sendable, Equatable {
+        public var model: String
+        public var version: Int
+        public var weightsSha256: String
+
+        public init(model: String, version: Int, weightsSha256: String) {
+            self.model = model
+            self.version = version
+            self.weightsSha256 = weightsSha256
         }
     }
 

@@ -38,11 +38,13 @@ public struct ClassificationService: Sendable {
     }
 
     /// Loads `name` (default: the configured model) at `version` (default: the version its
-    /// `production` alias points at, else its latest).
+    /// `production` alias points at, else its latest), with its backbone when it is a trained head.
     /// `threads` overrides the configured thread count.
     public func loadModel(name: String? = nil, version: Int? = nil, threads: Int? = nil) throws -> LoadedModel {
-        let resolved = try RegistryService(context: context).resolve(model: name ?? config.defaultModel, version: version)
-        return try LoadedModel(package: resolved.package, threads: threads ?? config.threads)
+        let registry = RegistryService(context: context)
+        let resolved = try registry.resolve(model: name ?? config.defaultModel, version: version)
+        let backbone = try resolved.package.metadata.backbone.map { try registry.resolve(model: $0.model, version: $0.version).package }
+        return try LoadedModel(package: resolved.package, backbone: backbone, threads: threads ?? config.threads)
     }
 
     /// Expands `paths`: files as given, folders recursively (image files only, sorted).

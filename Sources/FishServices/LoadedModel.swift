@@ -2,38 +2,59 @@ import FishImaging
 import FishNeural
 import Foundation
 
-/// A model package loaded and ready to run.
+/// A model package loaded and ready to run: a whole network, or a trained head on top of its
+/// registered backbone.
 public struct LoadedModel: Sendable {
     public let metadata: ModelPackage.Metadata
     public let engine: InferenceEngine
+    /// The trained classifier applied to the backbone's embeddings; nil when the network's own
+    /// classifier gives the classes.
+    public let head: ClassifierHead?
 
     public var name: String { metadata.name }
     public var version: Int { metadata.version }
+    public var classes: Int { head?.classes ?? engine.classes }
 
-    /// Loads `package`, checking its weights' hash and shapes.
-    public init(package: ModelPackage, threads: Int) throws {
+    /// Loads `package`, checking its weights' hash and shapes. A head package needs `backbone`,
+    /// the package its metadata refers to.
+    public init(package: ModelPackage, backbone: ModelPackage? = nil, threads: Int) throws {
         let weights = try package.loadWeights()
-        engine = try InferenceEngine(tensors: weights, threads: threads)
-        guard engine.classes == package.metadata.classNames.count else {
-            throw NeuralError.invalidPackage(path: package.directory.path, reason:
-                "\(engine.classes) outputs but \(package.metadata.classNames.count) class names")
+        if let reference = package.metadata.backbone {
+            guard let backbone, backbone.metadata.weightsSha256 == reference.weightsSha256 else {
+                throw NeuralError.invalidPackage(path: package.directory.path, reason:
+                    "its backbone \(reference.model) v\(reference.version) is missing or has other weights")
+            }
+            engine = try InferenceEngine(tensors: try backbone.loadWeights(), threads: threads)
+            let head = try ClassifierHead(tensors: weights)
+            guard head.inputs == engine.embeddingWidth else {
+                throw NeuralError.invalidPackage(path: package.directory.path, reason:
+                    "the head takes \(head.inputs) features but the backbone gives \(engine.embeddingWidth)")
+            }
+            self.head = head
+        } else {
+            engine = try InferenceEngine(tensors: weights, threads: threads)
+            head = nil
         }
         metadata = package.metadata
+        guard classes == metadata.classNames.count else {
+            throw NeuralError.invalidPackage(path: package.directory.path, reason:
+                "\(classes) outputs but \(metadata.classNames.count) class names")
+        }
     }
 
     /// Floats in one preprocessed input image.
     public var inputFloats: Int { metadata.preprocessing.inputSize * metadata.preprocessing.inputSize * 3 }
 
-    /// Runs preprocessed inputs (`count * inputFloats` floats) through the network.
+    /// Runs preprocessed inputs (`count * inputFloats` floats) through the network (and head).
     public func forward(_ input: [Float], count: Int) -> InferenceEngine.Output {
-        input.withUnsafeBufferPointer { engine.forward($0, batch: count, size: metadata.preprocessing.inputSize) }
+        let output = input.withUnsafeBufferPointer { engine.forward($0, batch: count, size: metadata.preprocessing.inputSize) }
+        let logits = head.map { $0.logits(output.embeddings, count: count) } ?? output.logits
+        return InferenceEngine.Output(logits: logits, embeddings: output.embeddings)
     }
 
     /// The `top` most probable classes for each image of a forward pass.
     public func predictions(_ output: InferenceEngine.Output, image: Int, top: Int) -> [Prediction] {
-        let classes = engine.classes
-        return Softmax.top(top, logits: output.logits[(image * classes)..<((image + 1) * classes)],
-                           labels: metadata.classNames)
+        Softmax.top(top, logits: output.logits[(image * classes)..<((image + 1) * classes)], labels: metadata.classNames)
     }
 }
 

@@ -4,6 +4,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case modelNotFound(name: String, available: [String])
     case invalidArgument(String)
     case failed(String)
+    /// The operator cancelled the job.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
             return reason
         case let .failed(reason):
             return reason
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

@@ -12,7 +12,7 @@ struct FishOps: ParsableCommand {
             State lives in $FISHOPS_HOME (default ~/.fishops). Exit status: 0 success, 1 failure,
             2 usage error, 3 conflict (someone else moved the alias first), 4 refused by the promotion gate.
             """,
-        subcommands: [Classify.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self, Status.self],
+        subcommands: [Classify.self, Train.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self, Status.self],
         defaultSubcommand: Status.self)
 }
 
@@ -57,9 +57,11 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
-/// Encodes `value` as one line of JSON with sorted keys and ISO 8601 dates.
-func jsonLine(_ value: some Encodable) -> String {
+/// Encodes `value` as one line of JSON with sorted keys and ISO 8601 dates (keys in snake_case
+/// when asked).
+func jsonLine(_ value: some Encodable, snakeCase: Bool = false) -> String {
     let encoder = JSONEncoder()
+    if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

@@ -1,0 +1,97 @@
+import FishImaging
+import FishNeural
+import Foundation
+
+/// Computes backbone embeddings of images and their augmented views through the feature cache:
+/// cached entries are read, the rest decoded, augmented and run through the backbone in
+/// batches on all cores, then cached.
+public struct FeatureExtractor: Sendable {
+    /// How much work the cache saved.
+    public struct Counters: Sendable, Codable, Equatable {
+        public var cached = 0
+        public var computed = 0
+    }
+
+    public let backbone: LoadedModel
+    public let preprocessing: Preprocessing
+    public let cache: FeatureCache
+    public let maxPixels: Int
+    public let threads: Int
+    public static let batchSize = 32
+
+    public init(backbone: LoadedModel, preprocessing: Preprocessing, cache: FeatureCache, maxPixels: Int, threads: Int) {
+        self.backbone = backbone
+        self.preprocessing = preprocessing
+        self.cache = cache
+        self.maxPixels = maxPixels
+        self.threads = threads
+    }
+
+    /// The augmentation of `view` (1, 2, ...) of an image: the same for the same image everywhere,
+    /// so cached views stay valid across runs and seeds. View 0 is the image itself.
+    public static func augmentation(image sha256: String, view: Int) -> Augmentation {
+        var random = SeededRandom(UInt64(truncatingIfNeeded: sha256.hashValueStable), UInt64(view))
+        return Augmentation(random: &random)
+    }
+
+    /// Features `[requests.count, width]` for `(image, view)` requests, in order.
+    public func features(_ requests: [(image: DatasetImage, view: Int)], counters: inout Counters,
+                         progress: (Int, Int) -> Void = { _, _ in }, isCancelled: () -> Bool = { false }) throws -> [Float] {
+        let width = backbone.engine.embeddingWidth
+        var output = [Float](repeating: 0, count: requests.count * width)
+        var missing: [Int] = []
+        for (index, request) in requests.enumerated() {
+            if let cached = cache.features(image: request.image.sha256, view: request.view) {
+                output.replaceSubrange((index * width)..<((index + 1) * width), with: cached)
+                counters.cached += 1
+            } else {
+                missing.append(index)
+            }
+        }
+        progress(requests.count - missing.count, requests.count)
+        let floatsPerImage = preprocessing.inputSize * preprocessing.inputSize * 3
+        let decoder = ImageDecoder(maxPixels: maxPixels)
+        for start in stride(from: 0, to: missing.count, by: Self.batchSize) {
+            if isCancelled() { throw ServiceError.cancelled }
+            let batch = Array(missing[start..<min(start + Self.batchSize, missing.count)])
+            var input = [Float](repeating: 0, count: batch.count * floatsPerImage)
+            var failures = [String?](repeating: nil, count: batch.count)
+            input.withUnsafeMutableBufferPointer { tensor in
+                failures.withUnsafeMutableBufferPointer { failed in
+                    Parallel.forEach(batch.count, threads: threads) { slot in
+                        let request = requests[batch[slot]]
+                        do {
+                            var image = try decoder.decodeFile(atPath: request.image.path)
+                            if request.view > 0 {
+                                image = Self.augmentation(image: request.image.sha256, view: request.view).apply(to: image)
+                            }
+                            preprocessing.writeTensor(of: image, into: UnsafeMutableBufferPointer(
+                                rebasing: tensor[(slot * floatsPerImage)..<((slot + 1) * floatsPerImage)]))
+                        } catch {
+                            failed[slot] = "\(error)"
+                        }
+                    }
+                }
+            }
+            if let failure = failures.compactMap({ $0 }).first {
+                throw ServiceError.failed("\(failure) (the file changed since the dataset check; run training again)")
+            }
+            let embeddings = backbone.forward(input, count: batch.count).embeddings
+            for (slot, index) in batch.enumerated() {
+                let features = embeddings[(slot * width)..<((slot + 1) * width)]
+                output.replaceSubrange((index * width)..<((index + 1) * width), with: features)
+                cache.store(features, image: requests[index].image.sha256, view: requests[index].view)
+                counters.computed += 1
+            }
+            progress(requests.count - missing.count + start + batch.count, requests.count)
+        }
+        return output
+    }
+}
+
+extension String {
+    /// A hash of the string that is the same in every process (Swift's `hashValue` is seeded per run).
+    var hashValueStable: UInt64 {
+        utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }  // FNV-1a
+    }
+}

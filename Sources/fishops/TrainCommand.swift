@@ -1,0 +1,125 @@
+import ArgumentParser
+import FishImaging
+import FishNeural
+import FishServices
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a fish classifier on an image folder and register it as a new version (alias staging).",
+        discussion: "Ctrl-C cancels cleanly: the run is marked KILLED and cached features are kept. See docs/training.md.")
+
+    @Option(help: "Image folder: <class>/<image> files, or the base of the manifest's relative paths.")
+    var data: String
+
+    @Option(help: "CSV manifest with path,label[,group] lines (default: the folder layout).")
+    var manifest: String?
+
+    @Option(help: "Experiment the run is recorded in.")
+    var experiment = "fish-training"
+
+    @Option(help: "Registered model the new version belongs to.")
+    var model = "fish-classifier"
+
+    @Option(help: "Seed of the split, augmentation choices and training.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Head-training trials; more than 1 searches the hyperparameters.")
+    var trials = 1
+
+    @Option(help: "Search method for trials: random or grid.")
+    var search = "random"
+
+    @Option(help: "Learning rate (AdamW).")
+    var learningRate = 1e-3
+
+    @Option(help: "Decoupled weight decay.")
+    var weightDecay = 1e-4
+
+    @Option(help: "Label smoothing, 0 to <1.")
+    var labelSmoothing = 0.1
+
+    @Option(help: "Hidden layer width (0: a linear softmax head).")
+    var hidden = 0
+
+    @Option(help: "Most epochs per trial.")
+    var epochs = 60
+
+    @Option(help: "Epochs without a better validation loss before stopping.")
+    var patience = 8
+
+    @Option(help: "Mini-batch size.")
+    var batchSize = 64
+
+    @Flag(help: "Weigh every image equally instead of every class.")
+    var noClassBalance = false
+
+    @Option(help: "Augmented views per training image (flip, crop, colour jitter), cached like the originals.")
+    var augment = 1
+
+    @Option(help: "Fit to 224x224: center-crop (resize the shorter side to 256, crop) or squash.")
+    var fit = "center-crop"
+
+    @Option(help: "Share of each class held out for validation.")
+    var validationFraction = 0.15
+
+    @Option(help: "Share of each class held out for the test.")
+    var testFraction = 0.15
+
+    @Option(help: "Perceptual-hash bits (of 64) within which images count as near duplicates.")
+    var nearDuplicateDistance = 6
+
+    @Option(help: "Compute threads (default: all cores, or $FISHOPS_THREADS).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object with the run, model version and metrics at the end.")
+    var json = false
+
+    func spec() throws -> TrainingSpec {
+        guard let searchMethod = TrainingSpec.Search(rawValue: search) else {
+            throw ValidationError("--search must be random or grid")
+        }
+        guard let fitMode = Preprocessing.Fit(rawValue: fit) else {
+            throw ValidationError("--fit must be center-crop or squash")
+        }
+        var spec = TrainingSpec(data: data)
+        spec.manifest = manifest
+        spec.experiment = experiment
+        spec.model = model
+        spec.seed = seed
+        spec.trials = trials
+        spec.search = searchMethod
+        spec.hyperparameters = HeadHyperparameters(
+            learningRate: learningRate, weightDecay: weightDecay, labelSmoothing: labelSmoothing, hidden: hidden,
+            epochs: epochs, batchSize: batchSize, patience: patience, classBalanced: !noClassBalance)
+        spec.augmentedViews = augment
+        spec.fit = fitMode
+        spec.validationFraction = validationFraction
+        spec.testFraction = testFraction
+        spec.nearDuplicateDistance = nearDuplicateDistance
+        if let problem = spec.problem { throw ValidationError(problem) }
+        return spec
+    }
+
+    func validate() throws {
+        _ = try spec()
+    }
+
+    func run() throws {
+        let spec = try spec()
+        let service = TrainingService(context: try makeContext(threads: threads))
+        let cancellation = CancellationFlag()
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { cancellation.cancel() }
+        interrupt.resume()
+        let printer = TrainingProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: json)
+        let report = try reporting { try service.train(spec, cancellation: cancellation, events: printer.handle) }
+        printer.finish()
+        if json {
+            print(jsonLine(report, snakeCase: true))
+        } else {
+            print(TrainingReportText(report: report).text)
+        }
+    }
+}
