@@ -10,6 +10,18 @@ public struct Augmentation: Sendable, Equatable {
     public let contrast: Double
     public let saturation: Double
 
+    /// A view with the given parameters (fractions as documented on the properties).
+    public init(cropScale: Double, cropX: Double, cropY: Double, flip: Bool, brightness: Double, contrast: Double,
+                saturation: Double) {
+        self.cropScale = cropScale
+        self.cropX = cropX
+        self.cropY = cropY
+        self.flip = flip
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+    }
+
     /// Draws the view's parameters from `random` (any generator: callers seed it per image and view).
     public init(random: inout some RandomNumberGenerator) {
         cropScale = Double.random(in: 0.8...1, using: &random)

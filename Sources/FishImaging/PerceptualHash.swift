@@ -1,16 +1,42 @@
 import Foundation
 
-/// A 64-bit DCT perceptual hash (pHash): the image shrunk to 32x32 grey, its 8x8 lowest
-/// frequencies compared with their median. Similar pictures have hashes a few bits apart.
-public struct PerceptualHash: Sendable, Hashable, Codable {
+/// A 256-bit DCT perceptual hash (pHash): the image shrunk to 32x32 grey, its 16x16 lowest
+/// frequencies compared with their median. Similar pictures have hashes a few bits apart;
+/// unrelated ones about half the bits (128) apart.
+public struct PerceptualHash: Sendable {
     /// The hash of the image as it is, then of its 7 other flips and quarter turns.
-    public let variants: [UInt64]
+    public let variants: [Bits]
+
+    /// 256 bits.
+    public struct Bits: Sendable {
+        public var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+        /// The number of differing bits.
+        public func distance(to other: Bits) -> Int {
+            (words.0 ^ other.words.0).nonzeroBitCount + (words.1 ^ other.words.1).nonzeroBitCount
+                + (words.2 ^ other.words.2).nonzeroBitCount + (words.3 ^ other.words.3).nonzeroBitCount
+        }
+
+        mutating func set(_ bit: Int) {
+            let mask = UInt64(1) << UInt64(bit % 64)
+            switch bit / 64 {
+            case 0: words.0 |= mask
+            case 1: words.1 |= mask
+            case 2: words.2 |= mask
+            default: words.3 |= mask
+            }
+        }
+    }
 
     public static let side = 32
+    /// Frequencies kept per axis.
+    static let frequencies = 16
+    /// Bits in a hash.
+    public static let bitCount = 256
 
     public init(of image: RGBImage) {
         let grey = Self.greyThumbnail(image)
-        var variants: [UInt64] = []
+        var variants: [Bits] = []
         for transform in 0..<8 {
             variants.append(Self.hash(Self.transformed(grey, transform)))
         }
@@ -19,7 +45,7 @@ public struct PerceptualHash: Sendable, Hashable, Codable {
 
     /// The smallest Hamming distance between this image and `other` flipped or turned in any way.
     public func distance(to other: PerceptualHash) -> Int {
-        other.variants.reduce(64) { min($0, (variants[0] ^ $1).nonzeroBitCount) }
+        other.variants.reduce(Self.bitCount) { min($0, variants[0].distance(to: $1)) }
     }
 
     private static func greyThumbnail(_ image: RGBImage) -> [Double] {
@@ -44,31 +70,32 @@ public struct PerceptualHash: Sendable, Hashable, Codable {
         return output
     }
 
-    private static let cosines: [Double] = (0..<8).flatMap { u in
+    private static let cosines: [Double] = (0..<frequencies).flatMap { u in
         (0..<side).map { x in cos(Double.pi * Double(u) * (2 * Double(x) + 1) / Double(2 * side)) }
     }
 
-    private static func hash(_ grey: [Double]) -> UInt64 {
-        // Separable DCT-II, keeping the 8x8 lowest frequencies.
-        var rows = [Double](repeating: 0, count: side * 8)
+    private static func hash(_ grey: [Double]) -> Bits {
+        // Separable DCT-II, keeping the lowest frequencies.
+        let k = frequencies
+        var rows = [Double](repeating: 0, count: side * k)
         for y in 0..<side {
-            for u in 0..<8 {
+            for u in 0..<k {
                 var sum = 0.0
                 for x in 0..<side { sum += grey[y * side + x] * cosines[u * side + x] }
-                rows[y * 8 + u] = sum
+                rows[y * k + u] = sum
             }
         }
-        var coefficients = [Double](repeating: 0, count: 64)
-        for v in 0..<8 {
-            for u in 0..<8 {
+        var coefficients = [Double](repeating: 0, count: k * k)
+        for v in 0..<k {
+            for u in 0..<k {
                 var sum = 0.0
-                for y in 0..<side { sum += rows[y * 8 + u] * cosines[v * side + y] }
-                coefficients[v * 8 + u] = sum
+                for y in 0..<side { sum += rows[y * k + u] * cosines[v * side + y] }
+                coefficients[v * k + u] = sum
             }
         }
-        let median = coefficients.dropFirst().sorted()[31]  // the DC term only says how bright
-        var bits: UInt64 = 0
-        for (index, value) in coefficients.enumerated() where value > median { bits |= 1 << UInt64(index) }
+        let median = coefficients.dropFirst().sorted()[k * k / 2 - 1]  // the DC term only says how bright
+        var bits = Bits()
+        for (index, value) in coefficients.enumerated() where value > median { bits.set(index) }
         return bits
     }
 }

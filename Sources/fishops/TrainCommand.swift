@@ -55,7 +55,7 @@ struct Train: ParsableCommand {
     var noClassBalance = false
 
     @Option(help: "Augmented views per training image (flip, crop, colour jitter), cached like the originals.")
-    var augment = 1
+    var augment = 0
 
     @Option(help: "Fit to 224x224: center-crop (resize the shorter side to 256, crop) or squash.")
     var fit = "center-crop"
@@ -66,8 +66,8 @@ struct Train: ParsableCommand {
     @Option(help: "Share of each class held out for the test.")
     var testFraction = 0.15
 
-    @Option(help: "Perceptual-hash bits (of 64) within which images count as near duplicates.")
-    var nearDuplicateDistance = 6
+    @Option(help: "Perceptual-hash bits (of 256) within which images count as near duplicates (flips and quarter turns included).")
+    var nearDuplicateDistance = 24
 
     @Option(help: "Compute threads (default: all cores, or $FISHOPS_THREADS).")
     var threads: Int?

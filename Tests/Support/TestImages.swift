@@ -54,6 +54,32 @@ public enum TestImages {
         return pixels
     }
 
+    /// RGB pixels of a few soft coloured blobs placed by `seed`: a picture with structure, so
+    /// different seeds give perceptually different images.
+    public static func blobs(width: Int, height: Int, seed: UInt64) -> [UInt8] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        func next() -> Double {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Double(state % 10_000) / 10_000
+        }
+        let blobs = (0..<6).map { _ in (x: next() * Double(width), y: next() * Double(height),
+                                         radius: (0.1 + next() * 0.3) * Double(width), colour: [next(), next(), next()]) }
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                var colour = [40.0, 40.0, 40.0]
+                for blob in blobs {
+                    let distance = ((Double(x) - blob.x) * (Double(x) - blob.x) + (Double(y) - blob.y) * (Double(y) - blob.y)).squareRoot()
+                    let weight = max(0, 1 - distance / blob.radius)
+                    for channel in 0..<3 { colour[channel] += 200 * weight * blob.colour[channel] }
+                }
+                pixels += colour.map { UInt8(min($0, 255)) }
+            }
+        }
+        return pixels
+    }
+
     /// The CRC-32 of PNG chunks (ISO 3309), for patching headers in tests.
     public static func crc32(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF

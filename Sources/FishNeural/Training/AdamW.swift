@@ -1,11 +1,11 @@
 import Foundation
 
 /// Gradients with the shapes of a head's parameters.
-struct HeadGradients {
-    var hiddenWeights: [Float]
-    var hiddenBias: [Float]
-    var outputWeights: [Float]
-    var outputBias: [Float]
+public struct HeadGradients: Sendable {
+    public var hiddenWeights: [Float]
+    public var hiddenBias: [Float]
+    public var outputWeights: [Float]
+    public var outputBias: [Float]
 
     init(head: ClassifierHead) {
         hiddenWeights = [Float](repeating: 0, count: head.hiddenWeights.count)

@@ -104,8 +104,8 @@ public struct HeadTrainer: Sendable {
             for start in stride(from: 0, to: train.count, by: settings.batchSize) {
                 let batch = Array(order[start..<min(start + settings.batchSize, train.count)])
                 learningRate = settings.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
-                let result = Self.gradients(head, batch: batch, data: train, classWeights: classWeights,
-                                            smoothing: settings.labelSmoothing)
+                let result = Self.lossAndGradients(head, rows: batch, of: train, classWeights: classWeights,
+                                                   smoothing: settings.labelSmoothing)
                 lossSum += result.loss * Double(batch.count)
                 correct += result.correct
                 optimiser.step(&head, gradients: result.gradients, learningRate: learningRate,
@@ -142,9 +142,11 @@ public struct HeadTrainer: Sendable {
         return (loss / Double(data.count), Double(correct) / Double(data.count))
     }
 
-    /// Loss, correct count and parameter gradients of one mini-batch.
-    static func gradients(_ head: ClassifierHead, batch: [Int], data: LabelledFeatures, classWeights: [Double],
-                          smoothing: Double) -> (loss: Double, correct: Int, gradients: HeadGradients) {
+    /// The class-weighted, label-smoothed mean cross-entropy of `rows` of `data`, how many of them
+    /// are classified correctly, and the loss's gradient for every parameter.
+    public static func lossAndGradients(_ head: ClassifierHead, rows batch: [Int], of data: LabelledFeatures,
+                                        classWeights: [Double], smoothing: Double)
+        -> (loss: Double, correct: Int, gradients: HeadGradients) {
         let count = batch.count, dimension = data.dimension, classes = head.classes
         var features = [Float](repeating: 0, count: count * dimension)
         for (row, index) in batch.enumerated() {
@@ -185,7 +187,7 @@ public struct HeadTrainer: Sendable {
             Self.accumulate(delta: hiddenDelta, input: activations.standardised, count: count, outputs: head.hidden,
                             inputs: head.inputs, weights: &gradients.hiddenWeights, bias: &gradients.hiddenBias)
         }
-        return (loss * Double(count), correct, gradients)
+        return (loss, correct, gradients)
     }
 
     /// Weight gradient `delta[count, outputs]^T x input[count, inputs]` and bias gradient (column sums).
@@ -225,7 +227,7 @@ public struct HeadTrainer: Sendable {
     }
 
     /// Weights `n / (classes * n_c)`: every class contributes equally to the loss.
-    static func balancedWeights(_ labels: [Int], classes: Int) -> [Double] {
+    public static func balancedWeights(_ labels: [Int], classes: Int) -> [Double] {
         var counts = [Int](repeating: 0, count: classes)
         for label in labels { counts[label] += 1 }
         return counts.map { $0 > 0 ? Double(labels.count) / Double(classes * $0) : 0 }

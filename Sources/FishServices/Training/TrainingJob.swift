@@ -59,7 +59,8 @@ struct TrainingJob {
         clock.lap("train")
 
         events(.stage(.evaluate))
-        let head = trials[best].head
+        let temperature = TemperatureScaling.fit(trials[best].head, validation: validation)
+        let head = TemperatureScaling.apply(temperature, to: trials[best].head)
         let logits = head.logits(test.features, count: test.count)
         let probabilities = (0..<test.count).flatMap { row in
             Softmax.probabilities(logits[(row * head.classes)..<((row + 1) * head.classes)])
@@ -73,6 +74,7 @@ struct TrainingJob {
             "test_accuracy": evaluation.accuracy, "test_macro_f1": evaluation.macroF1,
             "test_ece": evaluation.expectedCalibrationError,
             "val_loss": trials[best].summary.validationLoss, "val_accuracy": trials[best].summary.validationAccuracy,
+            "temperature": temperature,
             "features_computed": Double(counters.computed), "features_cached": Double(counters.cached),
         ]
         if let seconds = clock.seconds["features"], seconds > 0, counters.computed > 0 {

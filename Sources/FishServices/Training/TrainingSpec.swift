@@ -25,14 +25,15 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var trials = 1
     public var search = Search.random
     public var hyperparameters = HeadHyperparameters()
-    /// Augmented views of each training image, on top of the image itself.
-    public var augmentedViews = 1
+    /// Augmented views of each training image, on top of the image itself (each costs one more
+    /// backbone pass per training image the first time).
+    public var augmentedViews = 0
     /// How images are fitted to 224x224 (recorded in the package).
     public var fit = Preprocessing.Fit.centerCrop
     public var validationFraction = 0.15
     public var testFraction = 0.15
-    /// Largest perceptual-hash Hamming distance (of 64 bits) at which two images count as near duplicates.
-    public var nearDuplicateDistance = 6
+    /// Largest perceptual-hash Hamming distance (of 256 bits) at which two images count as near duplicates.
+    public var nearDuplicateDistance = 24
 
     public init(data: String) {
         self.data = data
@@ -53,7 +54,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         if !(validationFraction > 0 && testFraction > 0 && validationFraction + testFraction < 0.9) {
             return "validation and test fractions must be positive and leave at least 10% for training"
         }
-        if nearDuplicateDistance < 0 || nearDuplicateDistance > 32 { return "near-duplicate distance must be 0 to 32 bits" }
+        if nearDuplicateDistance < 0 || nearDuplicateDistance > 96 { return "near-duplicate distance must be 0 to 96 bits (of 256)" }
         return nil
     }
 
