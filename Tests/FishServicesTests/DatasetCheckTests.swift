@@ -1,0 +1,90 @@
+import FishImaging
+import FishServices
+import FishTestSupport
+import Foundation
+import Testing
+
+/// The dataset check and the split: planted problems are found, groups never straddle parts.
+@Suite struct DatasetCheckTests {
+    func picture(_ seed: UInt64) -> RGBImage {
+        RGBImage(width: 96, height: 72, pixels: TestImages.blobs(width: 96, height: 72, seed: seed))
+    }
+
+    func write(_ image: RGBImage, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let data = url.pathExtension == "png"
+            ? try TestImages.png(image.pixels, width: image.width, height: image.height, colorType: .rgb)
+            : try TestImages.jpeg(image.pixels, width: image.width, height: image.height)
+        try data.write(to: url)
+    }
+
+    func scan(_ folder: URL, manifest: URL? = nil) throws -> PreparedDataset {
+        let scanned = try DatasetScanner(maxPixels: 1_000_000, threads: 2).scan(data: folder, manifest: manifest)
+        return PreparedDataset(images: scanned.images, unreadable: scanned.unreadable, nearDuplicateDistance: 24)
+    }
+
+    @Test func plantedProblemsAreFound() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        for seed in 0..<4 {
+            try write(picture(UInt64(seed)), to: folder.appendingPathComponent("bream/\(seed).jpg"))
+            try write(picture(UInt64(seed + 10)), to: folder.appendingPathComponent("trout/\(seed).jpg"))
+        }
+        let original = folder.appendingPathComponent("bream/0.jpg")
+        // An exact copy in the same class, a flipped copy filed under the other class, a corrupt file.
+        try FileManager.default.copyItem(at: original, to: folder.appendingPathComponent("bream/0-copy.jpg"))
+        try write(ExifOrientation.mirrored.apply(to: picture(1)), to: folder.appendingPathComponent("trout/flipped-bream.png"))
+        let jpeg = try Data(contentsOf: folder.appendingPathComponent("trout/3.jpg"))
+        try jpeg.prefix(jpeg.count / 2).write(to: folder.appendingPathComponent("trout/truncated.jpg"))
+        try Data("not an image".utf8).write(to: folder.appendingPathComponent("bream/notes.png"))
+
+        let dataset = try scan(folder)
+        let check = dataset.check
+        let name = { (path: String) in path.replacingOccurrences(of: folder.path + "/", with: "") }
+        #expect(Set(check.unreadable.map { name($0.path) }) == ["trout/truncated.jpg", "bream/notes.png"])
+        #expect(check.unreadable.allSatisfy { !$0.reason.isEmpty })
+        #expect(check.exactDuplicates.map { $0.map(name) } == [["bream/0-copy.jpg", "bream/0.jpg"]])
+        #expect(check.conflictingLabels.map { $0.map(name) } == [["bream/1.jpg", "trout/flipped-bream.png"]])
+        #expect(check.nearDuplicates.map { $0.map(name) } == [["bream/1.jpg", "trout/flipped-bream.png"]])
+        // Kept: bream 0, 2, 3 (the copy and the conflicting pair left out) and trout 0, 1, 2, 3.
+        #expect(check.classes.map(\.label) == ["bream", "trout"] && check.classes.map(\.images) == [3, 4])
+        #expect(abs(check.imbalanceRatio - 4.0 / 3) < 1e-12)
+    }
+
+    @Test func manifestGroupsAndSplitsAreLeakFreeAndReproducible() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        var lines = ["path,label,group"]
+        for index in 0..<60 {
+            let label = ["a", "b", "c"][index % 3]
+            try write(picture(UInt64(100 + index)), to: folder.appendingPathComponent("img/\(index).png"))
+            lines.append("img/\(index).png,\(label),fish-\(label)-\(index / 12)")  // four photos of each fish
+        }
+        let manifest = folder.appendingPathComponent("manifest.csv")
+        try lines.joined(separator: "\n").write(to: manifest, atomically: true, encoding: .utf8)
+        let dataset = try scan(folder, manifest: manifest)
+        #expect(dataset.images.count == 60 && dataset.classNames == ["a", "b", "c"])
+
+        let split = DatasetSplit(dataset, seed: 5, validationFraction: 0.2, testFraction: 0.2)
+        var partOfFish: [String: Set<SplitPart>] = [:]
+        for (index, image) in dataset.images.enumerated() { partOfFish[image.group ?? "", default: []].insert(split.parts[index]) }
+        #expect(partOfFish.values.allSatisfy { $0.count == 1 }, "a fish on two sides: \(partOfFish)")
+        for label in 0..<3 {
+            let parts = Set(dataset.images.indices.filter { dataset.labels[$0] == label }.map { split.parts[$0] })
+            #expect(parts == Set(SplitPart.allCases), "class \(label) is in every part")
+        }
+        #expect(DatasetSplit(dataset, seed: 5, validationFraction: 0.2, testFraction: 0.2).parts == split.parts)
+        #expect(DatasetSplit(dataset, seed: 6, validationFraction: 0.2, testFraction: 0.2).parts != split.parts)
+        #expect(split.testFingerprint(dataset).hasPrefix("test:"))
+    }
+
+    @Test func badManifestsAndFoldersAreExplained() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let manifest = folder.appendingPathComponent("m.csv")
+        try "path,label\nonly-a-path\n".write(to: manifest, atomically: true, encoding: .utf8)
+        #expect(throws: ServiceError.invalidArgument("\(manifest.path):2: expected path,label[,group], found \"only-a-path\"")) {
+            _ = try scan(folder, manifest: manifest)
+        }
+        let missing = folder.appendingPathComponent("nowhere")
+        #expect(throws: ServiceError.self) { _ = try scan(missing) }
+        #expect(throws: ServiceError.self) { _ = try scan(folder) }  // a folder without class folders
+    }
+}
