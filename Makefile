@@ -72,9 +72,11 @@ $(VENV)/.installed:
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(ORT_PACKAGES)
 	@touch $@
 
-## bench: engine, ONNX Runtime side by side, end-to-end classify and store figures
+## bench: engine, ONNX Runtime side by side, end-to-end classify, training and store figures
 bench: build bench-setup
 	$(BIN) bench --python $(FISHOPS_PYTHON)
+	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train; \
+	else echo "bench train skipped: ../shared/datasets/large-scale-fish is absent"; fi
 	$(BIN) bench store
 
 clean:

@@ -3,14 +3,14 @@ import Foundation
 /// Writes a folded EfficientNet-Lite0 as an ONNX model (opset 13): input `input` float32
 /// `[batch, 3, size, size]` (NCHW, already normalised), outputs `logits` `[batch, classes]` and
 /// `embedding` `[batch, 1280]`. TF SAME padding becomes explicit (asymmetric) pads, so the graph
-/// is fixed to one input size.
+/// is fixed to one input size. With a trained head, `logits` are the head's.
 public enum ONNXExporter {
     // ONNX enum values (onnx.proto).
     private static let floatType: Int64 = 1
     private static let attributeInt: Int64 = 2, attributeInts: Int64 = 7
 
-    /// The serialised ModelProto.
-    public static func export(_ network: FoldedNetwork, inputSize: Int, modelName: String) -> Data {
+    /// The serialised ModelProto of `network`, classified by `head` when given.
+    public static func export(_ network: FoldedNetwork, head: ClassifierHead? = nil, inputSize: Int, modelName: String) -> Data {
         var graph = GraphBuilder()
         graph.constant("relu6_min", [0], dims: [])
         graph.constant("relu6_max", [6], dims: [])
@@ -35,9 +35,16 @@ public enum ONNXExporter {
         current = graph.convolution(current, network.head, stride: 1, inputSide: side, name: "head", relu6: true)
         let pooled = graph.node("GlobalAveragePool", inputs: [current], output: "pooled")
         graph.node("Flatten", inputs: [pooled], output: "embedding", attributes: [("axis", .int(1))])
-        graph.constant("fc.weight", network.classifier.weights, dims: network.classifier.shape)
-        graph.constant("fc.bias", network.classifier.bias, dims: [network.classes])
-        graph.node("Gemm", inputs: ["embedding", "fc.weight", "fc.bias"], output: "logits", attributes: [("transB", .int(1))])
+        let classes: Int
+        if let head {
+            graph.classifier(head)
+            classes = head.classes
+        } else {
+            graph.constant("fc.weight", network.classifier.weights, dims: network.classifier.shape)
+            graph.constant("fc.bias", network.classifier.bias, dims: [network.classes])
+            graph.node("Gemm", inputs: ["embedding", "fc.weight", "fc.bias"], output: "logits", attributes: [("transB", .int(1))])
+            classes = network.classes
+        }
 
         var model = ProtobufWriter()
         model.varint(1, 8)                       // ir_version
@@ -48,7 +55,7 @@ public enum ONNXExporter {
             writer.string(2, modelName)
             for initializer in graph.initializers { writer.bytes(5, initializer) }
             writer.bytes(11, valueInfo("input", dims: [nil, 3, inputSize, inputSize]))
-            writer.bytes(12, valueInfo("logits", dims: [nil, network.classes]))
+            writer.bytes(12, valueInfo("logits", dims: [nil, classes]))
             writer.bytes(12, valueInfo("embedding", dims: [nil, EfficientNetLite0.embeddingSize]))
         }
         return model.data
@@ -114,6 +121,25 @@ public enum ONNXExporter {
             }
             nodes.append(node.data)
             return output
+        }
+
+        /// A trained head on `embedding`: standardise, optional hidden ReLU layer, then `logits`.
+        mutating func classifier(_ head: ClassifierHead) {
+            constant("head.input_mean", head.inputMean, dims: [head.inputs])
+            constant("head.input_scale", head.inputScale, dims: [head.inputs])
+            node("Sub", inputs: ["embedding", "head.input_mean"], output: "head.centred")
+            var features = node("Mul", inputs: ["head.centred", "head.input_scale"], output: "head.standardised")
+            if head.hidden > 0 {
+                constant("head.hidden.weight", head.hiddenWeights, dims: [head.hidden, head.inputs])
+                constant("head.hidden.bias", head.hiddenBias, dims: [head.hidden])
+                node("Gemm", inputs: [features, "head.hidden.weight", "head.hidden.bias"], output: "head.hidden",
+                     attributes: [("transB", .int(1))])
+                features = node("Relu", inputs: ["head.hidden"], output: "head.hidden.relu")
+            }
+            constant("head.output.weight", head.outputWeights, dims: [head.classes, head.width])
+            constant("head.output.bias", head.outputBias, dims: [head.classes])
+            node("Gemm", inputs: [features, "head.output.weight", "head.output.bias"], output: "logits",
+                 attributes: [("transB", .int(1))])
         }
 
         /// Conv with TF SAME padding for an input of `inputSide`, optionally followed by ReLU6 (Clip).

@@ -14,11 +14,26 @@ public struct ExportService: Sendable {
         self.context = context
     }
 
-    /// The ONNX model of `model` (default: the configured model, its production or latest version).
+    /// The ONNX model of `model` (default: the configured model, its production or latest version);
+    /// a trained head is exported together with its backbone.
     public func onnx(model: String? = nil, version: Int? = nil) throws -> Data {
-        let resolved = try RegistryService(context: context).resolve(model: model ?? context.config.defaultModel, version: version)
-        let network = try FoldedNetwork(tensors: try resolved.package.loadWeights())
-        return ONNXExporter.export(network, inputSize: resolved.package.metadata.preprocessing.inputSize,
+        let registry = RegistryService(context: context)
+        let resolved = try registry.resolve(model: model ?? context.config.defaultModel, version: version)
+        let metadata = resolved.package.metadata
+        let network: FoldedNetwork, head: ClassifierHead?
+        if let reference = metadata.backbone {
+            let backbone = try registry.resolve(model: reference.model, version: reference.version).package
+            guard backbone.metadata.weightsSha256 == reference.weightsSha256 else {
+                throw NeuralError.invalidPackage(path: resolved.package.directory.path, reason:
+                    "its backbone \(reference.model) v\(reference.version) has other weights than it was trained on")
+            }
+            network = try FoldedNetwork(tensors: try backbone.loadWeights())
+            head = try ClassifierHead(tensors: try resolved.package.loadWeights())
+        } else {
+            network = try FoldedNetwork(tensors: try resolved.package.loadWeights())
+            head = nil
+        }
+        return ONNXExporter.export(network, head: head, inputSize: metadata.preprocessing.inputSize,
                                    modelName: "\(resolved.version.model)-v\(resolved.version.version)")
     }
 

@@ -4,8 +4,31 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the engine, the classify pipeline and the store.",
-        subcommands: [Engine.self, StoreSpeed.self], defaultSubcommand: Engine.self)
+        abstract: "Measure the engine, the classify pipeline, training and the store.",
+        subcommands: [Engine.self, TrainSpeed.self, StoreSpeed.self], defaultSubcommand: Engine.self)
+}
+
+struct TrainSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Time the training pipeline cold and with cached features, in a scratch home.")
+
+    @Option(help: "Image folder (default: ../shared/datasets/large-scale-fish).")
+    var data = "../shared/datasets/large-scale-fish"
+    @Option(help: "Data-set size to project the cold time to.") var project = 9_000
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let context = try makeContext()
+        let report = try reporting { try TrainingBenchmark(context: context).run(data: data, projectTo: project) }
+        if json { return print(jsonLine(report)) }
+        print(String(format: "train on %@ (%d images): %.1f s cold (scan %.1f, features %.1f, head %.1f), %.1f s with cached features",
+                     report.data, report.images, report.coldSeconds, report.stages["scan"] ?? 0, report.stages["features"] ?? 0,
+                     report.stages["train"] ?? 0, report.warmSeconds))
+        print(String(format: "feature extraction: %.1f images/s; test accuracy %.4f, macro-F1 %.4f",
+                     report.featureImagesPerSecond, report.testAccuracy, report.testMacroF1))
+        print(String(format: "projected cold time for %d images: %.0f s (%.1f min)", report.projectedImages,
+                     report.projectedSeconds, report.projectedSeconds / 60))
+    }
 }
 
 struct StoreSpeed: ParsableCommand {

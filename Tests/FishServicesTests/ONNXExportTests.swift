@@ -33,10 +33,29 @@ struct ONNXExportTests {
         #expect(printed.contains("'logits', 'embedding'"))
     }
 
-    @Test(.enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"))
-    func onnxRuntimeReproducesOurLogits() throws {
+    /// Registers `fish` v1: a random head with a hidden layer on the imported base model.
+    func registerRandomHead(_ context: ServiceContext) throws {
+        let base = try ClassificationService(context: context).loadModel()
+        var random = SeededRandom(seed: 1)
+        var head = ClassifierHead(inputs: 1280, hidden: 16, classes: 3, inputMean: .init(repeating: 0.5, count: 1280),
+                                  inputScale: .init(repeating: 2, count: 1280), random: &random)
+        head.outputWeights = head.outputWeights.map { _ in Float(random.normal()) }
+        var metadata = ModelPackage.Metadata(name: "fish", version: 1, architecture: "classifier-head", weightsSha256: "",
+                                             preprocessing: base.metadata.preprocessing, classNames: ["a", "b", "c"],
+                                             createdAt: Date(), source: "test", sourceSha256: nil)
+        metadata.backbone = .init(model: base.name, version: base.version, weightsSha256: base.metadata.weightsSha256)
+        _ = try context.store.registerVersion(model: "fish", actor: context.actor) { _ in
+            let package = try ModelPackage.write(tensors: head.tensors, metadata: metadata,
+                                                 to: context.config.home.appendingPathComponent("models/fish/1"))
+            return (package.metadata.weightsSha256, "models/fish/1")
+        }
+    }
+
+    @Test(.enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"), arguments: ["imagenet-lite0", "fish"])
+    func onnxRuntimeReproducesOurLogits(modelName: String) throws {
         let context = try context()
-        let model = try ClassificationService(context: context).loadModel()
+        try registerRandomHead(context)
+        let model = try ClassificationService(context: context).loadModel(name: modelName)
         let names = ["chelsea.png", "coffee.png", "flower.png", "rocket.png"]
         var input = [Float](repeating: 0, count: names.count * model.inputFloats)
         for (index, name) in names.enumerated() {
@@ -48,9 +67,10 @@ struct ONNXExportTests {
         }
         let ours = model.forward(input, count: names.count).logits
         let runtime = ONNXRuntimeComparison(python: try #require(Fixtures.python))
-        let report = try runtime.run(onnx: try ExportService(context: context).onnx(),
+        let report = try runtime.run(onnx: try ExportService(context: context).onnx(model: modelName),
                                      input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
                                      size: 224, ourLogits: ours, threadCounts: [1], repeats: 1, batches: 1)
+        #expect(ours.count == names.count * model.classes)
         #expect(report.maxLogitDifference <= 1e-4, "max |logit difference| \(report.maxLogitDifference)")
     }
 }
