@@ -19,7 +19,8 @@ struct Status: ParsableCommand {
                 print("  \(model.name)  \(model.versionCount) version(s), latest v\(model.latestVersion ?? 0)  \(aliases)")
             }
         }
-        print("\nClassify photos:  fishops classify PATH... [--top K] [--json]")
+        print("\nClassify photos:  fishops classify PATH... [--top K] [--model NAME] [--json]")
+        print("Train:            fishops train --data DIR [--trials N] [--json]   (docs/training.md)")
         print("Registry:         fishops models list | show NAME | history NAME | promote | rollback")
         print("All commands:     fishops --help")
     }

@@ -23,13 +23,13 @@ final class TrainingProgressPrinter: @unchecked Sendable {
             case let .stage(stage):
                 bar?.clear()
                 bar = ProgressBar(total: 0, enabled: terminal && !quiet, label: stage.rawValue,
-                                  unit: stage == .train ? "epochs" : "images")
+                                  unit: stage == .train ? "trials" : "images")
             case let .progress(_, done, total):
                 bar?.update(done: done, total: total)
             case let .checked(check):
                 say(DatasetCheckText(check: check).text)
             case .epoch:
-                bar?.advance()
+                break
             case let .trialFinished(trial, settings, loss, accuracy):
                 say(String(format: "trial %d: lr %.2g, wd %.2g, smoothing %.2f, hidden %d -> val loss %.4f, val accuracy %.4f",
                            trial, settings.learningRate, settings.weightDecay, settings.labelSmoothing, settings.hidden,

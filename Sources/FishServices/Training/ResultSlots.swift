@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One result slot per parallel task, filled from any thread.
 final class ResultSlots<Value>: @unchecked Sendable {
@@ -21,5 +22,15 @@ final class ResultSlots<Value>: @unchecked Sendable {
                 return try slot.get()
             }
         }
+    }
+}
+
+/// A thread-safe count of finished tasks.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// Adds `amount` and returns the new total.
+    func add(_ amount: Int) -> Int {
+        value.add(amount, ordering: .relaxed).newValue
     }
 }

@@ -53,7 +53,8 @@ struct TrainingJob {
 
         events(.stage(.train))
         let trials = try trainTrials(train: train, validation: validation)
-        guard let best = trials.indices.min(by: { trials[$0].summary.validationLoss < trials[$1].summary.validationLoss }) else {
+        // The most accurate on validation; among equals the lowest validation loss.
+        guard let best = trials.indices.min(by: { Self.ranking(trials[$0].summary) < Self.ranking(trials[$1].summary) }) else {
             throw ServiceError.failed("no trial finished")
         }
         clock.lap("train")
@@ -134,6 +135,8 @@ struct TrainingJob {
             children.append(child)
         }
         let outcomes = ResultSlots<(head: ClassifierHead, summary: TrainingReport.TrialSummary)>(count: settings.count)
+        let finished = Counter()
+        events(.progress(.train, done: 0, total: settings.count))
         let (store, events, isCancelled, classes, seed) = (self.store, self.events, self.isCancelled, dataset.classNames.count, spec.seed)
         nonisolated(unsafe) let cancelled = isCancelled
         Parallel.forEach(settings.count, threads: context.config.threads) { trial in
@@ -161,6 +164,7 @@ struct TrainingJob {
             let status: RunStatus = loggingError != nil ? .failed : cancelled() ? .killed : .finished
             try? store.endRun(child.id, status: status)
             events(.trialFinished(trial: trial, settings[trial], validationLoss: loss, validationAccuracy: accuracy))
+            events(.progress(.train, done: finished.add(1), total: settings.count))
             outcomes.set(trial, loggingError.map { .failure($0) } ?? .success((head, summary)))
         }
         if isCancelled() { throw ServiceError.cancelled }
@@ -193,6 +197,10 @@ struct TrainingJob {
         _ = try store.moveAlias(model: model, alias: "staging", to: version.version, expected: .unchecked, action: .promote,
                                 actor: context.actor, reason: "trained by run \(runId)")
         return version.version
+    }
+
+    private static func ranking(_ trial: TrainingReport.TrialSummary) -> (Double, Double) {
+        (-trial.validationAccuracy, trial.validationLoss)
     }
 
     private static func params(_ settings: HeadHyperparameters) -> [String: String] {
