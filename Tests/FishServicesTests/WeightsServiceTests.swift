@@ -9,9 +9,9 @@ import Testing
         try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 2))
     }
 
-    /// Files under `directory` other than the (always present) store and artifact folder.
+    /// Files under `directory` other than the (always present) store files and artifact folder.
     func packageFiles(_ directory: URL) -> [String] {
-        tree(directory).filter { !$0.hasPrefix("store.sqlite") && !$0.hasPrefix("artifacts") }
+        tree(directory).filter { !$0.hasPrefix("store.") && !$0.hasPrefix("artifacts") }
     }
 
     /// Everything under `directory`, hidden entries included.
