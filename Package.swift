@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
         // Vector kernels compiled for several instruction sets, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -49,11 +50,14 @@ let package = Package(
             ]
         ),
 
+        // The operations console: views render into a cell grid; only its terminal backend uses ncurses.
+        .target(name: "FishConsole", dependencies: ["CNCurses", "FishServices", "FishStore", "FishNeural", "FishImaging"]),
+
         // The executable: argument parsing and wiring only.
         .executableTarget(
             name: "fishops",
             dependencies: [
-                "FishServices", "FishStore",
+                "FishServices", "FishStore", "FishConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +75,7 @@ let package = Package(
             name: "FishServicesTests",
             dependencies: ["FishServices", "FishNeural", "FishImaging", "FishStore", "FishTestSupport"]
         ),
+        .testTarget(name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
     ],
     swiftLanguageModes: [.v6]

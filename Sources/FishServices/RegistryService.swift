@@ -127,12 +127,17 @@ public struct RegistryService: Sendable {
         return Promotion(move: move, gate: verdict, forced: force && !verdict.passed)
     }
 
+    /// Where a rollback of `alias` would move it: from the current holder to the previous one.
+    public func rollbackTarget(model: String, alias: String = "production") throws(StoreError) -> (current: Int, previous: Int)? {
+        try store.previousHolder(model: model, alias: alias)
+    }
+
     /// Moves `alias` back to the version it held before its current holder was promoted.
     public func rollback(model: String, alias: String = "production", reason: String) throws(StoreError) -> AliasMove {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw .invalid("a rollback needs a reason (--reason TEXT)")
         }
-        guard let (current, previous) = try store.previousHolder(model: model, alias: alias) else {
+        guard let (current, previous) = try rollbackTarget(model: model, alias: alias) else {
             throw .notFound("\(alias) of \(model) has no previous version to roll back to")
         }
         return try store.moveAlias(model: model, alias: alias, to: previous, expected: .version(current), action: .rollback,

@@ -33,6 +33,17 @@ public struct TrackingService: Sendable {
         try context.store.run(reference)
     }
 
+    /// Every logged point of one metric of a run, by step.
+    public func metricHistory(_ runId: String, key: String) throws(StoreError) -> [MetricPoint] {
+        try context.store.metricHistory(runId, key: key)
+    }
+
+    /// The content of the artifact at `path` of a run, or nil when the run has none there.
+    public func artifact(_ runId: String, path: String) throws(StoreError) -> Data? {
+        guard let record = try context.store.run(runId).artifacts.first(where: { $0.path == path }) else { return nil }
+        return try context.store.artifacts.get(record.sha256)
+    }
+
     public func compare(_ references: [String]) throws(StoreError) -> Comparison {
         guard references.count >= 2 else { throw .invalid("compare needs at least two runs") }
         let details = try references.map { reference throws(StoreError) in try context.store.run(reference) }

@@ -1,0 +1,59 @@
+import FishServices
+import FishStore
+import Foundation
+
+/// Marked runs side by side: only the parameters that differ, best and last per metric, and the
+/// chosen metric's curves overlaid.
+final class CompareView: ConsoleView {
+    let name = "compare", title = "compare"
+    let actions: [Action] = []
+    private let runIds: [String]
+    private let metric: String?
+    private var comparison: Loader<TrackingService.Comparison>?
+    private var curves: Loader<[[Double]]>?
+
+    init(runIds: [String], metric: String?) {
+        self.runIds = runIds
+        self.metric = metric
+    }
+
+    func refresh(_ app: ConsoleApp, force: Bool) {
+        guard comparison == nil else { return }
+        let context = app.context, runIds = self.runIds, metric = self.metric
+        comparison = Loader(interval: 60, wake: app.wake)
+        curves = Loader(interval: 60, wake: app.wake)
+        comparison?.load { try TrackingService(context: context).compare(runIds) }
+        curves?.load {
+            guard let metric else { return [] }
+            return try runIds.map { try TrackingService(context: context).metricHistory($0, key: metric).map(\.value) }
+        }
+    }
+
+    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { false }
+
+    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        guard let comparison = comparison?.value else {
+            canvas.write(self.comparison?.error.map { "\($0)" } ?? "loading...", x: area.x + 1, y: area.y + 1, style: app.style("ui.muted"))
+            return
+        }
+        let (top, bottom) = area.split(top: area.height / 2)
+        let nameWidth = 14
+        var columns: [Table.Column] = [.init("", width: 18)]
+        columns += comparison.names.map { .init($0, width: nameWidth) }
+        var table = Table(columns: columns)
+        var rows = comparison.differingParams.sorted { $0.key < $1.key }.map { key, values in
+            Table.Row([key] + values.map { $0 ?? "-" })
+        }
+        rows += comparison.metrics.sorted { $0.key < $1.key }.map { key, values in
+            Table.Row([key] + values.map { $0.map { "\(Format.number($0.best)) / \(Format.number($0.last))" } ?? "-" }, role: "ui.muted")
+        }
+        table.update(rows)
+        canvas.box(top, title: "differing params, then metrics (best / last)", glyphs: app.settings.glyphs,
+                   style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        table.render(&canvas, in: top.inset(1), app: app, focused: false)
+        canvas.box(bottom, title: metric ?? "no metric", glyphs: app.settings.glyphs, style: app.style("ui.border"),
+                   titleStyle: app.style("ui.title"))
+        let series = zip(comparison.names, curves?.value ?? []).map { Chart.Series($0, $1) }
+        Chart(series).render(&canvas, in: bottom.inset(1), app: app)
+    }
+}

@@ -1,0 +1,112 @@
+import FishNeural
+import FishServices
+import FishStore
+import Foundation
+
+/// One run: parameters, metrics (best and last), a chart of one metric's history (`m` picks it),
+/// and, for training runs, the per-class table and confusion matrix (`e`).
+final class RunDetailView: ConsoleView {
+    let name = "run"
+    let title: String
+    let actions = [
+        Action("metric", .character("m"), "chart the next metric"),
+        Action("evaluation", .character("e"), "evaluation / chart"),
+    ]
+    private let runId: String
+    private var detail: Loader<RunDetail>?
+    private var history: Loader<[MetricPoint]>?
+    private var evaluation: Loader<ClassificationMetrics?>?
+    private var metricIndex = 0
+    private var showEvaluation = false
+
+    init(runId: String, name: String) {
+        self.runId = runId
+        title = name
+    }
+
+    private var chartedMetric: String? {
+        let keys = (detail?.value?.metrics ?? []).filter { $0.count > 1 }.map(\.key)
+        let all = keys.isEmpty ? (detail?.value?.metrics ?? []).map(\.key) : keys
+        return all.isEmpty ? nil : all[metricIndex % all.count]
+    }
+
+    func refresh(_ app: ConsoleApp, force: Bool) {
+        let context = app.context, runId = self.runId
+        if detail == nil {
+            detail = Loader(interval: 3, wake: app.wake)
+            history = Loader(interval: 3, wake: app.wake)
+            evaluation = Loader(interval: 30, wake: app.wake)
+        }
+        let loadDetail: @Sendable () throws -> RunDetail = { try TrackingService(context: context).run(runId) }
+        if force { detail?.load(loadDetail) } else { detail?.refreshIfDue(loadDetail) }
+        if let metric = chartedMetric {
+            let loadHistory: @Sendable () throws -> [MetricPoint] = { try TrackingService(context: context).metricHistory(runId, key: metric) }
+            if force { history?.load(loadHistory) } else { history?.refreshIfDue(loadHistory) }
+        }
+        evaluation?.refreshIfDue {
+            guard let data = try TrackingService(context: context).artifact(runId, path: "evaluation.json") else { return nil }
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(ClassificationMetrics.self, from: data)
+        }
+    }
+
+    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        switch action?.id {
+        case "metric"?:
+            metricIndex += 1
+            history = Loader(interval: 3, wake: app.wake)
+            refresh(app, force: true)
+        case "evaluation"?:
+            showEvaluation.toggle()
+        default: return false
+        }
+        return true
+    }
+
+    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        let glyphs = app.settings.glyphs
+        guard let detail = detail?.value else {
+            let text = self.detail?.error.map { "\($0)" } ?? "loading..."
+            canvas.write(text, x: area.x + 1, y: area.y + 1, style: app.style(self.detail?.error == nil ? "ui.muted" : "ui.error"))
+            return
+        }
+        let (left, right) = area.split(left: min(38, area.width / 2))
+        let run = detail.run
+        canvas.box(left, title: "\(run.name)  \(run.status.rawValue)", glyphs: glyphs, style: app.style("ui.border"),
+                   titleStyle: app.style(Format.role(run.status)))
+        var lines: [(String, String)] = [("experiment", detail.experiment), ("id", String(run.id.prefix(12))),
+                                         ("started", Format.date(run.startTime)), ("by", "\(run.user)@\(run.host)")]
+        lines += detail.params.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        lines.append(("", ""))
+        lines += detail.metrics.map { ($0.key, "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))") }
+        let inner = left.inset(1)
+        for (index, line) in lines.prefix(inner.height).enumerated() {
+            canvas.write(glyphs.fit(line.0, 18), x: inner.x + 1, y: inner.y + index, style: app.style("ui.muted"))
+            canvas.write(glyphs.fit(line.1, inner.width - 21), x: inner.x + 20, y: inner.y + index, style: app.style("ui.text"))
+        }
+        if showEvaluation, let metrics = evaluation?.value ?? nil {
+            renderEvaluation(metrics, &canvas, in: right, app: app)
+        } else {
+            let metric = chartedMetric ?? "no metrics"
+            canvas.box(right, title: "\(metric) by step", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+            let values = (history?.value ?? []).map(\.value)
+            Chart([.init(metric, values)]).render(&canvas, in: right.inset(1), app: app)
+        }
+    }
+
+    private func renderEvaluation(_ metrics: ClassificationMetrics, _ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        let glyphs = app.settings.glyphs
+        canvas.box(area, title: String(format: "test: accuracy %.3f  macro-F1 %.3f  ECE %.3f", metrics.accuracy, metrics.macroF1,
+                                       metrics.expectedCalibrationError),
+                   glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        let inner = area.inset(1)
+        var table = Table(columns: [.init("class", width: 16), .init("n", width: 3), .init("prec", width: 5), .init("rec", width: 5),
+                                    .init("F1", width: 5), .init("confusion")])
+        table.update(metrics.perClass.enumerated().map { index, row in
+            Table.Row([row.label, "\(row.support)", String(format: "%.2f", row.precision), String(format: "%.2f", row.recall),
+                       String(format: "%.2f", row.f1), metrics.confusion[index].map { String($0) }.joined(separator: " ")])
+        })
+        table.render(&canvas, in: inner, app: app, focused: false)
+    }
+}

@@ -1,0 +1,134 @@
+import FishImaging
+import FishNeural
+import FishServices
+import Foundation
+
+/// `:train`: a form that starts a training job, then the job's stage, progress and a live chart
+/// of validation loss and accuracy; `x` cancels it.
+final class TrainView: ConsoleView {
+    let name = "train", title = "train"
+    let actions = [
+        Action("edit", .enter, "edit the field"),
+        Action("start", .character("s"), "start training"),
+        Action("cancel-job", .character("x"), "cancel the job", dangerous: true),
+    ]
+
+    private struct Field {
+        let label: String
+        var input: TextField
+    }
+
+    private var fields = [
+        Field(label: "data folder", input: TextField("../shared/datasets/large-scale-fish", completesPaths: true)),
+        Field(label: "experiment", input: TextField("fish-training")),
+        Field(label: "model", input: TextField("fish-classifier")),
+        Field(label: "learning rate", input: TextField("0.001")),
+        Field(label: "hidden units", input: TextField("0")),
+        Field(label: "trials", input: TextField("1")),
+        Field(label: "seed", input: TextField("0")),
+    ]
+    private var focus = 0
+    private var editing = false
+
+    var isEditing: Bool { editing }
+
+    func refresh(_ app: ConsoleApp, force: Bool) {}
+
+    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        if editing {
+            switch key {
+            case .enter, .escape: editing = false
+            case .up, .down:
+                editing = false
+                return handle(key, action: nil, app: app)
+            default: _ = fields[focus].input.handle(key)
+            }
+            return true
+        }
+        switch action?.id {
+        case "edit"?: editing = true
+        case "start"?: start(app)
+        case "cancel-job"?: askToCancel(app)
+        default:
+            switch key {
+            case .down, .character("j"): focus = (focus + 1) % fields.count
+            case .up, .character("k"): focus = (focus + fields.count - 1) % fields.count
+            default: return false
+            }
+        }
+        return true
+    }
+
+    private func spec() throws -> TrainingSpec {
+        func number<T: LosslessStringConvertible>(_ index: Int) throws -> T {
+            guard let value = T(fields[index].input.text.trimmingCharacters(in: .whitespaces)) else {
+                throw ServiceError.invalidArgument("\(fields[index].label): \"\(fields[index].input.text)\" is not a number")
+            }
+            return value
+        }
+        var spec = TrainingSpec(data: (fields[0].input.text as NSString).expandingTildeInPath)
+        spec.experiment = fields[1].input.text
+        spec.model = fields[2].input.text
+        spec.hyperparameters.learningRate = try number(3)
+        spec.hyperparameters.hidden = try number(4)
+        spec.trials = try number(5)
+        spec.seed = try number(6)
+        if let problem = spec.problem { throw ServiceError.invalidArgument(problem) }
+        return spec
+    }
+
+    private func start(_ app: ConsoleApp) {
+        if let job = app.training, !job.snapshot.finished {
+            return app.say("a training job is already running; x cancels it", isError: true)
+        }
+        do {
+            app.training = TrainingMonitor(spec: try spec(), context: app.context, log: app.log, wake: app.wake)
+            app.say("training started")
+        } catch {
+            app.say("\(error)", isError: true)
+        }
+    }
+
+    private func askToCancel(_ app: ConsoleApp) {
+        guard let job = app.training, !job.snapshot.finished else { return app.say("no training job is running", isError: true) }
+        app.confirm(Dialog(title: "cancel training", lines: ["Stop the training job? Cached features are kept."], askReason: false,
+                           dangerous: true) { _ in job.cancel() })
+    }
+
+    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        let glyphs = app.settings.glyphs
+        let (form, job) = area.split(top: fields.count + 3)
+        canvas.box(form, title: editing ? "editing: enter or esc when done, tab completes folders" : "new training run: enter edits a field, s starts",
+                   glyphs: glyphs,
+                   style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        for (index, field) in fields.enumerated() {
+            let y = form.y + 1 + index
+            canvas.write((index == focus ? String(glyphs.selected) + " " : "  ") + field.label, x: form.x + 1, y: y,
+                         style: app.style(index == focus ? "ui.title" : "ui.muted"))
+            field.input.draw(&canvas, x: form.x + 18, y: y, width: form.width - 20, style: app.style("dialog.input"), focused: index == focus && editing)
+        }
+        canvas.box(job, title: "job", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        let inner = job.inset(1)
+        guard let state = app.training?.snapshot else {
+            canvas.write("no training job in this console yet", x: inner.x + 1, y: inner.y, style: app.style("ui.muted"))
+            return
+        }
+        var line: String
+        if let report = state.report {
+            line = String(format: "finished: %@ v%d (staging)  test accuracy %.4f  macro-F1 %.4f  %.1f s", report.model.name,
+                          report.model.version, report.evaluation.accuracy, report.evaluation.macroF1, report.seconds["total"] ?? 0)
+        } else if let error = state.error {
+            line = "stopped: \(error)"
+        } else {
+            let stage = state.stage?.rawValue ?? "starting"
+            let fraction = state.total > 0 ? Double(state.done) / Double(state.total) : 0
+            line = "\(stage) [\(glyphs.bar(fraction, width: 24))] \(state.done)/\(state.total)"
+        }
+        if let runId = state.runId { line += "  run \(runId.prefix(8))" }
+        canvas.write(glyphs.fit(line, inner.width - 1), x: inner.x + 1, y: inner.y,
+                     style: app.style(state.error != nil ? "ui.error" : state.report != nil ? "ui.good" : "status.running"))
+        let chartArea = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
+        Chart([.init("val loss", state.validationLoss), .init("val accuracy", state.validationAccuracy)])
+            .render(&canvas, in: chartArea, app: app)
+    }
+}

@@ -1,0 +1,176 @@
+import FishServices
+import FishStore
+import Foundation
+
+/// The versions of one model with their aliases and gate metric; promotion and rollback go
+/// through a dialog that shows the gate's verdict and the alias move, and asks for a reason.
+final class VersionsView: ConsoleView {
+    let name = "versions"
+    let title: String
+    let actions = [
+        Action("promote", .character("p"), "promote to production", dangerous: true),
+        Action("stage", .character("S"), "move staging here", dangerous: true),
+        Action("rollback", .character("r"), "roll production back", dangerous: true),
+        Action("history", .character("h"), "audit history"),
+    ]
+    private let model: String
+    private var loader: Loader<RegistryService.ModelDetail>?
+    private var table = Table(columns: [.init("version", width: 7), .init("aliases", width: 20), .init("created", width: 16),
+                                         .init("by", width: 10), .init("evaluation")])
+
+    init(model: String) {
+        self.model = model
+        title = model
+    }
+
+    var isStale: Bool { loader?.isStale() ?? false }
+
+    func refresh(_ app: ConsoleApp, force: Bool) {
+        let context = app.context, model = self.model
+        if loader == nil { loader = Loader(interval: 3, wake: app.wake) }
+        let work: @Sendable () throws -> RegistryService.ModelDetail = { try RegistryService(context: context).detail(model: model) }
+        if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
+    }
+
+    private var versions: [RegistryService.VersionDetail] { (loader?.value?.versions ?? []).reversed() }
+
+    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        let selected = versions.indices.contains(table.selected) ? versions[table.selected].version.version : nil
+        switch action?.id {
+        case "promote"?: if let selected { askToMove(alias: "production", to: selected, app: app) }
+        case "stage"?: if let selected { askToMove(alias: "staging", to: selected, app: app) }
+        case "rollback"?: askToRollback(app: app)
+        case "history"?: app.push(HistoryView(model: model))
+        default: return table.move(key)
+        }
+        return true
+    }
+
+    /// Computes the gate in the background, then asks with the verdict and the move spelled out.
+    private func askToMove(alias: String, to version: Int, app: ConsoleApp) {
+        let context = app.context, model = self.model
+        let verdict = Loader<RegistryService.GateResult>(interval: 60, wake: app.wake)
+        app.say("checking the gate for \(model) v\(version)...")
+        verdict.load { try RegistryService(context: context).gate(model: model, version: version, alias: alias) }
+        app.whenLoaded(verdict) { [weak self] result, app in
+            switch result {
+            case let .failure(error): app.say("\(error)", isError: true)
+            case let .success(gate):
+                let from = gate.currentVersion.map { "v\($0)" } ?? "nothing"
+                var lines = ["\(alias) of \(model) moves from \(from) to v\(version).", "gate: \(gate.explanation)"]
+                if !gate.passed { lines.append("The gate refuses: confirming forces the move (audited as forced).") }
+                app.confirm(Dialog(title: gate.passed ? "promote" : "force promote", lines: lines, askReason: true, dangerous: true) { reason in
+                    self?.move(alias: alias, to: version, expected: gate.currentVersion, force: !gate.passed, reason: reason, app: app)
+                })
+            }
+        }
+    }
+
+    private func move(alias: String, to version: Int, expected: Int?, force: Bool, reason: String, app: ConsoleApp) {
+        let context = app.context, model = self.model, log = app.log
+        let holder: ExpectedHolder = expected.map(ExpectedHolder.version) ?? .vacant
+        let done = Loader<String>(interval: 60, wake: app.wake)
+        done.load {
+            let promotion = try RegistryService(context: context).promote(model: model, version: version, alias: alias, reason: reason,
+                                                                          force: force, expected: holder)
+            let message = "\(alias) of \(model) moved from \(promotion.move.fromVersion.map { "v\($0)" } ?? "nothing") to v\(version)"
+            log.add(message)
+            return message
+        }
+        app.whenLoaded(done) { [weak self] result, app in
+            switch result {
+            case let .success(message): app.notice = (message, false)
+            case let .failure(error): app.say("\(error)", isError: true)
+            }
+            self?.refresh(app, force: true)
+        }
+    }
+
+    private func askToRollback(app: ConsoleApp) {
+        let context = app.context, model = self.model
+        let target = Loader<(current: Int, previous: Int)?>(interval: 60, wake: app.wake)
+        target.load { try RegistryService(context: context).rollbackTarget(model: model) }
+        app.whenLoaded(target) { [weak self] result, app in
+            guard case let .success(found) = result, let (current, previous) = found else {
+                return app.say("production of \(model) has no previous version to roll back to", isError: true)
+            }
+            app.confirm(Dialog(title: "rollback", lines: ["production of \(model) moves back from v\(current) to v\(previous)."],
+                               askReason: true, dangerous: true) { reason in
+                self?.rollback(reason: reason, app: app)
+            })
+        }
+    }
+
+    private func rollback(reason: String, app: ConsoleApp) {
+        let context = app.context, model = self.model, log = app.log
+        let done = Loader<String>(interval: 60, wake: app.wake)
+        done.load {
+            let move = try RegistryService(context: context).rollback(model: model, reason: reason)
+            let message = "production of \(model) rolled back from v\(move.fromVersion ?? 0) to v\(move.toVersion)"
+            log.add(message)
+            return message
+        }
+        app.whenLoaded(done) { [weak self] result, app in
+            switch result {
+            case let .success(message): app.notice = (message, false)
+            case let .failure(error): app.say("\(error)", isError: true)
+            }
+            self?.refresh(app, force: true)
+        }
+    }
+
+    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        let metric = app.context.config.gateMetric
+        table.update(versions.map { detail in
+            let evaluation = detail.evaluations.last { $0.metrics[metric] != nil }
+            let text = evaluation.map { "\(metric) \(Format.number($0.metrics[metric] ?? 0)) on \($0.evaluationData)" } ?? ""
+            return Table.Row(["v\(detail.version.version)", detail.aliases.joined(separator: " "), Format.date(detail.version.createdAt),
+                              detail.version.createdBy, text], role: detail.aliases.contains("production") ? "metric.best" : "table.row")
+        })
+        canvas.box(area, title: "\(model) versions", glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
+                   titleStyle: app.style("ui.title"))
+        if let error = loader?.error {
+            canvas.write(app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
+            return
+        }
+        table.render(&canvas, in: area.inset(1), app: app)
+    }
+}
+
+/// The audit log of one model: every alias move and version change, who, when, from → to, why.
+final class HistoryView: ConsoleView {
+    let name = "history"
+    let title: String
+    let actions: [Action] = []
+    private let model: String
+    private var loader: Loader<[AuditEntry]>?
+    private var table = Table(columns: [.init("when", width: 16), .init("who", width: 10), .init("action", width: 16),
+                                         .init("move", width: 10), .init("outcome", width: 8), .init("reason")])
+
+    init(model: String) {
+        self.model = model
+        title = "\(model) history"
+    }
+
+    var isStale: Bool { loader?.isStale() ?? false }
+
+    func refresh(_ app: ConsoleApp, force: Bool) {
+        let context = app.context, model = self.model
+        if loader == nil { loader = Loader(interval: 3, wake: app.wake) }
+        let work: @Sendable () throws -> [AuditEntry] = { try RegistryService(context: context).history(model: model) }
+        if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
+    }
+
+    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { table.move(key) }
+
+    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        table.update((loader?.value ?? []).reversed().map { entry in
+            let move = "\(entry.fromVersion.map { "v\($0)" } ?? "-")>\(entry.toVersion.map { "v\($0)" } ?? "-")"
+            let action = entry.alias.map { "\(entry.action.rawValue) \($0)" } ?? entry.action.rawValue
+            return Table.Row([Format.date(entry.at), entry.actor, action, move, entry.outcome.rawValue, entry.reason],
+                             role: entry.outcome == .applied ? "table.row" : "status.failed")
+        })
+        canvas.box(area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        table.render(&canvas, in: area.inset(1), app: app)
+    }
+}
