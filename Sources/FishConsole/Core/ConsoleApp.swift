@@ -70,6 +70,27 @@ public final class ConsoleApp {
     /// The names `:` accepts.
     public var viewNames: [String] { views.keys.sorted() }
 
+    /// Loads in flight in this console.
+    public let activity = Activity()
+
+    /// A loader wired to this console: it wakes the UI and counts as activity while loading.
+    public func loader<Value: Sendable>(interval: TimeInterval, of type: Value.Type = Value.self) -> Loader<Value> {
+        Loader(interval: interval, activity: activity, wake: wake)
+    }
+
+    /// Ticks until every load and background action has finished (scripted sessions and tests).
+    public func settle(timeout: TimeInterval = 30) {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            tick()
+            if activity.isIdle && pending.isEmpty {
+                tick()
+                if activity.isIdle && pending.isEmpty { return }
+            }
+            usleep(2_000)
+        } while Date() < deadline
+    }
+
     /// Called from background threads when data arrives.
     public var wake: @Sendable () -> Void { { [woken] in woken.set() } }
 
@@ -80,12 +101,14 @@ public final class ConsoleApp {
 
     public func style(_ role: String) -> Style { settings.theme.style(role, depth: settings.depth) }
 
-    /// Opens `:name` on top of the current view (a view already open is brought back).
+    /// Switches to `:name` (help opens on top of the current view; the overview is the root Esc
+    /// returns to; a view already open is brought back with its state).
     @discardableResult
     public func open(_ name: String) -> Bool {
         if let index = stack.firstIndex(where: { $0.name == name }) {
             stack.removeSubrange((index + 1)...)
         } else if let make = views[name] {
+            if name != "help" { stack.removeSubrange(1...) }
             push(make())
         } else {
             notice = ("no view \(name); views: \(viewNames.joined(separator: " "))", true)
@@ -286,8 +309,9 @@ public final class ConsoleApp {
         let border = style(dialog.dangerous ? "dialog.danger" : "dialog.border")
         canvas.box(area, title: dialog.title, glyphs: settings.glyphs, style: border)
         let inner = area.inset(2)
+        let text = Rect(x: inner.x, y: area.y + 1, width: inner.width, height: area.height - 2)
         for (index, line) in dialog.lines.enumerated() {
-            canvas.write(line, x: inner.x, y: area.y + 1 + index, style: style("ui.text"), clip: inner.split(top: inner.height).top)
+            canvas.write(line, x: inner.x, y: area.y + 1 + index, style: style("ui.text"), clip: text)
         }
         var y = area.y + 1 + dialog.lines.count + 1
         if let reason = dialog.reason {

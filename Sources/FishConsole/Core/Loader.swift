@@ -15,17 +15,18 @@ public final class Loader<Value: Sendable>: Sendable {
     private struct State {
         var snapshot: Snapshot?
         var inFlight = false
-        var requestedAt: Date?
     }
 
     private let state = Mutex(State())
     private let wake: @Sendable () -> Void
+    private let activity: Activity?
     /// Seconds between automatic refreshes while the view is visible.
     public let interval: TimeInterval
 
-    /// `wake` is called (from a background thread) when new data arrives.
-    public init(interval: TimeInterval, wake: @escaping @Sendable () -> Void) {
+    /// `wake` is called (from a background thread) when new data arrives; `activity` counts loads in flight.
+    public init(interval: TimeInterval, activity: Activity? = nil, wake: @escaping @Sendable () -> Void) {
         self.interval = interval
+        self.activity = activity
         self.wake = wake
     }
 
@@ -54,13 +55,14 @@ public final class Loader<Value: Sendable>: Sendable {
         let started = state.withLock { state -> Bool in
             if state.inFlight { return false }
             state.inFlight = true
-            state.requestedAt = Date()
             return true
         }
         guard started else { return false }
+        activity?.begin()
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             let result = Result { try work() }
-            state.withLock { $0 = State(snapshot: Snapshot(result: result, at: Date()), inFlight: false, requestedAt: nil) }
+            state.withLock { $0 = State(snapshot: Snapshot(result: result, at: Date()), inFlight: false) }
+            activity?.end()
             wake()
         }
         return true
@@ -74,9 +76,17 @@ public final class Loader<Value: Sendable>: Sendable {
         if due { load(work) }
     }
 
-    /// Waits until no load is in flight (for tests and scripted sessions).
-    public func waitUntilIdle(timeout: TimeInterval = 30) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isLoading && Date() < deadline { usleep(2_000) }
-    }
+}
+
+/// How many loads are in flight, across all loaders of a console.
+public final class Activity: Sendable {
+    private let count = Atomic<Int>(0)
+
+    public init() {}
+
+    func begin() { count.add(1, ordering: .relaxed) }
+
+    func end() { count.subtract(1, ordering: .relaxed) }
+
+    public var isIdle: Bool { count.load(ordering: .relaxed) == 0 }
 }

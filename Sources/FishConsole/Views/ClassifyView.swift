@@ -68,7 +68,7 @@ final class ClassifyView: ConsoleView {
         let context = app.context, target = (path.text as NSString).expandingTildeInPath, progress = self.progress
         let modelName = self.modelName
         guard !target.isEmpty else { return app.say("type a file or folder path first", isError: true) }
-        loader = Loader(interval: .infinity, wake: app.wake)
+        loader = app.loader(interval: .infinity)
         progress.set(done: 0, total: 0)
         let wake = app.wake
         loader?.load {

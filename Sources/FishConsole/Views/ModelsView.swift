@@ -15,7 +15,7 @@ final class ModelsView: ConsoleView, Filterable {
 
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context
-        if loader == nil { loader = Loader(interval: 3, wake: app.wake) }
+        if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
         if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
     }
@@ -24,7 +24,15 @@ final class ModelsView: ConsoleView, Filterable {
         (loader?.value ?? []).filter { filter.isEmpty || $0.name.localizedCaseInsensitiveContains(filter) }
     }
 
+    private func syncTable() {
+        table.update(visible.map { model in
+            Table.Row([model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
+                       model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " ")])
+        })
+    }
+
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        syncTable()
         let models = visible
         guard models.indices.contains(table.selected) else { return table.move(key) }
         switch action?.id {
@@ -36,10 +44,7 @@ final class ModelsView: ConsoleView, Filterable {
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
-        table.update(visible.map { model in
-            Table.Row([model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
-                       model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " ")])
-        })
+        syncTable()
         canvas.box(area, title: "models" + (filter.isEmpty ? "" : "  filter: \(filter)"), glyphs: app.settings.glyphs,
                    style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
         if let error = loader?.error {

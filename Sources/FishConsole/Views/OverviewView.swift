@@ -15,8 +15,8 @@ final class OverviewView: ConsoleView {
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context
         if models == nil {
-            models = Loader(interval: 2, wake: app.wake)
-            runs = Loader(interval: 2, wake: app.wake)
+            models = app.loader(interval: 2)
+            runs = app.loader(interval: 2)
         }
         let loadModels: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
         let loadRuns: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs(limit: 6) }

@@ -33,9 +33,9 @@ final class RunDetailView: ConsoleView {
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context, runId = self.runId
         if detail == nil {
-            detail = Loader(interval: 3, wake: app.wake)
-            history = Loader(interval: 3, wake: app.wake)
-            evaluation = Loader(interval: 30, wake: app.wake)
+            detail = app.loader(interval: 3)
+            history = app.loader(interval: 3)
+            evaluation = app.loader(interval: 30)
         }
         let loadDetail: @Sendable () throws -> RunDetail = { try TrackingService(context: context).run(runId) }
         if force { detail?.load(loadDetail) } else { detail?.refreshIfDue(loadDetail) }
@@ -55,7 +55,7 @@ final class RunDetailView: ConsoleView {
         switch action?.id {
         case "metric"?:
             metricIndex += 1
-            history = Loader(interval: 3, wake: app.wake)
+            history = app.loader(interval: 3)
             refresh(app, force: true)
         case "evaluation"?:
             showEvaluation.toggle()
@@ -82,8 +82,8 @@ final class RunDetailView: ConsoleView {
         lines += detail.metrics.map { ($0.key, "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))") }
         let inner = left.inset(1)
         for (index, line) in lines.prefix(inner.height).enumerated() {
-            canvas.write(glyphs.fit(line.0, 18), x: inner.x + 1, y: inner.y + index, style: app.style("ui.muted"))
-            canvas.write(glyphs.fit(line.1, inner.width - 21), x: inner.x + 20, y: inner.y + index, style: app.style("ui.text"))
+            canvas.write(glyphs.fit(line.0, 15), x: inner.x + 1, y: inner.y + index, style: app.style("ui.muted"))
+            canvas.write(glyphs.fit(line.1, inner.width - 18), x: inner.x + 17, y: inner.y + index, style: app.style("ui.text"))
         }
         if showEvaluation, let metrics = evaluation?.value ?? nil {
             renderEvaluation(metrics, &canvas, in: right, app: app)

@@ -26,7 +26,7 @@ final class RunsView: ConsoleView, Filterable {
 
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context
-        if loader == nil { loader = Loader(interval: 3, wake: app.wake) }
+        if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs() }
         if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
     }
@@ -63,7 +63,20 @@ final class RunsView: ConsoleView, Filterable {
         return (runs, metric)
     }
 
+    /// Puts the visible runs into the table (before keys move the selection, and before drawing).
+    private func syncTable() {
+        let (runs, metric) = visibleRuns()
+        table.columns[4] = .init(metric.map { "\($0) best / last" } ?? "metrics")
+        table.update(runs.map { run in
+            let value = run.metrics.first { $0.key == metric }.map { "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))" } ?? ""
+            let name = (run.run.parentRunId != nil ? "  " : "") + run.run.name
+            return Table.Row([name, run.experiment, run.run.status.rawValue, Format.date(run.run.startTime), value],
+                             role: Format.role(run.run.status), marked: marked.contains(run.run.id))
+        })
+    }
+
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        syncTable()
         let (runs, _) = visibleRuns()
         let selected = runs.indices.contains(table.selected) ? runs[table.selected] : nil
         switch action?.id {
@@ -77,7 +90,7 @@ final class RunsView: ConsoleView, Filterable {
         case "compare"?:
             guard marked.count >= 2 else { app.say("mark two or more runs with space first", isError: true); return true }
             let ids = runs.map(\.run.id).filter { marked.contains($0) }
-            app.push(CompareView(runIds: ids, metric: visibleRuns().metric))
+            app.push(CompareView(runIds: ids))
         case "metric"?: metricIndex += 1
         case "sort"?:
             sortIndex = (sortIndex + 1) % Self.sorts.count
@@ -88,14 +101,8 @@ final class RunsView: ConsoleView, Filterable {
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
-        let (runs, metric) = visibleRuns()
-        table.columns[4] = .init(metric.map { "\($0) best / last" } ?? "metrics")
-        table.update(runs.map { run in
-            let value = run.metrics.first { $0.key == metric }.map { "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))" } ?? ""
-            let name = (run.run.parentRunId != nil ? "  " : "") + run.run.name
-            return Table.Row([name, run.experiment, run.run.status.rawValue, Format.date(run.run.startTime), value],
-                             role: Format.role(run.run.status), marked: marked.contains(run.run.id))
-        })
+        syncTable()
+        let runs = visibleRuns().runs
         var title = "runs (\(runs.count))  sort: \(Self.sorts[sortIndex])"
         if !filter.isEmpty { title += "  filter: \(filter)" }
         if !marked.isEmpty { title += "  marked: \(marked.count)" }

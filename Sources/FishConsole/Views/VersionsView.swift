@@ -27,14 +27,24 @@ final class VersionsView: ConsoleView {
 
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context, model = self.model
-        if loader == nil { loader = Loader(interval: 3, wake: app.wake) }
+        if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> RegistryService.ModelDetail = { try RegistryService(context: context).detail(model: model) }
         if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
     }
 
     private var versions: [RegistryService.VersionDetail] { (loader?.value?.versions ?? []).reversed() }
 
+    private func syncTable(gateMetric metric: String) {
+        table.update(versions.map { detail in
+            let evaluation = detail.evaluations.last { $0.metrics[metric] != nil }
+            let text = evaluation.map { "\(metric) \(Format.number($0.metrics[metric] ?? 0)) on \($0.evaluationData)" } ?? ""
+            return Table.Row(["v\(detail.version.version)", detail.aliases.joined(separator: " "), Format.date(detail.version.createdAt),
+                              detail.version.createdBy, text], role: detail.aliases.contains("production") ? "metric.best" : "table.row")
+        })
+    }
+
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        syncTable(gateMetric: app.context.config.gateMetric)
         let selected = versions.indices.contains(table.selected) ? versions[table.selected].version.version : nil
         switch action?.id {
         case "promote"?: if let selected { askToMove(alias: "production", to: selected, app: app) }
@@ -49,7 +59,7 @@ final class VersionsView: ConsoleView {
     /// Computes the gate in the background, then asks with the verdict and the move spelled out.
     private func askToMove(alias: String, to version: Int, app: ConsoleApp) {
         let context = app.context, model = self.model
-        let verdict = Loader<RegistryService.GateResult>(interval: 60, wake: app.wake)
+        let verdict = app.loader(interval: 60, of: RegistryService.GateResult.self)
         app.say("checking the gate for \(model) v\(version)...")
         verdict.load { try RegistryService(context: context).gate(model: model, version: version, alias: alias) }
         app.whenLoaded(verdict) { [weak self] result, app in
@@ -69,7 +79,7 @@ final class VersionsView: ConsoleView {
     private func move(alias: String, to version: Int, expected: Int?, force: Bool, reason: String, app: ConsoleApp) {
         let context = app.context, model = self.model, log = app.log
         let holder: ExpectedHolder = expected.map(ExpectedHolder.version) ?? .vacant
-        let done = Loader<String>(interval: 60, wake: app.wake)
+        let done = app.loader(interval: 60, of: String.self)
         done.load {
             let promotion = try RegistryService(context: context).promote(model: model, version: version, alias: alias, reason: reason,
                                                                           force: force, expected: holder)
@@ -88,7 +98,7 @@ final class VersionsView: ConsoleView {
 
     private func askToRollback(app: ConsoleApp) {
         let context = app.context, model = self.model
-        let target = Loader<(current: Int, previous: Int)?>(interval: 60, wake: app.wake)
+        let target = app.loader(interval: 60, of: Optional<(current: Int, previous: Int)>.self)
         target.load { try RegistryService(context: context).rollbackTarget(model: model) }
         app.whenLoaded(target) { [weak self] result, app in
             guard case let .success(found) = result, let (current, previous) = found else {
@@ -103,7 +113,7 @@ final class VersionsView: ConsoleView {
 
     private func rollback(reason: String, app: ConsoleApp) {
         let context = app.context, model = self.model, log = app.log
-        let done = Loader<String>(interval: 60, wake: app.wake)
+        let done = app.loader(interval: 60, of: String.self)
         done.load {
             let move = try RegistryService(context: context).rollback(model: model, reason: reason)
             let message = "production of \(model) rolled back from v\(move.fromVersion ?? 0) to v\(move.toVersion)"
@@ -120,13 +130,7 @@ final class VersionsView: ConsoleView {
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
-        let metric = app.context.config.gateMetric
-        table.update(versions.map { detail in
-            let evaluation = detail.evaluations.last { $0.metrics[metric] != nil }
-            let text = evaluation.map { "\(metric) \(Format.number($0.metrics[metric] ?? 0)) on \($0.evaluationData)" } ?? ""
-            return Table.Row(["v\(detail.version.version)", detail.aliases.joined(separator: " "), Format.date(detail.version.createdAt),
-                              detail.version.createdBy, text], role: detail.aliases.contains("production") ? "metric.best" : "table.row")
-        })
+        syncTable(gateMetric: app.context.config.gateMetric)
         canvas.box(area, title: "\(model) versions", glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
                    titleStyle: app.style("ui.title"))
         if let error = loader?.error {
@@ -156,20 +160,27 @@ final class HistoryView: ConsoleView {
 
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context, model = self.model
-        if loader == nil { loader = Loader(interval: 3, wake: app.wake) }
+        if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [AuditEntry] = { try RegistryService(context: context).history(model: model) }
         if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
     }
 
-    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { table.move(key) }
+    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
+        syncTable()
+        return table.move(key)
+    }
 
-    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+    private func syncTable() {
         table.update((loader?.value ?? []).reversed().map { entry in
             let move = "\(entry.fromVersion.map { "v\($0)" } ?? "-")>\(entry.toVersion.map { "v\($0)" } ?? "-")"
             let action = entry.alias.map { "\(entry.action.rawValue) \($0)" } ?? entry.action.rawValue
             return Table.Row([Format.date(entry.at), entry.actor, action, move, entry.outcome.rawValue, entry.reason],
                              role: entry.outcome == .applied ? "table.row" : "status.failed")
         })
+    }
+
+    func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+        syncTable()
         canvas.box(area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
         table.render(&canvas, in: area.inset(1), app: app)
     }

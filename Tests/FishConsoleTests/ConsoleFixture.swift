@@ -1,0 +1,94 @@
+import FishConsole
+import FishServices
+import FishStore
+import FishTestSupport
+import Foundation
+import Testing
+
+/// A console on a scratch store with known runs and model versions, driven by scripted keys.
+struct ConsoleFixture {
+    let app: ConsoleApp
+
+    /// Two finished training runs with metric curves, one failed run, and `fish-classifier` v1
+    /// (production) and v2 (staging) evaluated on the same test split.
+    static func store() throws -> ServiceContext {
+        let home = try Fixtures.temporaryDirectory()
+        let context = try ServiceContext(config: FishConfig(home: home, threads: 1), environment: ["FISHOPS_USER": "tester"])
+        let store = context.store
+        for (index, rate) in [0.001, 0.003].enumerated() {
+            let run = try store.startRun(experiment: "fish-training", runName: "train-\(index == 0 ? "a" : "b")",
+                                         user: "tester", host: "lab")
+            try store.logParams(run.id, ["learning_rate": "\(rate)", "seed": "0", "trials": "1"])
+            try store.logMetrics(run.id, (1...12).flatMap { step in
+                [MetricPoint(key: "val_loss", value: 1.0 / Double(step + index), step: step),
+                 MetricPoint(key: "val_accuracy", value: 0.5 + 0.04 * Double(step) - 0.01 * Double(index), step: step)]
+            } + [MetricPoint(key: "test_macro_f1", value: 0.95 + 0.02 * Double(index), step: 0)])
+            try store.endRun(run.id, status: .finished)
+            _ = try store.registerVersion(model: "fish-classifier", sourceRunId: run.id, actor: context.actor) { version in
+                ("sha\(version)", "models/fish-classifier/\(version)")
+            }
+            try store.addEvaluation(model: "fish-classifier", version: index + 1, evaluationData: "test:0123456789abcdef",
+                                    metrics: ["macro_f1": 0.95 + 0.02 * Double(index), "accuracy": 0.96])
+            usleep(5_000)  // distinct start times, so "newest first" is well defined
+        }
+        let failed = try store.startRun(experiment: "fish-training", runName: "train-c", user: "tester", host: "lab")
+        try store.endRun(failed.id, status: .failed)
+        _ = try store.moveAlias(model: "fish-classifier", alias: "production", to: 1, expected: .vacant, action: .promote,
+                                actor: context.actor, reason: "first")
+        _ = try store.moveAlias(model: "fish-classifier", alias: "staging", to: 2, expected: .unchecked, action: .promote,
+                                actor: context.actor, reason: "trained")
+        return context
+    }
+
+    init(context: ServiceContext, depth: ColorDepth = .c256, ascii: Bool = false, readOnly: Bool = false,
+         theme: Theme = Theme()) {
+        let settings = ConsoleApp.Settings(depth: depth, glyphs: ascii ? .ascii : .unicode, theme: theme,
+                                           actions: ActionRegistry(readOnly: readOnly))
+        app = ConsoleApp(context: context, settings: settings)
+        app.settle()
+    }
+
+    /// Presses `keys` (strings are typed character by character), letting loads finish after each.
+    func press(_ keys: [Key]) {
+        for key in keys {
+            app.handle(key)
+            app.settle()
+        }
+    }
+
+    func type(_ text: String) -> [Key] { text.map { .character($0) } }
+
+    func render(width: Int = 80, height: Int = 24) -> Canvas {
+        var canvas = Canvas(width: width, height: height)
+        app.render(into: &canvas)
+        return canvas
+    }
+
+    /// The screen text with what changes between runs (dates, ids, this machine's load) masked;
+    /// the machine figures take the blanks after them, so their width does not matter.
+    static func normalised(_ text: String) -> String {
+        let patterns = [
+            (#"\d{4}-\d\d-\d\d \d\d:\d\d"#, "YYYY-MM-DD hh:mm"), (#"\d\d:\d\d:\d\d"#, "hh:mm:ss"),
+            (#"\b[0-9a-f]{12}\b"#, "<run-id-----"), (#"\d+ cores, load [\d.]+ *"#, "N cores, load L "),
+            (#"memory [\d.]+ of [\d.]+ GiB free *"#, "memory M of T GiB free "),
+        ]
+        return patterns.reduce(text) { text, pattern in
+            text.replacingOccurrences(of: pattern.0, with: pattern.1, options: .regularExpression)
+        }
+    }
+
+    /// Compares the screen with `Golden/NAME.txt`; `FISHOPS_RECORD_GOLDEN=1` writes it instead.
+    static func expectGolden(_ canvas: Canvas, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).txt")
+        let text = normalised(canvas.text) + "\n"
+        if ProcessInfo.processInfo.environment["FISHOPS_RECORD_GOLDEN"] == "1" {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return
+        }
+        guard let golden = try? String(contentsOf: file, encoding: .utf8) else {
+            Issue.record("no golden file \(file.lastPathComponent); record it with FISHOPS_RECORD_GOLDEN=1 swift test", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(text == golden, "screen differs from \(file.lastPathComponent):\n\(text)", sourceLocation: sourceLocation)
+    }
+}
