@@ -18,7 +18,7 @@ public struct Theme: Sendable {
         "ui.title": "accent bold",
         "ui.header": "default on 236",
         "ui.header@16": "reverse",
-        "ui.header.title": "accent on 236 bold",
+        "ui.header.title": "accent bold on 236",
         "ui.header.title@16": "bold reverse",
         "ui.footer": "8",
         "ui.footer.key": "accent bold",
@@ -117,23 +117,24 @@ public struct Theme: Sendable {
         return style
     }
 
+    /// Parses `FG [on BG] [attributes]`; attributes may also come first or between.
     static func parse(_ text: String, palette: [String: TerminalColor]) -> Style? {
         var style = Style()
-        var words = text.split(separator: " ").map(String.init)[...]
         let attributeNames: [String: TextAttributes] = ["bold": .bold, "dim": .dim, "underline": .underline, "reverse": .reverse]
-        if let first = words.first, attributeNames[first] == nil {
-            guard let color = color(first, palette: palette) else { return nil }
-            style.foreground = color
-            words = words.dropFirst()
-        }
-        if words.first == "on" {
-            guard words.count >= 2, let color = color(words[words.startIndex + 1], palette: palette) else { return nil }
-            style.background = color
-            words = words.dropFirst(2)
-        }
-        for word in words {
-            guard let attribute = attributeNames[word] else { return nil }
-            style.attributes.insert(attribute)
+        var words = text.split(separator: " ").map(String.init)[...]
+        var sawForeground = false
+        while let word = words.popFirst() {
+            if let attribute = attributeNames[word] {
+                style.attributes.insert(attribute)
+            } else if word == "on" {
+                guard let next = words.popFirst(), let color = color(next, palette: palette) else { return nil }
+                style.background = color
+            } else if !sawForeground, let color = color(word, palette: palette) {
+                style.foreground = color
+                sawForeground = true
+            } else {
+                return nil
+            }
         }
         return style
     }
