@@ -148,8 +148,8 @@ final class HistoryView: ConsoleView {
     let actions: [Action] = []
     private let model: String
     private var loader: Loader<[AuditEntry]>?
-    private var table = Table(columns: [.init("when", width: 16), .init("who", width: 10), .init("action", width: 16),
-                                         .init("move", width: 10), .init("outcome", width: 8), .init("reason")])
+    private var table = Table(columns: [.init("when", width: 16), .init("who", width: 9), .init("action", width: 18),
+                                         .init("move", width: 8), .init("outcome", width: 8), .init("reason")])
 
     init(model: String) {
         self.model = model
