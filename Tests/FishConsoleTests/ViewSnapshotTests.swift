@@ -22,6 +22,7 @@ import Testing
         ("train", command("train")),
         ("classify", command("classify")),
         ("logs", command("logs")),
+        ("cluster", command("cluster")),
         ("help", command("runs") + [.character("?")]),
         ("command-mode", [.character(":"), .character("m"), .character("o")]),
     ]

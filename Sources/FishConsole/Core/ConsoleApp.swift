@@ -60,6 +60,7 @@ public final class ConsoleApp {
         views["models"] = { ModelsView() }
         views["train"] = { TrainView() }
         views["classify"] = { ClassifyView() }
+        views["cluster"] = { ClusterView() }
         views["logs"] = { LogsView() }
         views["help"] = { HelpView() }
         self.views = views
