@@ -19,7 +19,9 @@ final class ClassifyView: ConsoleView {
     }
 
     private var path = TextField("", completesPaths: true)
+    /// The model field while it is being edited, and the model chosen (nil: the configured default).
     private var model: TextField?
+    private var modelName: String?
     private var editingPath = true
     private var loader: Loader<Outcome>?
     private let progress = Progress()
@@ -28,16 +30,15 @@ final class ClassifyView: ConsoleView {
 
     var isEditing: Bool { editingPath || model != nil }
 
-    func refresh(_ app: ConsoleApp, force: Bool) {
-        if model == nil && path.text.isEmpty && loader == nil { path = TextField("", completesPaths: true) }
-    }
+    func refresh(_ app: ConsoleApp, force: Bool) {}
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
         if var field = model {
             switch key {
-            case .enter, .escape: model = nil
-                app.say("model: \(field.text)")
+            case .enter, .escape:
+                model = nil
                 modelName = field.text
+                app.say("model: \(field.text)")
             default:
                 _ = field.handle(key)
                 model = field
@@ -61,8 +62,6 @@ final class ClassifyView: ConsoleView {
         }
         return true
     }
-
-    private var modelName: String?
 
     private func classify(_ app: ConsoleApp) {
         let context = app.context, target = (path.text as NSString).expandingTildeInPath, progress = self.progress
