@@ -77,13 +77,21 @@ final class VersionsView: ConsoleView {
     }
 
     private func move(alias: String, to version: Int, expected: Int?, force: Bool, reason: String, app: ConsoleApp) {
-        let context = app.context, model = self.model, log = app.log
+        let context = app.context, model = self.model
         let holder: ExpectedHolder = expected.map(ExpectedHolder.version) ?? .vacant
-        let done = app.loader(interval: 60, of: String.self)
-        done.load {
+        change(app) {
             let promotion = try RegistryService(context: context).promote(model: model, version: version, alias: alias, reason: reason,
                                                                           force: force, expected: holder)
-            let message = "\(alias) of \(model) moved from \(promotion.move.fromVersion.map { "v\($0)" } ?? "nothing") to v\(version)"
+            return "\(alias) of \(model) moved from \(promotion.move.fromVersion.map { "v\($0)" } ?? "nothing") to v\(version)"
+        }
+    }
+
+    /// Runs a registry change in the background, then reports it (logged and in the footer) and reloads.
+    private func change(_ app: ConsoleApp, _ work: @escaping @Sendable () throws -> String) {
+        let log = app.log
+        let done = app.loader(interval: 60, of: String.self)
+        done.load {
+            let message = try work()
             log.add(message)
             return message
         }
@@ -112,20 +120,10 @@ final class VersionsView: ConsoleView {
     }
 
     private func rollback(reason: String, app: ConsoleApp) {
-        let context = app.context, model = self.model, log = app.log
-        let done = app.loader(interval: 60, of: String.self)
-        done.load {
+        let context = app.context, model = self.model
+        change(app) {
             let move = try RegistryService(context: context).rollback(model: model, reason: reason)
-            let message = "production of \(model) rolled back from v\(move.fromVersion ?? 0) to v\(move.toVersion)"
-            log.add(message)
-            return message
-        }
-        app.whenLoaded(done) { [weak self] result, app in
-            switch result {
-            case let .success(message): app.notice = (message, false)
-            case let .failure(error): app.say("\(error)", isError: true)
-            }
-            self?.refresh(app, force: true)
+            return "production of \(model) rolled back from v\(move.fromVersion ?? 0) to v\(move.toVersion)"
         }
     }
 
