@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. OpenBLAS is opened at run time (see fish_blas.h).
@@ -53,11 +57,24 @@ let package = Package(
         // The operations console: views render into a cell grid; only its terminal backend uses ncurses.
         .target(name: "FishConsole", dependencies: ["CNCurses", "FishServices", "FishStore", "FishNeural", "FishImaging"]),
 
+        // The HTTP inference API.
+        .target(
+            name: "FishServer",
+            dependencies: [
+                "FishServices", "FishNeural", "FishImaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         // The executable: argument parsing and wiring only.
         .executableTarget(
             name: "fishops",
             dependencies: [
-                "FishServices", "FishStore", "FishConsole",
+                "FishServices", "FishStore", "FishConsole", "FishServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +93,10 @@ let package = Package(
             dependencies: ["FishServices", "FishNeural", "FishImaging", "FishStore", "FishTestSupport"]
         ),
         .testTarget(name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"]),
+        .testTarget(
+            name: "FishServerTests",
+            dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,31 @@
+import Foundation
+import Hummingbird
+
+/// An API failure answered as `{"error":{"code","message"}}` with its HTTP status
+/// (and `Retry-After` when the client should simply try again later).
+struct APIError: HTTPResponseError, Encodable {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+    var retryAfterSeconds: Int?
+
+    static let notReady = APIError(status: .serviceUnavailable, code: "not_ready", message: "no model is loaded yet")
+    static let overloaded = APIError(status: .serviceUnavailable, code: "overloaded",
+                                     message: "the inference queue is full; retry shortly", retryAfterSeconds: 1)
+
+    /// The `{"code","message"}` object, also used for one image's failure inside a batch answer.
+    var body: [String: String] { ["code": code, "message": message] }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(body)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        let body = try JSONEncoder().encode(["error": self.body])
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

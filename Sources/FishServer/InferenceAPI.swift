@@ -1,0 +1,189 @@
+import FishImaging
+import FishNeural
+import FishServices
+import Foundation
+import Hummingbird
+
+/// The HTTP inference API over the service layer: classification (single and batch), the served
+/// model, health, readiness, Prometheus metrics and an upload page.
+public struct InferenceAPI: Sendable {
+    /// Limits that protect the server, and how requests are batched and cached.
+    public struct Options: Sendable {
+        /// Largest request body accepted (413 above it).
+        public var maxBodyBytes = 20 * 1024 * 1024
+        /// Largest decoded image accepted (422 above it), checked before its pixels are allocated.
+        public var maxPixels = ImageDecoder.defaultMaxPixels
+        public var maxTop = 20
+        /// Most images in one `/v1/classify/batch` request (413 above it).
+        public var maxImagesPerRequest = 64
+        /// Most images in one forward pass.
+        public var maxBatch = 32
+        /// How long the first request of a batch waits for company.
+        public var maxWait: Duration = .milliseconds(2)
+        /// Images waiting for the engine before new ones get 503 with `Retry-After`.
+        public var maxQueue = 256
+        /// Answers kept in the LRU cache (0 turns it off).
+        public var cacheEntries = 10_000
+
+        public init() {}
+    }
+
+    let served: ServedModel
+    let options: Options
+    let batcher: InferenceBatcher
+    let cache: PredictionCache
+
+    /// Serves `model` as its `alias` points (falling back to the latest version while the alias is unset).
+    public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) {
+        let metrics = ServerMetrics(model: model, alias: alias)
+        served = ServedModel(context: context, name: model, alias: alias, metrics: metrics)
+        self.options = options
+        batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue),
+                                   metrics: metrics)
+        cache = PredictionCache(capacity: options.cacheEntries, metrics: metrics)
+    }
+
+    /// Loads the version the alias points at when it is not the one served; returns it when it swapped.
+    @discardableResult
+    public func reload() throws -> Int? { try served.reloadIfMoved() }
+
+    /// Finishes the queued requests and stops the inference thread.
+    public func shutdown() { batcher.shutdown() }
+
+    /// The routes.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        router.get("/") { _, _ in Self.response(WebPage.html, contentType: "text/html; charset=utf-8") }
+        router.get("healthz") { _, _ in try Self.json(["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            let model = try loaded()
+            return try Self.json(ModelLine(name: model.name, version: model.version))
+        }
+        router.get("metrics") { _, _ in Self.response(ServerMetrics.exposition(), contentType: "text/plain; version=0.0.4") }
+        router.get("v1/models") { _, _ in
+            let model = try loaded()
+            return try Self.json(ModelsResponse(name: model.name, version: model.version, alias: served.alias,
+                                                classes: model.metadata.classNames, metrics: model.metadata.metrics ?? [:]))
+        }
+        router.post("v1/classify") { request, _ in
+            let (images, top) = try await uploads(request)
+            guard images.count == 1 else {
+                throw APIError(status: .badRequest, code: images.isEmpty ? "no_image" : "several_images",
+                               message: images.isEmpty ? "the request holds no image" : "send several images to /v1/classify/batch")
+            }
+            let model = try loaded()
+            return try Self.json(try await classify(images[0], model: model, top: top))
+        }
+        router.post("v1/classify/batch") { request, _ in
+            let (images, top) = try await uploads(request)
+            guard !images.isEmpty else { throw APIError(status: .badRequest, code: "no_image", message: "the request holds no image") }
+            guard images.count <= options.maxImagesPerRequest else {
+                throw APIError(status: .contentTooLarge, code: "too_many_images",
+                               message: "\(images.count) images in one request; the limit is \(options.maxImagesPerRequest)")
+            }
+            let model = try loaded()
+            return try Self.json(BatchResponse(model: ModelLine(name: model.name, version: model.version),
+                                               results: await classifyAll(images, model: model, top: top)))
+        }
+        return router
+    }
+
+    private func loaded() throws(APIError) -> LoadedModel {
+        guard let model = served.model else { throw .notReady }
+        return model
+    }
+
+    /// The request's images and `?top=K`, after checking the body size.
+    private func uploads(_ request: Request) async throws -> ([ImageUpload], Int) {
+        var request = request
+        let top = try Self.top(request, limit: options.maxTop)
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: options.maxBodyBytes) } catch {
+            throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(options.maxBodyBytes) bytes")
+        }
+        return (try ImageUpload.all(in: body, contentType: request.headers[.contentType]), top)
+    }
+
+    static func top(_ request: Request, limit: Int) throws(APIError) -> Int {
+        guard let text = request.uri.queryParameters["top"] else { return 5 }
+        guard let top = Int(String(text)), (1...limit).contains(top) else {
+            throw APIError(status: .badRequest, code: "bad_top", message: "top must be a whole number from 1 to \(limit)")
+        }
+        return top
+    }
+
+    /// One image's answer: from the cache, or decoded here and run in the next batch.
+    func classify(_ upload: ImageUpload, model: LoadedModel, top: Int) async throws(APIError) -> ClassifyResponse {
+        let start = ContinuousClock.now
+        let line = ModelLine(name: model.name, version: model.version)
+        let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)
+        if let predictions = cache.lookup(key) {
+            let total = (ContinuousClock.now - start).milliseconds
+            return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: true,
+                                    timingsMs: ["decode": 0, "queue": 0, "infer": 0, "total": total])
+        }
+        let image = try Self.decode(Data(buffer: upload.bytes), maxPixels: options.maxPixels)
+        var input = [Float](repeating: 0, count: model.inputFloats)
+        input.withUnsafeMutableBufferPointer { model.metadata.preprocessing.writeTensor(of: image, into: $0) }
+        let decoded = ContinuousClock.now
+        let outcome: InferenceBatcher.Outcome
+        do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
+        let predictions = Softmax.top(options.maxTop, logits: outcome.logits, labels: model.metadata.classNames)
+        cache.store(predictions, for: key)
+        return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,
+                                timingsMs: ["decode": (decoded - start).milliseconds, "queue": outcome.queueMilliseconds,
+                                            "infer": outcome.inferMilliseconds, "total": (ContinuousClock.now - start).milliseconds])
+    }
+
+    /// Every image of a batch request, classified concurrently so they share forward passes.
+    private func classifyAll(_ images: [ImageUpload], model: LoadedModel, top: Int) async -> [BatchItem] {
+        await withTaskGroup(of: (Int, BatchItem).self) { group in
+            for (position, image) in images.enumerated() {
+                group.addTask {
+                    do throws(APIError) {
+                        let answer = try await classify(image, model: model, top: top)
+                        return (position, BatchItem(name: image.name, top: answer.top, cached: answer.cached, timingsMs: answer.timingsMs))
+                    } catch {
+                        return (position, BatchItem(name: image.name, error: error))
+                    }
+                }
+            }
+            var items = [BatchItem?](repeating: nil, count: images.count)
+            for await (position, item) in group { items[position] = item }
+            return items.compactMap { $0 }
+        }
+    }
+
+    /// The decoded upload, or the API error that fits what is wrong with it.
+    static func decode(_ data: Data, maxPixels: Int) throws(APIError) -> RGBImage {
+        let result = Result { () throws(ImagingError) -> RGBImage in try ImageDecoder(maxPixels: maxPixels).decode(data, name: "upload") }
+        switch result {
+        case let .success(image): return image
+        case let .failure(error):
+            let message = "\(error)"
+            switch error {
+            case .tooLarge: throw APIError(status: .unprocessableContent, code: "too_many_pixels", message: message)
+            case .corrupt: throw APIError(status: .unprocessableContent, code: "corrupt_image", message: message)
+            default: throw APIError(status: .unsupportedMediaType, code: "unsupported_image", message: message)
+            }
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = .sortedKeys
+        return response(ByteBuffer(bytes: try encoder.encode(value)), contentType: "application/json")
+    }
+
+    static func response(_ text: String, contentType: String) -> Response {
+        response(ByteBuffer(string: text), contentType: contentType)
+    }
+
+    static func response(_ body: ByteBuffer, contentType: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}

@@ -1,0 +1,36 @@
+import FishServices
+import Foundation
+import Synchronization
+
+/// The model version being served. A background check loads the version the alias points at,
+/// warms it with one forward pass, and swaps it in atomically; requests already running keep the
+/// version they started with.
+final class ServedModel: Sendable {
+    let name: String
+    let alias: String
+    private let current = Mutex<LoadedModel?>(nil)
+    private let context: ServiceContext
+    private let metrics: ServerMetrics
+
+    init(context: ServiceContext, name: String, alias: String, metrics: ServerMetrics) {
+        self.context = context
+        self.name = name
+        self.alias = alias
+        self.metrics = metrics
+    }
+
+    /// The model to answer a request with, or nil before the first load.
+    var model: LoadedModel? { current.withLock { $0 } }
+
+    /// Loads the alias's version (the latest while the alias is unset) if it differs from the one
+    /// served; returns the new version when it swapped.
+    func reloadIfMoved() throws -> Int? {
+        let target = try RegistryService(context: context).resolve(model: name, version: context.store.aliases(model: name)[alias]).version.version
+        if model?.version == target { return nil }
+        let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
+        _ = loaded.forward([Float](repeating: 0, count: loaded.inputFloats), count: 1)
+        current.withLock { $0 = loaded }
+        metrics.modelVersion.record(target)
+        return target
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import FishServer
+import Foundation
+import Synchronization
+
+/// `fishops serve`: the HTTP inference API (see docs/serving.md).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a model over HTTP, following its alias (production by default).",
+        discussion: "Routes: POST /v1/classify, POST /v1/classify/batch, GET /v1/models, /healthz, /readyz, /metrics, and an upload page at /. SIGTERM stops gracefully.")
+
+    @Option(help: "Address to bind (loopback unless told otherwise).") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one).") var port = 8080
+    @Option(help: "Model to serve (default: the configured model).") var model: String?
+    @Option(help: "Alias followed; the served version changes when it moves.") var alias = "production"
+    @Option(help: "Answers kept in the LRU cache (0 turns it off).") var cacheEntries = 10_000
+    @Option(help: "Most images in one forward pass.") var maxBatch = 32
+    @Option(help: "Milliseconds the first request of a batch waits for more.") var batchWaitMs = 2
+    @Option(help: "Images waiting for the engine before requests get 503.") var maxQueue = 256
+    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 20 * 1024 * 1024
+    @Option(help: "Seconds between checks of the alias.") var reloadSeconds: Double = 3
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard maxBatch >= 1, maxQueue >= 1, batchWaitMs >= 0, cacheEntries >= 0, maxBodyBytes >= 1, reloadSeconds > 0 else {
+            throw ValidationError("--max-batch, --max-queue, --max-body-bytes and --reload-seconds must be positive; --cache-entries and --batch-wait-ms not negative")
+        }
+    }
+
+    func run() throws {
+        let context = try makeContext()
+        let name = model ?? context.config.defaultModel
+        var options = InferenceAPI.Options()
+        options.maxPixels = context.config.maxPixels
+        options.cacheEntries = cacheEntries
+        options.maxBatch = maxBatch
+        options.maxWait = .milliseconds(batchWaitMs)
+        options.maxQueue = maxQueue
+        options.maxBodyBytes = maxBodyBytes
+        let (host, port, alias, reloadSeconds) = (host, port, alias, reloadSeconds)
+        let failure = Mutex<(any Error)?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await InferenceServer.run(context: context, model: name, alias: alias, host: host, port: port, options: options,
+                                              reloadSeconds: reloadSeconds) { bound in
+                    FileHandle.standardOutput.write(Data("fishops serve: listening on http://\(host):\(bound)\n".utf8))
+                }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            finished.signal()
+        }
+        finished.wait()
+        if let error = failure.withLock({ $0 }) { throw fail(error) }
+    }
+}
