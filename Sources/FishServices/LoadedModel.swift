@@ -47,7 +47,12 @@ public struct LoadedModel: Sendable {
 
     /// Runs preprocessed inputs (`count * inputFloats` floats) through the network (and head).
     public func forward(_ input: [Float], count: Int) -> InferenceEngine.Output {
-        let output = input.withUnsafeBufferPointer { engine.forward($0, batch: count, size: metadata.preprocessing.inputSize) }
+        input.withUnsafeBufferPointer { forward($0, count: count) }
+    }
+
+    /// Runs `count * inputFloats` preprocessed floats through the network (and head).
+    public func forward(_ input: UnsafeBufferPointer<Float>, count: Int) -> InferenceEngine.Output {
+        let output = engine.forward(input, batch: count, size: metadata.preprocessing.inputSize)
         let logits = head.map { $0.logits(output.embeddings, count: count) } ?? output.logits
         return InferenceEngine.Output(logits: logits, embeddings: output.embeddings)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FishServer
 import FishConsole
 import FishServices
 import Foundation
@@ -6,7 +7,32 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine, the classify pipeline, training and the store.",
-        subcommands: [Engine.self, TrainSpeed.self, ConsoleSpeed.self, StoreSpeed.self], defaultSubcommand: Engine.self)
+        subcommands: [Engine.self, TrainSpeed.self, ConsoleSpeed.self, StoreSpeed.self, ServeSpeed.self], defaultSubcommand: Engine.self)
+}
+
+struct ServeSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Load `fishops serve` with wrk on loopback (uncached, half load, cached) beside the engine's own speed.")
+
+    @Option(help: "Images sent (JPEG or PNG files under this folder).") var images = "../shared/datasets/large-scale-fish"
+    @Option(help: "Seconds per load.") var seconds = 10.0
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let context = try makeContext()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let report = try reporting { try ServeBenchmark(context: context, executable: executable).run(folder: images, seconds: seconds) }
+        if json { return print(jsonLine(report)) }
+        print(String(format: "engine (%@): batch-32 %.1f images/s, single image %.2f ms", report.model,
+                     report.engineBatch32ImagesPerSecond, report.engineSingleImageMs))
+        for load in [report.idle, report.uncached, report.halfLoad, report.cached] {
+            print(load.name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%3d connections: %8.1f requests/s, p50 %7.2f ms, p95 %7.2f ms, p99 %7.2f ms, %d errors, %d non-2xx",
+                         load.connections, load.requestsPerSecond, load.p50Ms, load.p95Ms, load.p99Ms, load.errors, load.non2xx))
+        }
+        print(String(format: "uncached / engine batch-32: %.2f (goal >= 0.90); cached: %.0f requests/s (goal >= 5000); "
+                     + "p95 at half load / single-image latency: %.2f (goal <= 2)", report.uncachedToEngine,
+                     report.cached.requestsPerSecond, report.halfLoadP95ToSingle))
+    }
 }
 
 struct ConsoleSpeed: ParsableCommand {

@@ -5,76 +5,241 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
-/// The inference API through Hummingbird's router test client.
+/// The inference API through Hummingbird's test clients: in-process router and real loopback server.
 @Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"))
+       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"),
+       .serialized) // the Prometheus registry is one per process: metric deltas need one test at a time
 struct InferenceAPITests {
-    func api(limits: InferenceAPI.Limits = .init(), load: Bool = true) throws -> InferenceAPI {
+    func api(options: InferenceAPI.Options = .init(), load: Bool = true) throws -> InferenceAPI {
         let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 2))
         _ = try WeightsService(context: context).importImageNetWeights(path: Fixtures.weights.path)
-        let api = InferenceAPI(context: context, model: FishConfig.baseModelName, alias: "production", limits: limits)
-        if load { _ = try api.reload() }
+        let api = InferenceAPI(context: context, model: FishConfig.baseModelName, alias: "production", options: options)
+        if load { try api.reload() }
         return api
-    }
-
-    func json(_ body: ByteBuffer) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
     }
 
     var coffee: ByteBuffer {
         get throws { ByteBuffer(bytes: try Data(contentsOf: Fixtures.shared.appendingPathComponent("reference/images/coffee.png"))) }
     }
 
-    @Test func classifyModelsAndHealth() async throws {
-        let app = Application(router: try api().router())
+    /// A small PNG no other test sends (so the cache cannot answer it).
+    func distinctImage(seed: UInt64) throws -> ByteBuffer {
+        ByteBuffer(bytes: try TestImages.png(TestImages.blobs(width: 64, height: 48, seed: seed), width: 64, height: 48, colorType: .rgb))
+    }
+
+    @Test func classifyModelsHealthPageAndMetrics() async throws {
+        let api = try api()
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
         let image = try coffee
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/classify?top=3", method: .post, body: image) { response in
-                #expect(response.status == .ok)
-                let body = json(response.body)
-                let top = body["top"] as? [[String: Any]] ?? []
-                #expect(top.count == 3 && top.first?["label"] as? String == "espresso")
-                #expect((body["model"] as? [String: Any])?["version"] as? Int == 1 && body["cached"] as? Bool == false)
-                #expect(Set((body["timings_ms"] as? [String: Double] ?? [:]).keys) == ["decode", "infer", "total"])
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/html") == true)
+                #expect(String(buffer: response.body).contains("/v1/classify"))
+            }
+            for cached in [false, true] {
+                try await client.execute(uri: "/v1/classify?top=3", method: .post, body: image) { response in
+                    #expect(response.status == .ok)
+                    let body = json(response.body)
+                    let top = body["top"] as? [[String: Any]] ?? []
+                    #expect(top.count == 3 && top.first?["label"] as? String == "espresso" && top.first?["index"] as? Int == 967)
+                    #expect((body["model"] as? [String: Any])?["version"] as? Int == 1 && body["cached"] as? Bool == cached)
+                    #expect(Set((body["timings_ms"] as? [String: Double] ?? [:]).keys).isSuperset(of: ["decode", "infer", "total"]))
+                }
             }
             try await client.execute(uri: "/v1/models", method: .get) { response in
                 let body = json(response.body)
-                #expect(body["name"] as? String == "imagenet-lite0" && (body["classes"] as? [String])?.count == 1000)
+                #expect(body["name"] as? String == "imagenet-lite0" && body["version"] as? Int == 1 && body["alias"] as? String == "production")
+                #expect((body["classes"] as? [String])?.count == 1000 && body["metrics"] is [String: Any])
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                for line in ["fishops_cache_hits_total", "fishops_cache_misses_total", "fishops_cache_hit_ratio", "fishops_batch_size_count",
+                             "fishops_queue_depth", "fishops_model_version{model=\"imagenet-lite0\",alias=\"production\"} 1",
+                             "http_route=\"/v1/classify\"", "http_server_request_duration_bucket"] {
+                    #expect(text.contains(line), "\(line) missing from /metrics")
+                }
+            }
+        }
+    }
+
+    @Test func multipartSingleAndBatch() async throws {
+        let api = try api()
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        let coffee = try coffee
+        let form = Multipart(parts: [("note", nil, ByteBuffer(string: "not an image field")), ("image", "coffee.png", coffee)])
+        let batch = Multipart(parts: [("images", "a.png", coffee), ("images", "b.png", try distinctImage(seed: 1)),
+                                      ("images", "notes.txt", ByteBuffer(string: "hello")),
+                                      ("images", "cut.png", coffee.getSlice(at: 0, length: 3000) ?? ByteBuffer())])
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/classify?top=1", method: .post, headers: form.headers, body: form.body) { response in
+                #expect(response.status == .ok)
+                #expect((json(response.body)["top"] as? [[String: Any]])?.first?["label"] as? String == "espresso")
+            }
+            try await client.execute(uri: "/v1/classify/batch?top=2", method: .post, headers: batch.headers, body: batch.body) { response in
+                #expect(response.status == .ok)
+                let results = json(response.body)["results"] as? [[String: Any]] ?? []
+                #expect(results.map { $0["name"] as? String } == ["a.png", "b.png", "notes.txt", "cut.png"])
+                #expect((results[0]["top"] as? [[String: Any]])?.first?["label"] as? String == "espresso")
+                #expect((results[1]["top"] as? [[String: Any]])?.count == 2 && results[1]["cached"] as? Bool == false)
+                #expect((results[2]["error"] as? [String: Any])?["code"] as? String == "unsupported_image")
+                #expect((results[3]["error"] as? [String: Any])?["code"] as? String == "corrupt_image")
+            }
+            try await client.execute(uri: "/v1/classify", method: .post, headers: batch.headers, body: batch.body) { response in
+                #expect(response.status == .badRequest && errorCode(response.body) == "several_images")
             }
         }
     }
 
     @Test func badRequestsGetJSONErrors() async throws {
-        var limits = InferenceAPI.Limits()
-        limits.maxBodyBytes = 100_000
-        limits.maxPixels = 10_000
-        let app = Application(router: try api(limits: limits).router())
+        var options = InferenceAPI.Options()
+        options.maxBodyBytes = 100_000
+        options.maxPixels = 10_000
+        options.maxImagesPerRequest = 2
+        let api = try api(options: options)
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
         let image = try coffee
         let big = try TestImages.png(TestImages.gradient(width: 200, height: 100), width: 200, height: 100, colorType: .rgb)
-        let cases: [(String, ByteBuffer, HTTPResponse.Status, String)] = [
-            ("/v1/classify", ByteBuffer(string: "not an image"), .unsupportedMediaType, "unsupported_image"),
-            ("/v1/classify", ByteBuffer(bytes: big), .unprocessableContent, "too_many_pixels"),
-            ("/v1/classify", ByteBuffer(bytes: [UInt8](repeating: 0, count: 200_000)), .contentTooLarge, "too_large"),
-            ("/v1/classify?top=0", image, .badRequest, "bad_top"),
+        let truncated = try TestImages.jpeg(TestImages.gradient(width: 64, height: 64), width: 64, height: 64).prefix(400)
+        let small = try distinctImage(seed: 4)
+        let three = Multipart(parts: (1...3).map { ("images", "\($0).png", small) })
+        let empty = Multipart(parts: [("note", nil, ByteBuffer(string: "no file here"))])
+        let cases: [(String, HTTPFields, ByteBuffer, HTTPResponse.Status, String)] = [
+            ("/v1/classify", [:], ByteBuffer(string: "not an image"), .unsupportedMediaType, "unsupported_image"),
+            ("/v1/classify", [:], ByteBuffer(bytes: truncated), .unprocessableContent, "corrupt_image"),
+            ("/v1/classify", [:], ByteBuffer(bytes: big), .unprocessableContent, "too_many_pixels"),
+            ("/v1/classify", [:], ByteBuffer(bytes: [UInt8](repeating: 0, count: 200_000)), .contentTooLarge, "too_large"),
+            ("/v1/classify?top=0", [:], image, .badRequest, "bad_top"),
+            ("/v1/classify?top=many", [:], image, .badRequest, "bad_top"),
+            ("/v1/classify", empty.headers, empty.body, .badRequest, "no_image"),
+            ("/v1/classify", [.contentType: "multipart/form-data"], small, .badRequest, "bad_multipart"),
+            ("/v1/classify/batch", three.headers, three.body, .contentTooLarge, "too_many_images"),
         ]
         try await app.test(.router) { client in
-            for (uri, body, status, code) in cases {
-                try await client.execute(uri: uri, method: .post, body: body) { response in
+            for (uri, headers, body, status, code) in cases {
+                try await client.execute(uri: uri, method: .post, headers: headers, body: body) { response in
                     #expect(response.status == status, "\(code)")
-                    #expect((json(response.body)["error"] as? [String: Any])?["code"] as? String == code)
+                    #expect(errorCode(response.body) == code)
+                    #expect(response.headers[.contentType] == "application/json")
                 }
             }
         }
     }
 
     @Test func notReadyBeforeTheModelLoads() async throws {
-        let app = Application(router: try api(load: false).router())
+        let api = try api(load: false)
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        let image = try coffee
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+            try await client.execute(uri: "/v1/classify", method: .post, body: image) { response in
+                #expect(response.status == .serviceUnavailable && errorCode(response.body) == "not_ready")
+            }
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
         }
     }
+
+    /// A queue of one image: while the first request waits for its batch to fill, the second gets
+    /// 503 with Retry-After, and the first still succeeds (over a real loopback connection).
+    @Test func fullQueueAnswers503WithRetryAfter() async throws {
+        var options = InferenceAPI.Options()
+        options.maxQueue = 1
+        options.maxWait = .milliseconds(600)
+        let api = try api(options: options)
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        let (first, second) = (try distinctImage(seed: 2), try distinctImage(seed: 3))
+        try await app.test(.live) { client in
+            // Separate connections (the test client sends one request at a time on its own).
+            let port = try #require(client.port)
+            async let waiting = post(first, port: port)
+            try await Task.sleep(for: .milliseconds(250))
+            let refused = try await post(second, port: port)
+            #expect(refused.status == 503 && errorCode(ByteBuffer(bytes: refused.body)) == "overloaded")
+            #expect(refused.retryAfter == "1")
+            #expect(try await waiting.status == 200)
+        }
+    }
+
+    /// Concurrent requests share forward passes.
+    @Test func concurrentRequestsAreBatched() async throws {
+        var options = InferenceAPI.Options()
+        options.maxWait = .milliseconds(200)
+        options.maxBatch = 4
+        let api = try api(options: options)
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        let images = try (10..<14).map { try distinctImage(seed: $0) }
+        try await app.test(.live) { client in
+            let before = try await metric("fishops_batch_size", client)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for image in images {
+                    group.addTask {
+                        let response = try await post(image, port: try #require(client.port))
+                        #expect(response.status == 200)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let after = try await metric("fishops_batch_size", client)
+            #expect(after.count - before.count == 1 && after.sum - before.sum == 4, "four requests, one forward pass of four")
+        }
+    }
+
+    /// The count and sum of a histogram on `/metrics`.
+    func metric(_ name: String, _ client: some TestClientProtocol) async throws -> (count: Double, sum: Double) {
+        let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+        func value(_ line: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        return (value(name + "_count"), value(name + "_sum"))
+    }
+}
+
+/// POSTs `image` to `/v1/classify` on its own connection.
+func post(_ image: ByteBuffer, port: Int) async throws -> (status: Int, retryAfter: String?, body: Data) {
+    var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/v1/classify")))
+    request.httpMethod = "POST"
+    request.httpBody = Data(buffer: image)
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let http = response as? HTTPURLResponse
+    return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Retry-After"), data)
+}
+
+/// A multipart/form-data body.
+struct Multipart {
+    let boundary = "fishops-test-\(UInt64.random(in: 0...UInt64.max))"
+    let parts: [(field: String, fileName: String?, content: ByteBuffer)]
+
+    var headers: HTTPFields { [.contentType: "multipart/form-data; boundary=\(boundary)"] }
+
+    var body: ByteBuffer {
+        var body = ByteBuffer()
+        for (field, fileName, content) in parts {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(field)\"")
+            if let fileName { body.writeString("; filename=\"\(fileName)\"\r\nContent-Type: application/octet-stream") }
+            body.writeString("\r\n\r\n")
+            body.writeImmutableBuffer(content)
+            body.writeString("\r\n")
+        }
+        body.writeString("--\(boundary)--\r\n")
+        return body
+    }
+}
+
+func json(_ body: ByteBuffer) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
+}
+
+func errorCode(_ body: ByteBuffer) -> String? {
+    (json(body)["error"] as? [String: Any])?["code"] as? String
 }

@@ -31,6 +31,19 @@ public enum Fixtures {
         return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
+    /// Whether `python` can import `module`.
+    public static func pythonHas(_ module: String) -> Bool {
+        guard let python else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import \(module)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
     /// The `fishops` binary built by `swift build` (release preferred).
     public static let binary: URL? = ["release", "debug"]
         .map { root.appendingPathComponent(".build/\($0)/fishops") }

@@ -1,0 +1,189 @@
+import FishTestSupport
+import Foundation
+import Synchronization
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `fishops serve` as a real process on loopback: following a promotion under a stream of
+/// requests, graceful SIGTERM, and the upload page in headless Chromium.
+@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+struct ServeCommandTests {
+    /// A home holding imagenet-lite0 v1 (production) and v2 (the same weights imported again from v1's package).
+    func homeWithTwoVersions() throws -> URL {
+        let home = try Fixtures.temporaryDirectory()
+        let v2Weights = home.appendingPathComponent("models/imagenet-lite0/1/weights.safetensors").path
+        for arguments in [["weights", "import", Fixtures.weights.path], ["weights", "import", v2Weights],
+                          ["models", "promote", "imagenet-lite0", "1", "--reason", "first"]] {
+            let result = try FishOpsProcess.run(arguments, home: home)
+            try #require(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        return home
+    }
+
+    var images: [Data] {
+        get throws {
+            let folder = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish/sea_bass")
+            return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().prefix(24)
+                .map { try Data(contentsOf: folder.appendingPathComponent($0)) }
+        }
+    }
+
+    @Test func followsAPromotionWithoutAFailedRequest() async throws {
+        let home = try homeWithTwoVersions()
+        let server = try ServeProcess(home: home, arguments: ["--reload-seconds", "0.2", "--cache-entries", "0"])
+        defer { server.stop() }
+        let images = try images
+        let promoted = Flag()
+        // Four clients stream requests; the alias moves once they are under way.
+        let versions = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for client in 0..<4 {
+                group.addTask {
+                    var seen: [Int] = []
+                    var afterSwitch = 0
+                    while afterSwitch < 5, seen.count < 2000 {
+                        let (status, body) = try await server.post("/v1/classify", body: images[(client * 7 + seen.count) % images.count])
+                        #expect(status == 200, "request \(seen.count) of client \(client): \(String(decoding: body, as: UTF8.self))")
+                        guard status == 200 else { return seen }
+                        let version = ((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["model"] as? [String: Any])?["version"] as? Int
+                        seen.append(version ?? 0)
+                        if promoted.isSet, version == 2 { afterSwitch += 1 }
+                    }
+                    return seen
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
+            let promotion = try FishOpsProcess.run(["models", "promote", "imagenet-lite0", "2", "--reason", "switch under load", "--force"],
+                                                   home: home)
+            #expect(promotion.status == 0, "\(promotion.stderr)")
+            promoted.set()
+            return try await group.reduce(into: [[Int]]()) { $0.append($1) }
+        }
+        for seen in versions {
+            #expect(seen.first == 1 && seen.last == 2, "each client starts on v1 and ends on v2")
+            #expect(seen == seen.sorted(), "no client goes back to v1 after seeing v2")
+        }
+        #expect(server.log.contains("now serving imagenet-lite0 v2"))
+    }
+
+    @Test func sigtermFinishesTheRequestInFlight() async throws {
+        let home = try homeWithTwoVersions()
+        // The images wait 1.5 s for a fuller batch: long enough to signal while they are in flight.
+        let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0", "--batch-wait-ms", "1500"])
+        let images = try images
+        var form = Data()
+        for (index, image) in images.enumerated() {
+            form.append(Data("--b0undary\r\nContent-Disposition: form-data; name=\"images\"; filename=\"\(index).jpg\"\r\n\r\n".utf8))
+            form.append(image)
+            form.append(Data("\r\n".utf8))
+        }
+        form.append(Data("--b0undary--\r\n".utf8))
+        async let answer = server.post("/v1/classify/batch", body: form, contentType: "multipart/form-data; boundary=b0undary")
+        // Signal once the server is handling the request.
+        var queued = false
+        for _ in 0..<200 where !queued {
+            queued = try await server.get("/metrics").contains("fishops_queue_depth \(images.count)")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(queued, "all the images were queued before the signal")
+        server.terminate()
+        let (status, body) = try await answer
+        #expect(status == 200)
+        let results = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["results"] as? [[String: Any]] ?? []
+        #expect(results.count == images.count && results.allSatisfy { $0["top"] != nil })
+        #expect(server.waitForExit() == 0)
+        await #expect(throws: (any Error).self) { _ = try await server.get("/healthz") }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+                   && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "needs chromium and chromium-driver (make test-deps)"),
+          .enabled(if: Fixtures.pythonHas("selenium"), "needs Selenium in the test Python (make test-deps)"))
+    func uploadPageShowsTheLabelInChromium() throws {
+        let home = try homeWithTwoVersions()
+        let server = try ServeProcess(home: home, arguments: [])
+        defer { server.stop() }
+        let output = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Fixtures.python))
+        process.arguments = [Fixtures.root.appendingPathComponent("Tests/web/upload_page_test.py").path, server.url + "/",
+                             Fixtures.shared.appendingPathComponent("reference/images/coffee.png").path, "espresso"]
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("labels: ['espresso'"))
+    }
+}
+
+/// A flag set once by one task and read by others.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
+
+/// Bytes appended by one thread and read by others.
+final class CollectedBytes: Sendable {
+    private let bytes = Mutex(Data())
+    var data: Data { bytes.withLock { $0 } }
+    func append(_ chunk: Data) { bytes.withLock { $0.append(chunk) } }
+}
+
+/// `fishops serve --port 0` as a child process, with a small HTTP client for it.
+/// (`Process` is only terminated and waited for here, which it allows from any thread.)
+final class ServeProcess: @unchecked Sendable {
+    let url: String
+    private let process: Process
+    private let errors = CollectedBytes()
+
+    init(home: URL, arguments: [String]) throws {
+        let output = Pipe(), errorPipe = Pipe()
+        process = try FishOpsProcess.start(["serve", "--port", "0"] + arguments, home: home, output: output, errors: errorPipe)
+        let errors = self.errors
+        errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
+        var seen = Data()
+        while !seen.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve ended early"]) }
+            seen.append(chunk)
+        }
+        let line = String(decoding: seen, as: UTF8.self)
+        url = String(line[try #require(line.range(of: "http://")).lowerBound...].prefix { !$0.isWhitespace })
+    }
+
+    /// What the server logged so far.
+    var log: String { String(decoding: errors.data, as: UTF8.self) }
+
+    /// POSTs `body` to `path`; the status and body of the answer.
+    func post(_ path: String, body: Data, contentType: String = "application/octet-stream") async throws -> (Int, Data) {
+        var request = URLRequest(url: try #require(URL(string: url + path)))
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    /// The body of `GET path`.
+    func get(_ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: try #require(URL(string: url + path)))
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func terminate() { process.terminate() }
+
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
