@@ -95,9 +95,11 @@ public final class InferenceEngine: Sendable {
     ///
     /// A batch of several images is split into one part per thread (no synchronisation between
     /// layers), each thread running its images one by one so that activations stay in cache; a
-    /// single image shares each layer's rows between the threads.
-    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224) -> Output {
+    /// single image shares each layer's rows between the threads. `threads` (at most the engine's
+    /// own count, the default) lets a caller that runs several passes at once give each fewer.
+    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224, threads: Int? = nil) -> Output {
         precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
+        let threads = min(max(threads ?? self.threads, 1), self.threads)
         var logits = [Float](repeating: 0, count: batch * classes)
         var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite0.embeddingSize)
         guard let source = input.baseAddress else { return Output(logits: logits, embeddings: embeddings) }

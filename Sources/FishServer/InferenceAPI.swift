@@ -18,8 +18,9 @@ public struct InferenceAPI: Sendable {
         public var maxImagesPerRequest = 64
         /// Most images in one forward pass.
         public var maxBatch = 32
-        /// How long the first request of a batch waits for company.
-        public var maxWait: Duration = .milliseconds(2)
+        /// How long the first request of a batch waits for company (none by default: under load
+        /// batches form from the queue by themselves).
+        public var maxWait: Duration = .zero
         /// Images waiting for the engine before new ones get 503 with `Retry-After`.
         public var maxQueue = 256
         /// Answers kept in the LRU cache (0 turns it off).
@@ -38,8 +39,8 @@ public struct InferenceAPI: Sendable {
         let metrics = ServerMetrics(model: model, alias: alias)
         served = ServedModel(context: context, name: model, alias: alias, metrics: metrics)
         self.options = options
-        batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue),
-                                   metrics: metrics)
+        batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue,
+                                                  cores: context.config.threads), metrics: metrics)
         cache = PredictionCache(capacity: options.cacheEntries, metrics: metrics)
     }
 

@@ -1,18 +1,23 @@
 import FishServices
 import Foundation
 
-/// Groups concurrent classification requests into batched forward passes, run one batch at a time
-/// on a dedicated thread (never on the server's event loops or Swift's cooperative pool).
+/// Groups concurrent classification requests into batched forward passes on dedicated threads
+/// (never on the server's event loops or Swift's cooperative pool).
 ///
-/// The worker takes whatever is queued when it becomes free, waiting at most `maxWait` after the
-/// first request for more to arrive, so batches grow with load. The queue is bounded: when it holds
-/// `maxQueue` images, `submit` fails at once with `QueueFull` instead of growing without limit.
+/// One lane (thread) per core. A lane that is free takes its share of whatever is queued (the queue
+/// divided by the number of cores, so a request never waits behind another in a batch while a core
+/// could take it), optionally waiting `maxWait` after the oldest request for more, and runs it on
+/// one core. A request that arrives alone to an idle server runs on every core, for the lowest
+/// latency. The queue is bounded: when it holds `maxQueue`
+/// images, `submit` fails at once with `QueueFull` instead of growing without limit.
 final class InferenceBatcher: @unchecked Sendable {
     /// How batches are formed.
     struct Options: Sendable {
         var maxBatch = 32
-        var maxWait: Duration = .milliseconds(2)
+        var maxWait: Duration = .zero
         var maxQueue = 256
+        /// Cores used: one lane each.
+        var cores = 1
     }
 
     /// The queue is full: answer 503 and let the client retry.
@@ -35,18 +40,25 @@ final class InferenceBatcher: @unchecked Sendable {
 
     let options: Options
     private let metrics: ServerMetrics
-    // `jobs` and `stopping` are guarded by `condition`'s lock; that is what makes the class Sendable.
+    // `jobs`, `idleCores` and `stopping` are guarded by `condition`'s lock; that is what makes the
+    // class Sendable.
     private let condition = NSCondition()
     private var jobs: [Job] = []
+    private var idleCores: Int
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
 
     init(options: Options, metrics: ServerMetrics) {
+        var options = options
+        options.cores = max(options.cores, 1)
         self.options = options
         self.metrics = metrics
-        let thread = Thread { [self] in work() }
-        thread.name = "fishops-inference"
-        thread.start()
+        idleCores = options.cores
+        for lane in 0..<options.cores {
+            let thread = Thread { [self] in work() }
+            thread.name = "fishops-inference-\(lane)"
+            thread.start()
+        }
     }
 
     /// Runs `input` (one preprocessed image) through `model` in the next batch that model serves.
@@ -71,39 +83,51 @@ final class InferenceBatcher: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         condition.unlock()
-        if first { finished.wait() }
+        if first { for _ in 0..<options.cores { finished.wait() } }
     }
 
     private func work() {
         var buffer: [Float] = []
-        while let batch = nextBatch() {
-            run(batch, buffer: &buffer)
+        while let (batch, cores) = nextBatch() {
+            run(batch, cores: cores, buffer: &buffer)
+            condition.lock()
+            idleCores += cores
+            condition.broadcast()
+            condition.unlock()
         }
         finished.signal()
     }
 
-    /// Blocks until there is work, then takes up to `maxBatch` jobs for the oldest job's model
-    /// (jobs for another version wait for the next batch). Nil once stopping and drained.
-    private func nextBatch() -> [Job]? {
+    /// Blocks until there is work and a free core, then takes this lane's share of the queue for
+    /// the oldest job's model (jobs for another version wait for the next batch) and the cores to
+    /// run it on. Nil once stopping and drained.
+    private func nextBatch() -> ([Job], cores: Int)? {
         condition.lock()
         defer { condition.unlock() }
-        while jobs.isEmpty {
-            if stopping { return nil }
-            condition.wait()
+        while true {
+            while jobs.isEmpty || idleCores == 0 {
+                if stopping, jobs.isEmpty { return nil }
+                condition.wait()
+            }
+            let deadline = Date(timeIntervalSinceNow: (jobs[0].enqueued + options.maxWait - .now).seconds)
+            while jobs.count < options.maxBatch, !stopping, condition.wait(until: deadline) {}
+            // Another lane may have taken the jobs or the cores meanwhile.
+            guard !jobs.isEmpty, idleCores > 0 else { continue }
+            let cores = jobs.count == 1 && idleCores == options.cores ? options.cores : 1
+            let share = min(options.maxBatch, (jobs.count + options.cores - 1) / options.cores)
+            let model = jobs[0].model
+            var batch: [Job] = [], rest: [Job] = []
+            for job in jobs {
+                if batch.count < share, job.model.serves(as: model) { batch.append(job) } else { rest.append(job) }
+            }
+            jobs = rest
+            idleCores -= cores
+            metrics.queueDepth.record(jobs.count)
+            return (batch, cores)
         }
-        let deadline = Date(timeIntervalSinceNow: options.maxWait.seconds)
-        while jobs.count < options.maxBatch, !stopping, condition.wait(until: deadline) {}
-        let model = jobs[0].model
-        var batch: [Job] = [], rest: [Job] = []
-        for job in jobs {
-            if batch.count < options.maxBatch, job.model.serves(as: model) { batch.append(job) } else { rest.append(job) }
-        }
-        jobs = rest
-        metrics.queueDepth.record(jobs.count)
-        return batch
     }
 
-    private func run(_ batch: [Job], buffer: inout [Float]) {
+    private func run(_ batch: [Job], cores: Int, buffer: inout [Float]) {
         let model = batch[0].model
         let floats = model.inputFloats
         if buffer.count < batch.count * floats { buffer = [Float](repeating: 0, count: options.maxBatch * floats) }
@@ -113,7 +137,7 @@ final class InferenceBatcher: @unchecked Sendable {
             for (slot, job) in batch.enumerated() {
                 _ = UnsafeMutableBufferPointer(rebasing: inputs[(slot * floats)..<((slot + 1) * floats)]).update(fromContentsOf: job.input)
             }
-            return model.forward(UnsafeBufferPointer(inputs), count: batch.count)
+            return model.forward(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
         }
         let inferMilliseconds = (ContinuousClock.now - start).milliseconds
         metrics.batchSize.record(batch.count)

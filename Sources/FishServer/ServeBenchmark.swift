@@ -85,7 +85,7 @@ public struct ServeBenchmark: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
         process.arguments = ["-t1", "-c\(connections)", "-d\(Int(seconds.rounded(.up)))s", "--timeout", "10s", "-s", script,
-                             url + "/v1/classify", "--", unique ? "unique" : "same", String(delayMs)] + files
+                             url + "/v1/classify", "--", unique ? "unique" : "same", String(delayMs), UUID().uuidString] + files
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -111,11 +111,11 @@ public struct ServeBenchmark: Sendable {
             .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// The wrk script: `init` reads the image files; `unique` appends a per-request tag after the
-    /// image's end (decoders stop at the end marker, so the image is the same but its sha256 is new);
+    /// The wrk script: `init` reads the image files; `unique` appends a tag (run, thread, request)
+    /// after the image's end (decoders stop at the end marker, so the image is the same but its sha256 is new);
     /// a delay drawn from an exponential distribution paces each connection; `done` prints a JSON line.
     static let wrkScript = #"""
-    local bodies, unique, pause, counter = {}, false, 0, 0
+    local bodies, unique, pause, salt, counter = {}, false, 0, "", 0
     local threads = {}
     tag = 0
 
@@ -127,7 +127,8 @@ public struct ServeBenchmark: Sendable {
     function init(args)
       unique = args[1] == "unique"
       pause = tonumber(args[2])
-      for i = 3, #args do
+      salt = args[3]
+      for i = 4, #args do
         local file = assert(io.open(args[i], "rb"))
         bodies[#bodies + 1] = file:read("*all")
         file:close()
@@ -142,7 +143,7 @@ public struct ServeBenchmark: Sendable {
     function request()
       counter = counter + 1
       local body = bodies[counter % #bodies + 1]
-      if unique then body = body .. string.format("fishops-load-%d-%d", tag, counter) end
+      if unique then body = body .. string.format("fishops-load-%s-%d-%d", salt, tag, counter) end
       return wrk.format("POST", nil, { ["Content-Type"] = "application/octet-stream" }, body)
     end
 

@@ -50,9 +50,10 @@ public struct LoadedModel: Sendable {
         input.withUnsafeBufferPointer { forward($0, count: count) }
     }
 
-    /// Runs `count * inputFloats` preprocessed floats through the network (and head).
-    public func forward(_ input: UnsafeBufferPointer<Float>, count: Int) -> InferenceEngine.Output {
-        let output = engine.forward(input, batch: count, size: metadata.preprocessing.inputSize)
+    /// Runs `count * inputFloats` preprocessed floats through the network (and head) on at most
+    /// `threads` threads (default: the engine's).
+    public func forward(_ input: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> InferenceEngine.Output {
+        let output = engine.forward(input, batch: count, size: metadata.preprocessing.inputSize, threads: threads)
         let logits = head.map { $0.logits(output.embeddings, count: count) } ?? output.logits
         return InferenceEngine.Output(logits: logits, embeddings: output.embeddings)
     }

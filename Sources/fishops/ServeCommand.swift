@@ -15,7 +15,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Alias followed; the served version changes when it moves.") var alias = "production"
     @Option(help: "Answers kept in the LRU cache (0 turns it off).") var cacheEntries = 10_000
     @Option(help: "Most images in one forward pass.") var maxBatch = 32
-    @Option(help: "Milliseconds the first request of a batch waits for more.") var batchWaitMs = 2
+    @Option(help: "Milliseconds the first request of a batch waits for more.") var batchWaitMs = 0
     @Option(help: "Images waiting for the engine before requests get 503.") var maxQueue = 256
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 20 * 1024 * 1024
     @Option(help: "Seconds between checks of the alias.") var reloadSeconds: Double = 3
