@@ -79,9 +79,11 @@ run: build
 	$(BIN)
 
 ## test: all unit and end-to-end tests (tests needing the weights or ../shared skip with a reason)
+# The tests use no @testable import, so without testable imports they reuse the release build
+# instead of compiling every module a second time.
 test:
 	swift build $(SWIFT_FLAGS)
-	swift test $(SWIFT_FLAGS)
+	swift test $(SWIFT_FLAGS) --disable-testable-imports
 
 ## bench-setup: ONNX Runtime from PyPI in $(VENV), for `make bench` and the ONNX export test
 bench-setup: $(VENV)/.installed

@@ -191,8 +191,8 @@ struct InferenceAPITests {
                 try await group.waitForAll()
             }
             let after = try await metric("fishops_batch_size", client)
-            // Each of the two lanes takes half of the queue.
-            #expect(after.count - before.count == 2 && after.sum - before.sum == 4, "four requests, two forward passes of two")
+            // The first free lane takes its share (half the queue); the rest follow as lanes free up.
+            #expect(after.sum - before.sum == 4 && after.count - before.count <= 3, "four requests, fewer than four forward passes")
         }
     }
 
