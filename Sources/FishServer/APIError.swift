@@ -25,7 +25,21 @@ struct APIError: HTTPResponseError, Encodable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        let body = try JSONEncoder().encode(["error": self.body])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let body = try encoder.encode(["error": self.body])
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// Answers Hummingbird's own errors (an unknown route, say) in the API's JSON error form.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            throw APIError(status: error.status, code: error.status == .notFound ? "not_found" : "http_\(error.status.code)",
+                           message: error.body ?? error.status.reasonPhrase)
+        }
     }
 }

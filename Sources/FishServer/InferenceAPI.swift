@@ -55,6 +55,7 @@ public struct InferenceAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: JSONErrorMiddleware())
         router.get("/") { _, _ in Self.response(WebPage.html, contentType: "text/html; charset=utf-8") }
         router.get("healthz") { _, _ in try Self.json(["status": "ok"]) }
         router.get("readyz") { _, _ in

@@ -122,6 +122,7 @@ struct InferenceAPITests {
             ("/v1/classify", empty.headers, empty.body, .badRequest, "no_image"),
             ("/v1/classify", [.contentType: "multipart/form-data"], small, .badRequest, "bad_multipart"),
             ("/v1/classify/batch", three.headers, three.body, .contentTooLarge, "too_many_images"),
+            ("/v1/nowhere", [:], small, .notFound, "not_found"),
         ]
         try await app.test(.router) { client in
             for (uri, headers, body, status, code) in cases {
