@@ -76,7 +76,7 @@ final class InferenceBatcher: @unchecked Sendable {
         }
     }
 
-    /// Finishes every queued request, then stops the worker thread; later submissions fail.
+    /// Finishes every queued request, then stops the lanes; later submissions fail.
     func shutdown() {
         condition.lock()
         let first = !stopping

@@ -12,7 +12,7 @@ enum WebPage {
       body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #1d2730; }
       h1 { font-size: 1.4rem; margin-bottom: .2rem; }
       #model { color: #5b6770; margin-top: 0; }
-      #drop { border: 2px dashed #8aa0b0; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer; }
+      #drop { display: block; border: 2px dashed #8aa0b0; border-radius: 8px; padding: 2rem; text-align: center; cursor: pointer; }
       #drop.over { background: #e8f2f8; border-color: #2a7ab0; }
       #preview { max-width: 100%; max-height: 16rem; display: none; margin: 1rem auto; }
       ol { padding-left: 0; list-style: none; }
