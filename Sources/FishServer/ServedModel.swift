@@ -25,7 +25,10 @@ final class ServedModel: Sendable {
     /// Loads the alias's version (the latest while the alias is unset) if it differs from the one
     /// served; returns the new version when it swapped.
     func reloadIfMoved() throws -> Int? {
-        let target = try RegistryService(context: context).resolve(model: name, version: context.store.aliases(model: name)[alias]).version.version
+        // The common case, every few seconds: the alias still points at the served version (one read).
+        let aliased = try context.store.aliases(model: name)[alias]
+        if let aliased, aliased == model?.version { return nil }
+        let target = try RegistryService(context: context).resolve(model: name, version: aliased).version.version
         if model?.version == target { return nil }
         let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
         _ = loaded.forward([Float](repeating: 0, count: loaded.inputFloats), count: 1)
