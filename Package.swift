@@ -45,11 +45,14 @@ let package = Package(
             ]
         ),
 
+        // Worker backends: a local process pool, Slurm.
+        .target(name: "FishCluster"),
+
         // The shared service layer: the only API the interfaces use.
         .target(
             name: "FishServices",
             dependencies: [
-                "FishImaging", "FishNeural", "FishStore",
+                "FishImaging", "FishNeural", "FishStore", "FishCluster",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -74,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "fishops",
             dependencies: [
-                "FishServices", "FishStore", "FishConsole", "FishServer",
+                "FishServices", "FishStore", "FishConsole", "FishServer", "FishCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,6 +13,10 @@ public struct FishConfig: Sendable {
     /// The metric the promotion gate compares: `$FISHOPS_GATE_METRIC`, default `macro_f1`.
     public var gateMetric: String
 
+    /// The `fishops` binary that worker processes run; nil when FishOps runs as a library
+    /// (worker tasks then run on threads of the calling process).
+    public var workerExecutable: URL?
+
     public static let baseModelName = "imagenet-lite0"
 
     public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = 50_000_000,

@@ -119,6 +119,59 @@ enum Schema {
                     """)
             }
         }
+        migrator.registerMigration("v2: pipelines and schedules") { db in
+            try db.create(table: "pipelines") { t in
+                t.primaryKey("runId", .text).references("runs")
+                t.column("kind", .text).notNull()
+                t.column("spec", .text).notNull()
+                t.column("backend", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "pipeline_stages") { t in
+                t.column("runId", .text).notNull().references("pipelines")
+                t.column("stage", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("startedAt", .datetime)
+                t.column("endedAt", .datetime)
+                t.column("detail", .text).notNull().defaults(to: "")
+                t.primaryKey(["runId", "stage"])
+            }
+            try db.create(table: "pipeline_tasks") { t in
+                t.column("runId", .text).notNull().references("pipelines")
+                t.column("taskId", .text).notNull()
+                t.column("stage", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("worker", .text)
+                t.column("reason", .text)
+                t.column("done", .integer)
+                t.column("total", .integer)
+                t.column("cpuPercent", .double)
+                t.column("rssBytes", .integer)
+                t.column("heartbeatAt", .datetime)
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["runId", "taskId"])
+            }
+            try db.create(table: "schedules") { t in
+                t.primaryKey("name", .text)
+                t.column("cron", .text).notNull()
+                t.column("arguments", .jsonText).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("createdBy", .text).notNull()
+            }
+            // One row per due time: the primary key is what makes a run start at most once.
+            try db.create(table: "schedule_runs") { t in
+                t.column("schedule", .text).notNull().references("schedules", onDelete: .cascade)
+                t.column("dueAt", .datetime).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("agent", .text).notNull()
+                t.column("recordedAt", .datetime).notNull()
+                t.column("detail", .text).notNull().defaults(to: "")
+                t.primaryKey(["schedule", "dueAt"])
+            }
+        }
         return migrator
     }
 }

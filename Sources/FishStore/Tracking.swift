@@ -189,6 +189,11 @@ extension Store {
         }
     }
 
+    /// The runs started under `parent` (trials), oldest first.
+    public func childRuns(of parent: String) throws(StoreError) -> [Run] {
+        try read { db in try Run.filter(Column("parentRunId") == parent).order(Column("startTime")).fetchAll(db) }
+    }
+
     /// Every point of one metric of a run, by step.
     public func metricHistory(_ id: String, key: String) throws(StoreError) -> [MetricPoint] {
         try read { db in

@@ -12,8 +12,8 @@ struct FishOps: ParsableCommand {
             State lives in $FISHOPS_HOME (default ~/.fishops). Exit status: 0 success, 1 failure,
             2 usage error, 3 conflict (someone else moved the alias first), 4 refused by the promotion gate.
             """,
-        subcommands: [Console.self, Classify.self, Train.self, Serve.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self,
-                      Status.self],
+        subcommands: [Console.self, Classify.self, Train.self, Pipeline.self, Cluster.self, Worker.self,
+                      Serve.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self, Status.self],
         defaultSubcommand: Console.self)
 }
 
@@ -30,12 +30,18 @@ func makeContext(threads: Int? = nil) throws -> ServiceContext {
             guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
             config.threads = threads
         }
+        config.workerExecutable = ownExecutable
         return try ServiceContext(config: config)
     } catch let error as ValidationError {
         throw error
     } catch {
         throw fail(error)
     }
+}
+
+/// This binary, which worker processes and scheduled runs are started from.
+var ownExecutable: URL {
+    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
 }
 
 /// Prints `error` to standard error and returns the exit code that fits it.

@@ -72,6 +72,27 @@ struct Train: ParsableCommand {
     @Option(help: "Compute threads (default: all cores, or $FISHOPS_THREADS).")
     var threads: Int?
 
+    @Option(help: "Where worker tasks run: local (worker processes on this machine) or slurm (array jobs; see docs/cluster.md).")
+    var backend = "local"
+
+    @Option(help: "Local worker processes (default: one per core).")
+    var workers: Int?
+
+    @Option(help: "Image views per feature-extraction task.")
+    var shardSize = 128
+
+    @Option(help: "Attempts per task before the run fails (a killed or failed task is retried).")
+    var maxAttempts = 3
+
+    @Option(name: .customLong("sbatch-option"), help: "An extra sbatch option for --backend slurm (repeatable), e.g. --sbatch-option=--partition=cpu.")
+    var sbatchOptions: [String] = []
+
+    @Option(help: "CPUs per Slurm task; each worker uses that many threads.")
+    var slurmCpusPerTask = 1
+
+    @Flag(help: "Move production to the new version when the promotion gate passes.")
+    var promoteIfBetter = false
+
     @Flag(help: "Print one JSON object with the run, model version and metrics at the end.")
     var json = false
 
@@ -97,6 +118,16 @@ struct Train: ParsableCommand {
         spec.validationFraction = validationFraction
         spec.testFraction = testFraction
         spec.nearDuplicateDistance = nearDuplicateDistance
+        guard let backendKind = ClusterOptions.Backend(rawValue: backend) else {
+            throw ValidationError("--backend must be local or slurm")
+        }
+        spec.cluster.backend = backendKind
+        spec.cluster.workers = workers
+        spec.cluster.shardSize = shardSize
+        spec.cluster.maxAttempts = maxAttempts
+        spec.cluster.sbatchOptions = sbatchOptions
+        spec.cluster.slurmCPUsPerTask = slurmCpusPerTask
+        spec.promoteIfBetter = promoteIfBetter
         if let problem = spec.problem { throw ValidationError(problem) }
         return spec
     }
@@ -108,18 +139,26 @@ struct Train: ParsableCommand {
     func run() throws {
         let spec = try spec()
         let service = TrainingService(context: try makeContext(threads: threads))
-        let cancellation = CancellationFlag()
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { cancellation.cancel() }
-        interrupt.resume()
-        let printer = TrainingProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: json)
-        let report = try reporting { try service.train(spec, cancellation: cancellation, events: printer.handle) }
-        printer.finish()
-        if json {
-            print(jsonLine(report, snakeCase: true))
-        } else {
-            print(TrainingReportText(report: report).text)
+        try runTraining(json: json) { cancellation, events in
+            try service.train(spec, cancellation: cancellation, events: events)
         }
+    }
+}
+
+/// Runs a training pipeline with progress on stderr, Ctrl-C as clean cancellation, and the report
+/// (text or one JSON line) on stdout.
+func runTraining(json: Bool, _ body: (CancellationFlag, @escaping @Sendable (TrainingEvent) -> Void) throws -> TrainingReport) throws {
+    let cancellation = CancellationFlag()
+    signal(SIGINT, SIG_IGN)
+    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    interrupt.setEventHandler { cancellation.cancel() }
+    interrupt.resume()
+    let printer = TrainingProgressPrinter(terminal: isatty(STDERR_FILENO) == 1, quiet: json)
+    let report = try reporting { try body(cancellation, printer.handle) }
+    printer.finish()
+    if json {
+        print(jsonLine(report, snakeCase: true))
+    } else {
+        print(TrainingReportText(report: report).text)
     }
 }

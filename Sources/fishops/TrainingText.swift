@@ -55,8 +55,16 @@ struct TrainingReportText {
         if let rate = metrics["feature_images_per_second"] {
             lines.append(String(format: "feature extraction: %.1f images/s", rate))
         }
+        let pipeline = report.pipeline
+        lines.append("workers (\(pipeline.backend)): \(pipeline.extract.total) extraction shards (\(pipeline.extract.reused) reused), "
+            + "\(pipeline.trials.total) trials, \(pipeline.extract.retries + pipeline.trials.retries) task retries")
         lines.append("registered \(report.model.name) v\(report.model.version) (alias staging) from run \(report.runId)")
-        lines.append("promote it with: fishops models promote \(report.model.name) \(report.model.version) --reason \"...\"")
+        lines.append("gate: " + pipeline.gate.explanation + (pipeline.gate.passed ? " (passed)" : " (refused)"))
+        if pipeline.promoted {
+            lines.append("promoted: production → v\(report.model.version)")
+        } else {
+            lines.append("promote it with: fishops models promote \(report.model.name) \(report.model.version) --reason \"...\"")
+        }
         return lines.joined(separator: "\n")
     }
 

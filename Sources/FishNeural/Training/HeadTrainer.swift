@@ -62,6 +62,16 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     public let validationLoss: Double
     public let validationAccuracy: Double
     public let learningRate: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double, validationAccuracy: Double,
+                learningRate: Double) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.learningRate = learningRate
+    }
 }
 
 /// Trains a `ClassifierHead` with AdamW (decoupled weight decay on weights, not biases),

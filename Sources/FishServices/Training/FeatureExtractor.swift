@@ -10,6 +10,11 @@ public struct FeatureExtractor: Sendable {
     public struct Counters: Sendable, Codable, Equatable {
         public var cached = 0
         public var computed = 0
+
+        public init(cached: Int = 0, computed: Int = 0) {
+            self.cached = cached
+            self.computed = computed
+        }
     }
 
     public let backbone: LoadedModel
@@ -34,14 +39,14 @@ public struct FeatureExtractor: Sendable {
         return Augmentation(random: &random)
     }
 
-    /// Features `[requests.count, width]` for `(image, view)` requests, in order.
-    public func features(_ requests: [(image: DatasetImage, view: Int)], counters: inout Counters,
+    /// Features `[requests.count, width]` for the requests, in order.
+    public func features(_ requests: [FeatureRequest], counters: inout Counters,
                          progress: (Int, Int) -> Void = { _, _ in }, isCancelled: () -> Bool = { false }) throws -> [Float] {
         let width = backbone.engine.embeddingWidth
         var output = [Float](repeating: 0, count: requests.count * width)
         var missing: [Int] = []
         for (index, request) in requests.enumerated() {
-            if let cached = cache.features(image: request.image.sha256, view: request.view) {
+            if let cached = cache.features(image: request.sha256, view: request.view) {
                 output.replaceSubrange((index * width)..<((index + 1) * width), with: cached)
                 counters.cached += 1
             } else {
@@ -61,9 +66,9 @@ public struct FeatureExtractor: Sendable {
                     Parallel.forEach(batch.count, threads: threads) { slot in
                         let request = requests[batch[slot]]
                         do {
-                            var image = try decoder.decodeFile(atPath: request.image.path)
+                            var image = try decoder.decodeFile(atPath: request.path)
                             if request.view > 0 {
-                                image = Self.augmentation(image: request.image.sha256, view: request.view).apply(to: image)
+                                image = Self.augmentation(image: request.sha256, view: request.view).apply(to: image)
                             }
                             preprocessing.writeTensor(of: image, into: UnsafeMutableBufferPointer(
                                 rebasing: tensor[(slot * floatsPerImage)..<((slot + 1) * floatsPerImage)]))
@@ -80,12 +85,25 @@ public struct FeatureExtractor: Sendable {
             for (slot, index) in batch.enumerated() {
                 let features = embeddings[(slot * width)..<((slot + 1) * width)]
                 output.replaceSubrange((index * width)..<((index + 1) * width), with: features)
-                cache.store(features, image: requests[index].image.sha256, view: requests[index].view)
+                cache.store(features, image: requests[index].sha256, view: requests[index].view)
                 counters.computed += 1
             }
             progress(requests.count - missing.count + start + batch.count, requests.count)
         }
         return output
+    }
+}
+
+/// One image view whose embedding is wanted: view 0 is the image itself, views 1... augmented.
+public struct FeatureRequest: Sendable, Codable, Equatable {
+    public let path: String
+    public let sha256: String
+    public let view: Int
+
+    public init(path: String, sha256: String, view: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.view = view
     }
 }
 

@@ -1,10 +1,17 @@
+import FishCluster
 import FishImaging
 import FishNeural
 import FishStore
 import Foundation
 
-/// The stages of one training run after its data is checked and split: features, trials,
-/// evaluation, registration; each recorded on the run.
+/// The persisted stages of a training pipeline, in order.
+public enum PipelineStageName: String, Sendable, Codable, CaseIterable {
+    case validate, extract, train, evaluate, register, gate, promote, report
+}
+
+/// The stages of one training run after its data is checked and split: features (sharded worker
+/// tasks), trials (worker tasks), evaluation, registration, gate, promotion and report. Each
+/// stage's state is kept in the store, so a new coordinator continues where a dead one stopped.
 struct TrainingJob {
     let context: ServiceContext
     let spec: TrainingSpec
@@ -12,54 +19,51 @@ struct TrainingJob {
     let dataset: PreparedDataset
     let split: DatasetSplit
     let backbone: LoadedModel
+    /// The backbone's package folder (what extraction workers load).
+    let backbonePackage: URL
     var clock: StageClock
     let isCancelled: () -> Bool
     let events: @Sendable (TrainingEvent) -> Void
 
     private var store: Store { context.store }
+    /// Task files, results and logs of this run: `work/<run id>/` under the FishOps home.
+    var workDirectory: URL { context.config.home.appendingPathComponent("work/\(run.id)") }
 
     mutating func execute() throws -> TrainingReport {
-        try logSetup()
+        let done = Set(try store.stages(runId: run.id).filter { $0.state == .done || $0.state == .skipped }.map(\.stage))
+        if !done.contains(PipelineStageName.validate.rawValue) {
+            try logSetup()
+            try stage(.validate, .done, "\(dataset.images.count) images, \(dataset.classNames.count) classes")
+        }
+        let backend = spec.cluster.makeBackend(config: context.config, workDirectory: workDirectory, jobName: "fishops-\(run.id.prefix(8))",
+                                               onMessage: forwardEpochs)
+        let runner = TaskRunner(backend: backend, maxAttempts: spec.cluster.maxAttempts)
 
         events(.stage(.features))
-        let extractor = FeatureExtractor(
-            backbone: backbone, preprocessing: spec.preprocessing,
-            cache: FeatureCache(directory: TrainingService(context: context).featureCacheDirectory,
-                                backboneSha256: backbone.metadata.weightsSha256,
-                                preprocessing: Self.describe(spec.preprocessing), width: backbone.engine.embeddingWidth),
-            maxPixels: context.config.maxPixels, threads: context.config.threads)
-        var requests: [(image: DatasetImage, view: Int)] = []
-        var requestLabels: [Int] = [], requestParts: [SplitPart] = []
-        for (index, image) in dataset.images.enumerated() {
-            let views = split.parts[index] == .train ? spec.augmentedViews : 0
-            for view in 0...views {
-                requests.append((image, view))
-                requestLabels.append(dataset.labels[index])
-                requestParts.append(split.parts[index])
-            }
-        }
-        var counters = FeatureExtractor.Counters()
-        let features = try extractor.features(requests, counters: &counters,
-                                              progress: { events(.progress(.features, done: $0, total: $1)) },
-                                              isCancelled: isCancelled)
+        try stage(.extract, .running)
+        let (width, requests) = (backbone.engine.embeddingWidth, featureRequests())
+        let extraction = try extract(requests, runner: runner)
+        try stage(.extract, .done, "\(extraction.figures.total) shards: \(extraction.figures.run) run, \(extraction.figures.reused) reused, \(extraction.figures.retries) retried")
         clock.lap("features")
-        let width = backbone.engine.embeddingWidth
         func subset(_ part: SplitPart) -> LabelledFeatures {
-            let rows = requestParts.indices.filter { requestParts[$0] == part }
-            return LabelledFeatures(features: rows.flatMap { features[($0 * width)..<(($0 + 1) * width)] },
-                                    labels: rows.map { requestLabels[$0] }, dimension: width)
+            let rows = requests.indices.filter { requests[$0].part == part }
+            return LabelledFeatures(features: rows.flatMap { extraction.features[($0 * width)..<(($0 + 1) * width)] },
+                                    labels: rows.map { requests[$0].label }, dimension: width)
         }
         let (train, validation, test) = (subset(.train), subset(.validation), subset(.test))
 
         events(.stage(.train))
-        let trials = try trainTrials(train: train, validation: validation)
+        try stage(.train, .running)
+        let (trials, trialFigures) = try trainTrials(train: train, validation: validation, runner: runner)
         // The most accurate on validation; among equals the lowest validation loss.
         guard let best = trials.indices.min(by: { Self.ranking(trials[$0].summary) < Self.ranking(trials[$1].summary) }) else {
             throw ServiceError.failed("no trial finished")
         }
+        try stage(.train, .done, "\(trials.count) trial(s), best trial \(best)")
         clock.lap("train")
 
         events(.stage(.evaluate))
+        try stage(.evaluate, .running)
         let temperature = TemperatureScaling.fit(trials[best].head, validation: validation)
         let head = TemperatureScaling.apply(temperature, to: trials[best].head)
         let logits = head.logits(test.features, count: test.count)
@@ -68,9 +72,12 @@ struct TrainingJob {
         }
         let evaluation = ClassificationMetrics(probabilities: probabilities, labels: test.labels, classNames: dataset.classNames)
         let evaluationData = split.testFingerprint(dataset)
+        try stage(.evaluate, .done, String(format: "test macro-F1 %.4f", evaluation.macroF1))
         clock.lap("evaluate")
 
         events(.stage(.register))
+        try stage(.register, .running)
+        let counters = extraction.counters
         var metrics: [String: Double] = [
             "test_accuracy": evaluation.accuracy, "test_macro_f1": evaluation.macroF1,
             "test_ece": evaluation.expectedCalibrationError,
@@ -78,11 +85,21 @@ struct TrainingJob {
             "temperature": temperature,
             "features_computed": Double(counters.computed), "features_cached": Double(counters.cached),
         ]
-        if let seconds = clock.seconds["features"], seconds > 0, counters.computed > 0 {
+        let figures = extraction.figures
+        metrics["shards_total"] = Double(figures.total)
+        metrics["shards_reused"] = Double(figures.reused)
+        metrics["shards_run"] = Double(figures.run)
+        metrics["task_retries"] = Double(figures.retries + trialFigures.retries)
+        if let seconds = clock.seconds["features"], seconds > 0, counters.computed > 0, extraction.figures.reused == 0 {
             metrics["feature_images_per_second"] = Double(counters.computed) / seconds
         }
-        let version = try register(head: head, evaluation: evaluation, evaluationData: evaluationData)
+        let version = try existingVersion() ?? register(head: head, evaluation: evaluation, evaluationData: evaluationData)
+        try stage(.register, .done, "\(spec.model) v\(version)")
         clock.lap("register")
+
+        let (gate, promoted) = try gateAndPromote(version: version)
+        clock.lap("gate")
+
         for (stage, seconds) in clock.seconds { metrics["seconds_\(stage)"] = seconds }
         try store.logMetrics(run.id, metrics.sorted { $0.key < $1.key }.map { MetricPoint(key: $0.key, value: $0.value, step: 0) })
         let report = TrainingReport(
@@ -90,10 +107,83 @@ struct TrainingJob {
             split: .init(train: split.indices(.train).count, validation: split.indices(.validation).count,
                          test: split.indices(.test).count),
             evaluationData: evaluationData, evaluation: evaluation, trials: trials.map(\.summary), bestTrial: best,
-            features: counters, seconds: clock.seconds)
+            features: counters, seconds: clock.seconds,
+            pipeline: .init(backend: backend.name, extract: extraction.figures, trials: trialFigures, gate: gate, promoted: promoted))
         _ = try store.logArtifact(run.id, path: "evaluation.json", data: try Self.json(evaluation))
         _ = try store.logArtifact(run.id, path: "trials.json", data: try Self.json(report.trials))
+        _ = try store.logArtifact(run.id, path: "report.json", data: try Self.json(report))
+        try stage(.report, .done, "report.json")
         return report
+    }
+
+    /// Records a stage's state.
+    private func stage(_ name: PipelineStageName, _ state: StageState, _ detail: String = "") throws {
+        try store.setStage(runId: run.id, stage: name.rawValue, state: state, detail: detail)
+    }
+
+    /// Every image view to embed: each image, plus augmented views of training images.
+    private func featureRequests() -> [(request: FeatureRequest, label: Int, part: SplitPart)] {
+        var requests: [(request: FeatureRequest, label: Int, part: SplitPart)] = []
+        for (index, image) in dataset.images.enumerated() {
+            let views = split.parts[index] == .train ? spec.augmentedViews : 0
+            for view in 0...views {
+                requests.append((FeatureRequest(path: image.path, sha256: image.sha256, view: view), dataset.labels[index], split.parts[index]))
+            }
+        }
+        return requests
+    }
+
+    /// Embeds `requests` in shards of `spec.cluster.shardSize` worker tasks.
+    private func extract(_ requests: [(request: FeatureRequest, label: Int, part: SplitPart)], runner: TaskRunner) throws
+        -> (features: [Float], counters: FeatureExtractor.Counters, figures: StageTasks.Figures) {
+        let size = spec.cluster.shardSize
+        let tasks = stride(from: 0, to: requests.count, by: size).enumerated().map { shard, start in
+            let slice = requests[start..<min(start + size, requests.count)]
+            return WorkerTask(
+                id: String(format: "extract-%05d", shard), kind: .extract,
+                result: workDirectory.appendingPathComponent(String(format: "results/extract-%05d.feat", shard)).path,
+                extract: .init(backbonePackage: backbonePackage.path, preprocessing: spec.preprocessing,
+                               featureCache: TrainingService(context: context).featureCacheDirectory.path,
+                               maxPixels: context.config.maxPixels, images: slice.map(\.request), labels: slice.map(\.label)))
+        }
+        let events = self.events
+        let figures = try StageTasks(store: store, runId: run.id, stage: PipelineStageName.extract.rawValue, runner: runner,
+                                     workDirectory: workDirectory)
+            .run(tasks, isCancelled: isCancelled, progress: { statuses in
+                let done = tasks.reduce(0) { total, task in
+                    let status = statuses[task.id]
+                    let size = task.extract?.images.count ?? 0
+                    return total + (status?.state == .completed ? size : min(status?.done ?? 0, size))
+                }
+                events(.progress(.features, done: done, total: requests.count))
+            })
+        var features: [Float] = []
+        features.reserveCapacity(requests.count * backbone.engine.embeddingWidth)
+        var counters = FeatureExtractor.Counters()
+        for task in tasks {
+            let (shard, shardCounters) = try FeatureFile.read(URL(fileURLWithPath: task.result))
+            guard shard.count == task.extract?.images.count, shard.dimension == backbone.engine.embeddingWidth else {
+                throw ServiceError.failed("\(task.result): the shard result does not match its task")
+            }
+            features += shard.features
+            counters.computed += shardCounters.computed
+            counters.cached += shardCounters.cached
+        }
+        events(.progress(.features, done: requests.count, total: requests.count))
+        return (features, counters, figures)
+    }
+
+    /// Live epoch figures of trial workers, for the progress views.
+    private var forwardEpochs: @Sendable (String, WorkerMessage) -> Void {
+        let events = self.events
+        return { id, message in
+            guard message.event == "epoch", id.hasPrefix("trial-"), let trial = Int(id.dropFirst(6)),
+                  let epoch = message.done, let values = message.values else { return }
+            events(.epoch(trial: trial, EpochRecord(
+                epoch: epoch, trainLoss: values["train_loss"] ?? .nan, trainAccuracy: values["train_accuracy"] ?? .nan,
+                validationLoss: values["val_loss"] ?? .nan, validationAccuracy: values["val_accuracy"] ?? .nan,
+                learningRate: values["learning_rate"] ?? .nan)))
+        }
     }
 
     /// Parameters, the dataset check and the split sizes, recorded before the long stages.
@@ -122,53 +212,91 @@ struct TrainingJob {
         _ = try store.logArtifact(run.id, path: "dataset_check.json", data: try Self.json(check))
     }
 
-    /// Trains every trial (in parallel when there are several), each as a child run.
-    private func trainTrials(train: LabelledFeatures, validation: LabelledFeatures) throws
-        -> [(head: ClassifierHead, summary: TrainingReport.TrialSummary)] {
+    /// Trains every trial as a worker task, each recorded as a child run (created once, reused by
+    /// a resumed coordinator); epochs are logged on the child when its task completes.
+    private func trainTrials(train: LabelledFeatures, validation: LabelledFeatures, runner: TaskRunner) throws
+        -> (trials: [(head: ClassifierHead, summary: TrainingReport.TrialSummary)], figures: StageTasks.Figures) {
         let settings = spec.trialHyperparameters()
+        let data = workDirectory.appendingPathComponent("data")
+        let (trainFile, validationFile) = (data.appendingPathComponent("train.feat"), data.appendingPathComponent("validation.feat"))
+        try FeatureFile.write(train, to: trainFile)
+        try FeatureFile.write(validation, to: validationFile)
+        let existing = Dictionary(try store.childRuns(of: run.id).map { ($0.name, $0) }) { first, _ in first }
         var children: [Run] = []
         for (trial, hyperparameters) in settings.enumerated() {
+            if let child = existing["trial-\(trial)"] {
+                children.append(child)
+                continue
+            }
             let child = try store.startRun(experiment: spec.experiment, runName: "trial-\(trial)", parent: run.id,
                                            datasetFingerprint: run.datasetFingerprint,
                                            user: context.actor.user, host: context.actor.host)
             try store.logParams(child.id, Self.params(hyperparameters).merging(["trial": "\(trial)", "seed": "\(spec.seed)"]) { $1 })
             children.append(child)
         }
-        let outcomes = ResultSlots<(head: ClassifierHead, summary: TrainingReport.TrialSummary)>(count: settings.count)
-        let finished = Counter()
-        events(.progress(.train, done: 0, total: settings.count))
-        let (store, events, isCancelled, classes, seed) = (self.store, self.events, self.isCancelled, dataset.classNames.count, spec.seed)
-        nonisolated(unsafe) let cancelled = isCancelled
-        Parallel.forEach(settings.count, threads: context.config.threads) { trial in
-            let trainer = HeadTrainer(hyperparameters: settings[trial], classes: classes, seed: seed &+ UInt64(trial))
-            let child = children[trial]
-            var loggingError: (any Error)?
-            let (head, epochs) = trainer.train(train, validation: validation) { record in
-                events(.epoch(trial: trial, record))
-                do {
-                    try store.logMetrics(child.id, [
-                        MetricPoint(key: "train_loss", value: record.trainLoss, step: record.epoch),
-                        MetricPoint(key: "train_accuracy", value: record.trainAccuracy, step: record.epoch),
-                        MetricPoint(key: "val_loss", value: record.validationLoss, step: record.epoch),
-                        MetricPoint(key: "val_accuracy", value: record.validationAccuracy, step: record.epoch),
-                        MetricPoint(key: "learning_rate", value: record.learningRate, step: record.epoch),
-                    ])
-                } catch {
-                    loggingError = error
-                }
-                return loggingError == nil && !cancelled()
-            }
-            let (loss, accuracy) = HeadTrainer.evaluate(head, validation)
-            let summary = TrainingReport.TrialSummary(trial: trial, runId: child.id, hyperparameters: settings[trial],
-                                                      epochs: epochs.count, validationLoss: loss, validationAccuracy: accuracy)
-            let status: RunStatus = loggingError != nil ? .failed : cancelled() ? .killed : .finished
-            try? store.endRun(child.id, status: status)
-            events(.trialFinished(trial: trial, settings[trial], validationLoss: loss, validationAccuracy: accuracy))
-            events(.progress(.train, done: finished.add(1), total: settings.count))
-            outcomes.set(trial, loggingError.map { .failure($0) } ?? .success((head, summary)))
+        let tasks = settings.enumerated().map { trial, hyperparameters in
+            WorkerTask(id: String(format: "trial-%03d", trial), kind: .trial,
+                       result: workDirectory.appendingPathComponent(String(format: "results/trial-%03d.safetensors", trial)).path,
+                       trial: .init(train: trainFile.path, validation: validationFile.path, hyperparameters: hyperparameters,
+                                    classes: dataset.classNames.count, seed: spec.seed &+ UInt64(trial)))
         }
-        if isCancelled() { throw ServiceError.cancelled }
-        return try outcomes.values()
+        events(.progress(.train, done: 0, total: settings.count))
+        var finishedCount = 0
+        let figures = try StageTasks(store: store, runId: run.id, stage: PipelineStageName.train.rawValue, runner: runner,
+                                     workDirectory: workDirectory)
+            .run(tasks, isCancelled: isCancelled, finished: { task in
+                guard let trial = tasks.firstIndex(of: task) else { return }
+                let result = try TrialResult.read(URL(fileURLWithPath: task.result))
+                try store.logMetrics(children[trial].id, result.epochs.flatMap { record in [
+                    MetricPoint(key: "train_loss", value: record.trainLoss, step: record.epoch),
+                    MetricPoint(key: "train_accuracy", value: record.trainAccuracy, step: record.epoch),
+                    MetricPoint(key: "val_loss", value: record.validationLoss, step: record.epoch),
+                    MetricPoint(key: "val_accuracy", value: record.validationAccuracy, step: record.epoch),
+                    MetricPoint(key: "learning_rate", value: record.learningRate, step: record.epoch),
+                ] })
+                try store.endRun(children[trial].id, status: .finished)
+                finishedCount += 1
+                events(.trialFinished(trial: trial, settings[trial], validationLoss: result.validationLoss,
+                                      validationAccuracy: result.validationAccuracy))
+                events(.progress(.train, done: finishedCount, total: settings.count))
+            })
+        let trials = try tasks.enumerated().map { trial, task in
+            let result = try TrialResult.read(URL(fileURLWithPath: task.result))
+            return (result.head, TrainingReport.TrialSummary(
+                trial: trial, runId: children[trial].id, hyperparameters: settings[trial], epochs: result.epochs.count,
+                validationLoss: result.validationLoss, validationAccuracy: result.validationAccuracy))
+        }
+        return (trials, figures)
+    }
+
+    /// The version an earlier coordinator of this run registered, if any.
+    private func existingVersion() throws -> Int? {
+        guard try store.models().contains(where: { $0.name == spec.model }) else { return nil }
+        return try store.versions(model: spec.model).first { $0.sourceRunId == run.id }?.version
+    }
+
+    /// The gate's verdict on the new version, and `production` moved to it when
+    /// `spec.promoteIfBetter` is set and the gate passes.
+    private func gateAndPromote(version: Int) throws -> (RegistryService.GateResult, Bool) {
+        let registry = RegistryService(context: context)
+        if try store.aliases(model: spec.model)["production"] == version {  // promoted before the coordinator died
+            try stage(.promote, .done, "production → v\(version)")
+            return (try registry.gate(model: spec.model, version: version), true)
+        }
+        try stage(.gate, .running)
+        let verdict = try registry.gate(model: spec.model, version: version)
+        try stage(.gate, .done, (verdict.passed ? "passed: " : "refused: ") + verdict.explanation)
+        guard spec.promoteIfBetter else {
+            try stage(.promote, .skipped, "not asked (--promote-if-better)")
+            return (verdict, false)
+        }
+        guard verdict.passed else {
+            try stage(.promote, .skipped, "the gate refused: \(verdict.explanation)")
+            return (verdict, false)
+        }
+        _ = try registry.promote(model: spec.model, version: version, reason: "pipeline run \(run.id): \(verdict.explanation)")
+        try stage(.promote, .done, "production → v\(version)")
+        return (verdict, true)
     }
 
     /// Writes the package and registers it with its evaluation and the `staging` alias.

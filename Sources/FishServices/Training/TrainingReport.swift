@@ -32,4 +32,15 @@ public struct TrainingReport: Sendable, Codable {
     public let features: FeatureExtractor.Counters
     /// Seconds per stage, and in total.
     public let seconds: [String: Double]
+    /// How the pipeline ran: backend, tasks, gate and promotion.
+    public let pipeline: PipelineSummary
+
+    public struct PipelineSummary: Sendable, Codable {
+        public let backend: String
+        public let extract: StageTasks.Figures
+        public let trials: StageTasks.Figures
+        public let gate: RegistryService.GateResult
+        /// Whether `production` now points at the new version.
+        public let promoted: Bool
+    }
 }

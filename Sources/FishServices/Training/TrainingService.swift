@@ -1,4 +1,5 @@
 import Dispatch
+import FishCluster
 import FishImaging
 import FishNeural
 import FishStore
@@ -19,18 +20,80 @@ public struct TrainingService: Sendable {
     /// Where cached features live.
     public var featureCacheDirectory: URL { config.home.appendingPathComponent("cache/features") }
 
-    /// Runs `spec` to completion on the calling thread, reporting through `events`; stops with
+    /// Runs `spec` to completion as a persisted pipeline, reporting through `events`; stops with
     /// `ServiceError.cancelled` soon after `cancellation` is set (the run is then KILLED).
     public func train(_ spec: TrainingSpec, cancellation: CancellationFlag = CancellationFlag(),
                       events: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> TrainingReport {
         if let problem = spec.problem { throw ServiceError.invalidArgument(problem) }
-        let backbone = try ClassificationService(context: context).loadModel(name: spec.backbone)
-        guard backbone.head == nil else {
-            throw ServiceError.invalidArgument("\(spec.backbone) is a trained head, not a backbone; train on \(FishConfig.baseModelName)")
-        }
+        let (backbone, package) = try loadBackbone(spec.backbone, version: nil)
         var clock = StageClock()
-        let isCancelled = { cancellation.isCancelled }
+        let prepared = try prepare(spec, events: events, isCancelled: { cancellation.isCancelled })
+        clock.lap("scan")
+        let run = try store.startRun(experiment: spec.experiment, runName: "train-\(spec.model)", datasetFingerprint: prepared.fingerprint,
+                                     user: context.actor.user, host: context.actor.host)
+        try store.createPipeline(runId: run.id, kind: "train", spec: String(decoding: try JSONEncoder().encode(spec), as: UTF8.self),
+                                 backend: spec.cluster.backend.rawValue, stages: PipelineStageName.allCases.map(\.rawValue))
+        events(.started(runId: run.id))
+        return try execute(TrainingJob(context: context, spec: spec, run: run, dataset: prepared.dataset, split: prepared.split,
+                                       backbone: backbone, backbonePackage: package, clock: clock,
+                                       isCancelled: { cancellation.isCancelled }, events: events), cancellation: cancellation)
+    }
 
+    /// Continues the pipeline of `runId` after its coordinator died or was stopped: finished
+    /// stages and completed worker tasks are kept, the rest run (on `backend` when given).
+    public func resume(runId reference: String, backend: ClusterOptions.Backend? = nil, cancellation: CancellationFlag = CancellationFlag(),
+                       events: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> TrainingReport {
+        let detail = try store.run(reference)
+        let run = detail.run
+        guard let pipeline = try store.pipeline(runId: run.id) else {
+            throw ServiceError.invalidArgument("run \(run.id) is not a pipeline run; only `fishops train` runs can be resumed")
+        }
+        guard run.status != .finished else { throw ServiceError.invalidArgument("run \(run.id) already finished; nothing to resume") }
+        var spec = try JSONDecoder().decode(TrainingSpec.self, from: Data(pipeline.spec.utf8))
+        if let backend {
+            spec.cluster.backend = backend
+            try store.setPipelineBackend(runId: run.id, backend: backend.rawValue)
+        }
+        let (backbone, package) = try loadBackbone(spec.backbone, version: detail.params["backbone_version"].flatMap { Int($0) })
+        var clock = StageClock()
+        let prepared = try prepare(spec, events: events, isCancelled: { cancellation.isCancelled })
+        guard prepared.fingerprint == run.datasetFingerprint else {
+            throw ServiceError.invalidArgument("\(spec.data) changed since run \(run.id) started; start a new run with `fishops train`")
+        }
+        clock.lap("scan")
+        try store.reopenRun(run.id)
+        events(.started(runId: run.id))
+        return try execute(TrainingJob(context: context, spec: spec, run: run, dataset: prepared.dataset, split: prepared.split,
+                                       backbone: backbone, backbonePackage: package, clock: clock,
+                                       isCancelled: { cancellation.isCancelled }, events: events), cancellation: cancellation)
+    }
+
+    private func execute(_ job: TrainingJob, cancellation: CancellationFlag) throws -> TrainingReport {
+        var job = job
+        do {
+            let report = try job.execute()
+            try store.endRun(job.run.id, status: .finished)
+            return report
+        } catch {
+            let cancelled = cancellation.isCancelled || error as? ClusterError == .cancelled
+            try? store.endRun(job.run.id, status: cancelled ? .killed : .failed)
+            try? store.setTags(job.run.id, ["error": "\(error)"])
+            throw cancelled ? ServiceError.cancelled : error
+        }
+    }
+
+    /// The registered backbone (at `version`, default its current one) and its package folder.
+    private func loadBackbone(_ name: String, version: Int?) throws -> (LoadedModel, URL) {
+        let resolved = try RegistryService(context: context).resolve(model: name, version: version)
+        guard resolved.package.metadata.backbone == nil else {
+            throw ServiceError.invalidArgument("\(name) is a trained head, not a backbone; train on \(FishConfig.baseModelName)")
+        }
+        return (try LoadedModel(package: resolved.package, threads: config.threads), resolved.package.directory)
+    }
+
+    /// The validate stage: scan and check the data, split it, and fingerprint it.
+    private func prepare(_ spec: TrainingSpec, events: @Sendable (TrainingEvent) -> Void, isCancelled: () -> Bool) throws
+        -> (dataset: PreparedDataset, split: DatasetSplit, fingerprint: String) {
         events(.stage(.scan))
         let scanner = DatasetScanner(maxPixels: config.maxPixels, threads: config.threads)
         let scanned = try scanner.scan(data: URL(fileURLWithPath: spec.data), manifest: spec.manifest.map(URL.init(fileURLWithPath:)),
@@ -41,28 +104,13 @@ public struct TrainingService: Sendable {
         guard dataset.classNames.count >= 2 else {
             throw ServiceError.invalidArgument("\(spec.data): training needs at least 2 classes with readable images, found \(dataset.classNames.count)")
         }
-        clock.lap("scan")
-
         events(.stage(.split))
         let split = DatasetSplit(dataset, seed: spec.seed, validationFraction: spec.validationFraction, testFraction: spec.testFraction)
         guard !split.indices(.validation).isEmpty, !split.indices(.test).isEmpty else {
             throw ServiceError.invalidArgument("\(spec.data): too few distinct images per class to hold out validation and test images")
         }
         let fingerprint = ModelPackage.sha256(Data(dataset.images.map { "\($0.sha256) \($0.label)" }.sorted().joined(separator: "\n").utf8))
-        let run = try store.startRun(experiment: spec.experiment, runName: "train-\(spec.model)", datasetFingerprint: fingerprint,
-                                     user: context.actor.user, host: context.actor.host)
-        events(.started(runId: run.id))
-        var job = TrainingJob(context: context, spec: spec, run: run, dataset: dataset, split: split, backbone: backbone,
-                              clock: clock, isCancelled: isCancelled, events: events)
-        do {
-            let report = try job.execute()
-            try store.endRun(run.id, status: .finished)
-            return report
-        } catch {
-            try? store.endRun(run.id, status: cancellation.isCancelled ? .killed : .failed)
-            try? store.setTags(run.id, ["error": "\(error)"])
-            throw error
-        }
+        return (dataset, split, fingerprint)
     }
 }
 

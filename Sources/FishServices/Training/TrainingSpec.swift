@@ -34,6 +34,10 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var testFraction = 0.15
     /// Largest perceptual-hash Hamming distance (of 256 bits) at which two images count as near duplicates.
     public var nearDuplicateDistance = 24
+    /// Where and how the worker tasks run.
+    public var cluster = ClusterOptions()
+    /// Move `production` to the new version when the promotion gate passes.
+    public var promoteIfBetter = false
 
     public init(data: String) {
         self.data = data
@@ -55,6 +59,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
             return "validation and test fractions must be positive and leave at least 10% for training"
         }
         if nearDuplicateDistance < 0 || nearDuplicateDistance > 96 { return "near-duplicate distance must be 0 to 96 bits (of 256)" }
+        if let problem = cluster.problem { return problem }
         return nil
     }
 

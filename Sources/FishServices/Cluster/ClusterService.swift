@@ -1,0 +1,67 @@
+import FishCluster
+import FishStore
+import Foundation
+
+/// What the cluster is doing, for `fishops cluster`, `pipeline show` and the console: nodes or
+/// workers, tasks by state, queue reasons, and the backends in use. Task news comes from the
+/// store (the coordinators record it), nodes from the backends themselves.
+public struct ClusterService: Sendable {
+    /// One pipeline run: its stages and tasks.
+    public struct PipelineStatus: Sendable, Codable {
+        public let runId: String
+        public let runStatus: String
+        public let backend: String
+        public let stages: [PipelineStage]
+        public let tasks: [PipelineTask]
+    }
+
+    /// The cluster as a whole.
+    public struct State: Sendable, Codable {
+        public let backends: [String]
+        public let nodes: [ClusterNode]
+        /// Unfinished tasks of running pipelines, by state.
+        public let tasksByState: [String: Int]
+        /// The unfinished tasks of running pipelines, with their workers and queue reasons.
+        public let tasks: [PipelineTask]
+        /// Backends that could not be asked (Slurm not reachable, ...).
+        public let problems: [String]
+    }
+
+    private let context: ServiceContext
+
+    public init(context: ServiceContext) {
+        self.context = context
+    }
+
+    public func pipeline(runId reference: String) throws -> PipelineStatus {
+        let run = try context.store.run(reference).run
+        guard let pipeline = try context.store.pipeline(runId: run.id) else {
+            throw ServiceError.invalidArgument("run \(run.id) is not a pipeline run")
+        }
+        return PipelineStatus(runId: run.id, runStatus: run.status.rawValue, backend: pipeline.backend,
+                              stages: try context.store.stages(runId: run.id), tasks: try context.store.pipelineTasks(runId: run.id))
+    }
+
+    /// The state of the backends in use (or `backend`, when given).
+    public func state(backend: ClusterOptions.Backend? = nil) throws -> State {
+        let pipelines = try context.store.activePipelines()
+        let tasks = try pipelines.flatMap { try context.store.pipelineTasks(runId: $0.runId) }
+            .filter { $0.state != TaskState.completed.rawValue }
+        var backends = Set(pipelines.compactMap { ClusterOptions.Backend(rawValue: $0.backend) })
+        if let backend { backends.insert(backend) }
+        if backends.isEmpty { backends.insert(.local) }
+        var nodes: [ClusterNode] = [], problems: [String] = []
+        for kind in backends.sorted(by: { $0.rawValue < $1.rawValue }) {
+            switch kind {
+            case .local:
+                let busy = tasks.filter { $0.state == TaskState.running.rawValue && !($0.worker ?? "").contains("job") }.count
+                let workers = ProcessInfo.processInfo.activeProcessorCount
+                nodes.append(LocalBackend.machine(busyWorkers: busy, workers: workers, threadsPerWorker: 1))
+            case .slurm:
+                do { nodes += try SlurmBackend.nodes() } catch { problems.append("slurm: \(error)") }
+            }
+        }
+        return State(backends: backends.map(\.rawValue).sorted(), nodes: nodes,
+                      tasksByState: Dictionary(grouping: tasks, by: \.state).mapValues(\.count), tasks: tasks, problems: problems)
+    }
+}
