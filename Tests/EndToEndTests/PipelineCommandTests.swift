@@ -1,0 +1,186 @@
+import FishTestSupport
+import Foundation
+import Testing
+
+/// The training pipeline's workers with real processes: a worker killed mid-shard, a coordinator
+/// killed mid-pipeline and resumed, and the Slurm backend on a real (local) Slurm cluster. Each
+/// must end with the metrics of an undisturbed local run with the same seed.
+@Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/datasets"))
+struct PipelineCommandTests {
+    /// 24 photos of each of 4 species; 96 images make 2 extraction shards of 48.
+    static let manifest: Result<String, any Error> = Result {
+        let data = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish")
+        var lines: [String] = []
+        for species in ["gilt_head_bream", "red_mullet", "shrimp", "trout"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent(species).path).sorted()
+            lines += files.prefix(24).map { "\(species)/\($0),\(species)" }
+        }
+        return try Fixtures.file(named: "pipeline-subset.csv", contents: Data(lines.joined(separator: "\n").utf8))
+    }
+
+    static func trainArguments(shardSize: Int) throws -> [String] {
+        ["train", "--data", Fixtures.shared.appendingPathComponent("datasets/large-scale-fish").path, "--manifest", try manifest.get(),
+         "--seed", "7", "--trials", "2", "--shard-size", "\(shardSize)", "--workers", "2", "--json"]
+    }
+
+    /// The undisturbed local run every other run is compared with.
+    static let reference: Result<[String: Double], any Error> = Result {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let run = try FishOpsProcess.run(try trainArguments(shardSize: 48), home: home)
+        guard run.status == 0, let metrics = run.jsonLines.last?["metrics"] as? [String: Double] else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "reference run failed: \(run.stderr)"])
+        }
+        return metrics
+    }
+
+    /// The figures that must not depend on how the work was scheduled.
+    static func outcome(_ metrics: [String: Double]) -> [String: Double] {
+        metrics.filter { ["test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature"].contains($0.key) }
+    }
+
+    @Test func aWorkerKilledMidShardIsRetriedAndTheRunEndsAsAnUndisturbedOne() throws {
+        let reference = try Self.reference.get()
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let output = Pipe(), errors = Pipe()
+        let coordinator = try FishOpsProcess.start(try Self.trainArguments(shardSize: 48), home: home, output: output, errors: errors)
+        // Wait for a worker that has embedded its first batch of 32 (of 48) and kill it.
+        var killed: String?
+        let deadline = Date().addingTimeInterval(120)
+        while killed == nil, coordinator.isRunning, Date() < deadline {
+            for log in Self.files(in: home, "logs") {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                guard text.contains(#""done":32"#), !text.contains(#""event":"done""#) else { continue }
+                let task = log.deletingPathExtension().lastPathComponent
+                if let pid = Self.workerPid(task: task, home: home) {
+                    kill(pid, SIGKILL)
+                    killed = task
+                    break
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        coordinator.waitUntilExit()
+        let task = try #require(killed, "no worker was caught mid-shard")
+        #expect(coordinator.terminationStatus == 0, "\(stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
+        let metrics = try #require(report["metrics"] as? [String: Double])
+        #expect(metrics["task_retries"] == 1)
+        #expect(Self.outcome(metrics) == Self.outcome(reference))
+        let runId = try #require(report["run_id"] as? String)
+        let show = try FishOpsProcess.run(["pipeline", "show", runId, "--json"], home: home)
+        let tasks = try #require(show.jsonLines.first?["tasks"] as? [[String: Any]])
+        let retried = try #require(tasks.first { $0["taskId"] as? String == task })
+        #expect(retried["attempts"] as? Int == 2 && retried["state"] as? String == "COMPLETED")
+        let stages = try #require(show.jsonLines.first?["stages"] as? [[String: Any]])
+        #expect(stages.map { $0["stage"] as? String } == ["validate", "extract", "train", "evaluate", "register", "gate", "promote", "report"])
+        #expect(stages.allSatisfy { ["done", "skipped"].contains($0["state"] as? String) })
+    }
+
+    @Test func aKilledCoordinatorResumesWithoutRecomputingFinishedShards() throws {
+        let reference = try Self.reference.get()
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        // 8 shards of 12 on 2 workers: kill the coordinator once the store shows a finished shard.
+        let coordinator = try FishOpsProcess.start(try Self.trainArguments(shardSize: 12), home: home)
+        let deadline = Date().addingTimeInterval(120)
+        var runId: String?
+        while coordinator.isRunning, Date() < deadline {
+            runId = runId ?? (try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("work").path))?.first
+            if let runId, let tasks = try FishOpsProcess.run(["pipeline", "show", runId, "--json"], home: home).jsonLines.first?["tasks"]
+                as? [[String: Any]], tasks.contains(where: { $0["state"] as? String == "COMPLETED" }) {
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        #expect(coordinator.terminationReason == .uncaughtSignal)
+        let run = try #require(runId)
+
+        let before = try FishOpsProcess.run(["pipeline", "show", run, "--json"], home: home)
+        let status = try #require(before.jsonLines.first)
+        #expect(status["runStatus"] as? String == "RUNNING")
+        let tasksBefore = try #require(status["tasks"] as? [[String: Any]])
+        let finishedBefore = tasksBefore.filter { $0["state"] as? String == "COMPLETED" }.compactMap { $0["taskId"] as? String }
+        #expect(finishedBefore.count >= 1 && finishedBefore.count < 8, "finished before the kill: \(finishedBefore)")
+
+        let resumed = try FishOpsProcess.run(["pipeline", "resume", run, "--json"], home: home)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let report = try #require(resumed.jsonLines.last)
+        #expect(report["run_id"] as? String == run)
+        let metrics = try #require(report["metrics"] as? [String: Double])
+        #expect(metrics["shards_total"] == 8)
+        #expect(metrics["shards_reused"] == Double(finishedBefore.count))
+        #expect(metrics["shards_run"] == Double(8 - finishedBefore.count))
+        #expect(Self.outcome(metrics) == Self.outcome(reference))
+
+        let after = try FishOpsProcess.run(["pipeline", "show", run, "--json"], home: home)
+        let tasksAfter = try #require(after.jsonLines.first?["tasks"] as? [[String: Any]])
+        for task in tasksAfter where finishedBefore.contains(task["taskId"] as? String ?? "") {
+            #expect(task["attempts"] as? Int == 1, "\(task)")  // never submitted again
+        }
+        #expect(after.jsonLines.first?["runStatus"] as? String == "FINISHED")
+        let again = try FishOpsProcess.run(["pipeline", "resume", run], home: home)
+        #expect(again.status == 1 && again.stderr.contains("already finished"))
+    }
+
+    @Test(.enabled(if: slurmReachable, "needs a Slurm cluster: scripts/slurm-local-cluster start, then export SLURM_CONF"))
+    func theSlurmBackendEndsWithTheLocalBackendsMetrics() throws {
+        let reference = try Self.reference.get()
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let run = try FishOpsProcess.run(try Self.trainArguments(shardSize: 48) + ["--backend", "slurm"], home: home)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(run.jsonLines.last)
+        let metrics = try #require(report["metrics"] as? [String: Double])
+        #expect(Self.outcome(metrics) == Self.outcome(reference))
+        let pipeline = try #require(report["pipeline"] as? [String: Any])
+        #expect(pipeline["backend"] as? String == "slurm")
+        // The array elements' output files are the task logs.
+        let logs = Self.files(in: home, "slurm/logs")
+        #expect(logs.count == 4)  // 2 shards + 2 trials
+        #expect(logs.allSatisfy { ((try? String(contentsOf: $0, encoding: .utf8)) ?? "").contains(#""event":"done""#) })
+        let cluster = try FishOpsProcess.run(["cluster", "--backend", "slurm", "--json"], home: home)
+        let nodes = try #require(cluster.jsonLines.first?["nodes"] as? [[String: Any]])
+        #expect(!nodes.isEmpty && nodes.allSatisfy { ($0["cpus"] as? Int ?? 0) > 0 })
+    }
+
+    /// Files in `<home>/work/<run>/<folder>` of every run.
+    static func files(in home: URL, _ folder: String) -> [URL] {
+        let work = home.appendingPathComponent("work")
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
+        return runs.flatMap { run in
+            let directory = work.appendingPathComponent(run).appendingPathComponent(folder)
+            return ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+                .filter { !$0.hasPrefix(".") }.map { directory.appendingPathComponent($0) }
+        }
+    }
+
+    /// The pid of the `fishops worker` running `task` of a run in `home`.
+    static func workerPid(task: String, home: URL) -> Int32? {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in processes {
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if arguments.contains("worker"), arguments.last?.hasPrefix(home.path) == true, arguments.last?.hasSuffix("/\(task).json") == true {
+                return pid
+            }
+        }
+        return nil
+    }
+}
+
+/// Whether a Slurm cluster answers (`SLURM_CONF` set and `sinfo` working).
+let slurmReachable: Bool = {
+    guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"], FileManager.default.fileExists(atPath: conf) else { return false }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sinfo")
+    process.arguments = ["-h"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}()
