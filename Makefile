@@ -93,11 +93,12 @@ $(VENV)/.installed:
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(ORT_PACKAGES)
 	@touch $@
 
-## bench: engine, ONNX Runtime side by side, end-to-end classify, training and store figures
+## bench: engine, ONNX Runtime side by side, end-to-end classify, training, workers (and Slurm when SLURM_CONF is set), store
 bench: build bench-setup
 	$(BIN) bench --python $(FISHOPS_PYTHON)
-	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train && $(BIN) bench console; \
-	else echo "bench train and console skipped: ../shared/datasets/large-scale-fish is absent"; fi
+	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train && $(BIN) bench console && \
+	  $(BIN) bench cluster $$( [ -n "$${SLURM_CONF:-}" ] && echo --slurm ); \
+	else echo "bench train, console and cluster skipped: ../shared/datasets/large-scale-fish is absent"; fi
 	$(BIN) bench store
 
 ## loadtest: wrk against `fishops serve` on loopback (uncached, half load, cached) beside the engine's batch throughput

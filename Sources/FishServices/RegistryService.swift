@@ -115,6 +115,13 @@ public struct RegistryService: Sendable {
             throw .invalid("a promotion needs a reason (--reason TEXT)")
         }
         let verdict = try gate(model: model, version: version, alias: alias)
+        if let expected, !expected.matches(verdict.currentVersion) {
+            // The alias moved since the operator looked: a conflict, whatever the gate says.
+            try store.recordRefusal(model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,
+                                    actor: context.actor, reason: reason,
+                                    detail: Store.conflictDetail(current: verdict.currentVersion, expected: expected), outcome: .conflict)
+            throw Store.conflict(model: model, alias: alias, current: verdict.currentVersion, expected: expected)
+        }
         if verdict.currentVersion == version { throw .invalid("\(alias) of \(model) already points at v\(version)") }
         if !verdict.passed && !force {
             try store.recordRefusal(model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,

@@ -18,6 +18,15 @@ public enum ExpectedHolder: Sendable, Equatable {
     case vacant
     /// The alias must point at this version.
     case version(Int)
+
+    /// Whether an alias currently at `holder` (nil: absent) is what this expects.
+    public func matches(_ holder: Int?) -> Bool {
+        switch self {
+        case .unchecked: return true
+        case .vacant: return holder == nil
+        case .version(let version): return holder == version
+        }
+    }
 }
 
 /// An alias move that took effect.
@@ -143,7 +152,7 @@ extension Store {
             }
             guard matches else {
                 try Self.audit(db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
-                               outcome: .conflict, reason: reason, detail: "expected \(Self.describe(expected)), found \(Self.describe(current))")
+                               outcome: .conflict, reason: reason, detail: Self.conflictDetail(current: current, expected: expected))
                 return .conflict(current: current)
             }
             try db.execute(sql: "INSERT OR REPLACE INTO aliases (model, alias, version, updatedAt) VALUES (?, ?, ?, ?)",
@@ -155,18 +164,28 @@ extension Store {
         switch outcome {
         case let .moved(move): return move
         case let .conflict(current):
-            throw .conflict("\(alias) of \(model) changed meanwhile: it now points at \(Self.describe(current)), "
-                + "not \(Self.describe(expected)); review `fishops models history \(model)` and retry")
+            throw Self.conflict(model: model, alias: alias, current: current, expected: expected)
         }
     }
 
-    /// Appends a refused attempt (e.g. a failed promotion gate) to the audit log.
+    /// Appends an attempt that moved nothing (a failed promotion gate, a stale expectation) to the audit log.
     public func recordRefusal(model: String, alias: String, from: Int?, to: Int, action: AuditAction, actor: Actor,
-                              reason: String, detail: String) throws(StoreError) {
+                              reason: String, detail: String, outcome: AuditOutcome = .refused) throws(StoreError) {
         _ = try write { db in
             try Self.audit(db, actor: actor, model: model, action: action, alias: alias, from: from, to: to,
-                           outcome: .refused, reason: reason, detail: detail)
+                           outcome: outcome, reason: reason, detail: detail)
         }
+    }
+
+    /// The error for an alias that moved away from what the caller expected.
+    public static func conflict(model: String, alias: String, current: Int?, expected: ExpectedHolder) -> StoreError {
+        .conflict("\(alias) of \(model) changed meanwhile: it now points at \(describe(current)), "
+            + "not \(describe(expected)); review `fishops models history \(model)` and retry")
+    }
+
+    /// The audit detail of a stale expectation.
+    public static func conflictDetail(current: Int?, expected: ExpectedHolder) -> String {
+        "expected \(describe(expected)), found \(describe(current))"
     }
 
     /// The audit log of `model`, oldest first.

@@ -90,6 +90,9 @@ struct Train: ParsableCommand {
     @Option(help: "CPUs per Slurm task; each worker uses that many threads.")
     var slurmCpusPerTask = 1
 
+    @Option(help: "Seconds a local worker may stay silent (workers report every second) before it is killed and its task retried.")
+    var heartbeatTimeout = 60.0
+
     @Flag(help: "Move production to the new version when the promotion gate passes.")
     var promoteIfBetter = false
 
@@ -127,6 +130,7 @@ struct Train: ParsableCommand {
         spec.cluster.maxAttempts = maxAttempts
         spec.cluster.sbatchOptions = sbatchOptions
         spec.cluster.slurmCPUsPerTask = slurmCpusPerTask
+        spec.cluster.heartbeatTimeout = heartbeatTimeout
         spec.promoteIfBetter = promoteIfBetter
         if let problem = spec.problem { throw ValidationError(problem) }
         return spec

@@ -41,21 +41,35 @@ struct PipelineCommandTests {
     }
 
     @Test func aWorkerKilledMidShardIsRetriedAndTheRunEndsAsAnUndisturbedOne() throws {
+        // A worker that has embedded its first batch of 32 (of 48) is killed.
+        try expectRetriedRun(extraArguments: [], signal: SIGKILL) { log in
+            log.contains(#""done":32"#) && !log.contains(#""event":"done""#)
+        }
+    }
+
+    @Test func aHungWorkerIsKilledAfterItsHeartbeatTimeoutAndItsTaskRetried() throws {
+        // A worker stopped (SIGSTOP) right after it starts sends no more heartbeats.
+        try expectRetriedRun(extraArguments: ["--heartbeat-timeout", "3"], signal: SIGSTOP) { log in
+            log.contains(#""event":"start""#) && !log.contains(#""event":"done""#)
+        }
+    }
+
+    /// Trains the reference set while sending `signal` to the first worker whose log satisfies
+    /// `when`, then checks that its task was retried once and the run matches the reference.
+    func expectRetriedRun(extraArguments: [String], signal: Int32, when: (String) -> Bool) throws {
         let reference = try Self.reference.get()
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let output = Pipe(), errors = Pipe()
-        let coordinator = try FishOpsProcess.start(try Self.trainArguments(shardSize: 48), home: home, output: output, errors: errors)
-        // Wait for a worker that has embedded its first batch of 32 (of 48) and kill it.
-        var killed: String?
+        let coordinator = try FishOpsProcess.start(try Self.trainArguments(shardSize: 48) + extraArguments, home: home,
+                                                   output: output, errors: errors)
+        var disturbed: String?
         let deadline = Date().addingTimeInterval(120)
-        while killed == nil, coordinator.isRunning, Date() < deadline {
-            for log in Self.files(in: home, "logs") {
-                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                guard text.contains(#""done":32"#), !text.contains(#""event":"done""#) else { continue }
+        while disturbed == nil, coordinator.isRunning, Date() < deadline {
+            for log in Self.files(in: home, "logs") where when((try? String(contentsOf: log, encoding: .utf8)) ?? "") {
                 let task = log.deletingPathExtension().lastPathComponent
                 if let pid = Self.workerPid(task: task, home: home) {
-                    kill(pid, SIGKILL)
-                    killed = task
+                    kill(pid, signal)
+                    disturbed = task
                     break
                 }
             }
@@ -64,7 +78,7 @@ struct PipelineCommandTests {
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         coordinator.waitUntilExit()
-        let task = try #require(killed, "no worker was caught mid-shard")
+        let task = try #require(disturbed, "no worker was caught in the act")
         #expect(coordinator.terminationStatus == 0, "\(stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
         let metrics = try #require(report["metrics"] as? [String: Double])

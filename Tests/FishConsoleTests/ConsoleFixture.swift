@@ -71,7 +71,7 @@ struct ConsoleFixture {
             (#"\d{4}-\d\d-\d\d \d\d:\d\d"#, "YYYY-MM-DD hh:mm"), (#"\d\d:\d\d:\d\d"#, "hh:mm:ss"),
             (#"\b[0-9a-f]{12}\b"#, "<run-id-----"), (#"\d+ cores, load [\d.]+ *"#, "N cores, load L "),
             (#"memory [\d.]+ of [\d.]+ GiB free *"#, "memory M of T GiB free "),
-            (#"local +up +\d+ +[\d.]+ +[\d.]+ of [\d.]+ GiB *"#, "local  up  <cores, load, memory> "),
+            (#"\S+ +\d+/\d+ workers busy +\d+ +\d+ +[\d.]+ +\d+ *"#, "<this machine: workers, cpus, load, memory> "),
         ]
         return patterns.reduce(text) { text, pattern in
             text.replacingOccurrences(of: pattern.0, with: pattern.1, options: .regularExpression)

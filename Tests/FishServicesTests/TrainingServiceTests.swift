@@ -67,7 +67,7 @@ struct TrainingServiceTests {
         let store = context.store
         let run = try store.run(report.runId)
         #expect(run.run.status == .finished && run.params["seed"] == "0" && run.params["trials"] == "2")
-        #expect(Set(run.artifacts.map(\.path)) == ["dataset_check.json", "evaluation.json", "trials.json"])
+        #expect(Set(run.artifacts.map(\.path)) == ["dataset_check.json", "evaluation.json", "report.json", "trials.json"])
         #expect(run.metrics.contains { $0.key == "test_macro_f1" })
         let children = try store.runs().filter { $0.run.parentRunId == report.runId }
         #expect(children.count == 2 && children.allSatisfy { $0.run.status == .finished })

@@ -23,6 +23,8 @@ public struct ClusterOptions: Sendable, Codable, Equatable {
     public var sbatchOptions: [String] = []
     /// CPUs per Slurm task (each worker uses that many threads).
     public var slurmCPUsPerTask = 1
+    /// Seconds without a line from a local worker before it is killed and its task retried.
+    public var heartbeatTimeout = 60.0
 
     public init() {}
 
@@ -32,6 +34,7 @@ public struct ClusterOptions: Sendable, Codable, Equatable {
         if shardSize < 1 || shardSize > 100_000 { return "shard size must be 1 to 100000" }
         if maxAttempts < 1 || maxAttempts > 100 { return "max attempts must be 1 to 100" }
         if slurmCPUsPerTask < 1 || slurmCPUsPerTask > 1024 { return "CPUs per Slurm task must be 1 to 1024" }
+        if !(heartbeatTimeout >= 2 && heartbeatTimeout <= 86_400) { return "heartbeat timeout must be 2 to 86400 seconds" }
         return nil
     }
 
@@ -46,7 +49,8 @@ public struct ClusterOptions: Sendable, Codable, Equatable {
                 return InlineBackend(workers: workers, threadsPerWorker: threads, onMessage: onMessage)
             }
             return LocalBackend(workers: workers, threadsPerWorker: threads, executable: executable,
-                                logs: workDirectory.appendingPathComponent("logs"), onMessage: onMessage)
+                                logs: workDirectory.appendingPathComponent("logs"), heartbeatTimeout: heartbeatTimeout,
+                                onMessage: onMessage)
         case .slurm:
             let executable = config.workerExecutable ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             return SlurmBackend(executable: executable, directory: workDirectory.appendingPathComponent("slurm"), jobName: jobName,
