@@ -12,10 +12,14 @@ static inline float relu6(float value) {
     return value < 0 ? 0 : (value > 6 ? 6 : value);
 }
 
+static inline float activate(float value, int relu) {
+    return relu ? relu6(value) : value;
+}
+
 MULTIVERSION
 void fish_depthwise(const float *input, int height, int width, int channels, const float *weights,
                     const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_height,
-                    int out_width, int first_row, int end_row, float *output) {
+                    int out_width, int first_row, int end_row, int relu, float *output) {
     const int blocked = channels - channels % BLOCK;
     for (int image_row = first_row; image_row < end_row; image_row++) {
         const int image = image_row / out_height, oy = image_row % out_height;
@@ -30,7 +34,7 @@ void fish_depthwise(const float *input, int height, int width, int channels, con
             const int kx_end = kx_limit < kernel ? kx_limit : kernel;
             for (int c0 = 0; c0 < blocked; c0 += BLOCK) {
                 float sum[BLOCK];
-                for (int i = 0; i < BLOCK; i++) sum[i] = bias[c0 + i];
+                for (int i = 0; i < BLOCK; i++) sum[i] = bias ? bias[c0 + i] : 0;
                 for (int ky = ky_begin; ky < ky_end; ky++) {
                     const int iy = oy * stride + ky - pad_top;
                     for (int kx = kx_begin; kx < kx_end; kx++) {
@@ -40,10 +44,10 @@ void fish_depthwise(const float *input, int height, int width, int channels, con
                         for (int i = 0; i < BLOCK; i++) sum[i] += pixel[i] * tap[i];
                     }
                 }
-                for (int i = 0; i < BLOCK; i++) target[c0 + i] = relu6(sum[i]);
+                for (int i = 0; i < BLOCK; i++) target[c0 + i] = activate(sum[i], relu);
             }
             for (int c = blocked; c < channels; c++) {
-                float sum = bias[c];
+                float sum = bias ? bias[c] : 0;
                 for (int ky = ky_begin; ky < ky_end; ky++) {
                     const int iy = oy * stride + ky - pad_top;
                     for (int kx = kx_begin; kx < kx_end; kx++) {
@@ -51,7 +55,36 @@ void fish_depthwise(const float *input, int height, int width, int channels, con
                         sum += source[((long)iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c];
                     }
                 }
-                target[c] = relu6(sum);
+                target[c] = activate(sum, relu);
+            }
+        }
+    }
+}
+
+MULTIVERSION
+void fish_depthwise_backward(const float *restrict input, const float *restrict d_output, int batch, int height, int width,
+                             int channels, const float *restrict weights, int kernel, int stride, int pad_top, int pad_left,
+                             int out_height, int out_width, float *restrict d_input, float *restrict d_weights) {
+    for (int image = 0; image < batch; image++) {
+        const float *source = input + (long)image * height * width * channels;
+        float *d_source = d_input ? d_input + (long)image * height * width * channels : 0;
+        for (int oy = 0; oy < out_height; oy++) {
+            for (int ox = 0; ox < out_width; ox++) {
+                const float *d_out = d_output + (((long)image * out_height + oy) * out_width + ox) * channels;
+                for (int ky = 0; ky < kernel; ky++) {
+                    const int iy = oy * stride + ky - pad_top;
+                    if (iy < 0 || iy >= height) continue;
+                    for (int kx = 0; kx < kernel; kx++) {
+                        const int ix = ox * stride + kx - pad_left;
+                        if (ix < 0 || ix >= width) continue;
+                        const long pixel = ((long)iy * width + ix) * channels;
+                        const long tap = (long)(ky * kernel + kx) * channels;
+                        for (int c = 0; c < channels; c++) d_weights[tap + c] += d_out[c] * source[pixel + c];
+                        if (d_source) {
+                            for (int c = 0; c < channels; c++) d_source[pixel + c] += d_out[c] * weights[tap + c];
+                        }
+                    }
+                }
             }
         }
     }

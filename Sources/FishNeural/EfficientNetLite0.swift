@@ -15,6 +15,15 @@ public enum EfficientNetLite0 {
         public var hasExpansion: Bool { expandRatio != 1 }
         public var hasResidual: Bool { stride == 1 && inputChannels == outputChannels }
         var prefix: String { "_blocks.\(index)." }
+
+        public init(index: Int, kernel: Int, stride: Int, expandRatio: Int, inputChannels: Int, outputChannels: Int) {
+            self.index = index
+            self.kernel = kernel
+            self.stride = stride
+            self.expandRatio = expandRatio
+            self.inputChannels = inputChannels
+            self.outputChannels = outputChannels
+        }
     }
 
     public static let name = "efficientnet-lite0"

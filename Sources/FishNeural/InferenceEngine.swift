@@ -120,11 +120,61 @@ public final class InferenceEngine: Sendable {
         return Output(logits: logits, embeddings: embeddings)
     }
 
+    /// The activations entering block `block` (NHWC, `batch * side * side * channels`) of
+    /// `batch` images: the frozen part of the network when fine-tuning from that block.
+    public func activations(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224, beforeBlock block: Int,
+                            threads: Int? = nil) -> (values: [Float], side: Int) {
+        precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
+        precondition((0...blocks.count).contains(block), "no block \(block)")
+        let (side, channels) = Self.shape(size: size, beforeBlock: block)
+        let perImage = side * side * channels
+        var values = [Float](repeating: 0, count: batch * perImage)
+        guard let source = input.baseAddress else { return (values, side) }
+        let threads = min(max(threads ?? self.threads, 1), self.threads), parts = min(threads, batch)
+        values.withUnsafeMutableBufferPointer { output in
+            let base = output.baseAddress!
+            Parallel.forEach(parts, threads: parts) { part in
+                for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
+                    let workspace = takeWorkspace(floats: Self.largestActivation(size: size))
+                    let (result, _) = trunk(source + image * size * size * 3, batch: 1, size: size, blocks: block,
+                                            threads: parts > 1 ? 1 : threads, workspace: workspace)
+                    (base + image * perImage).update(from: result, count: perImage)
+                    returnWorkspace(workspace)
+                }
+            }
+        }
+        return (values, side)
+    }
+
+    /// Side and channels of the activations entering block `block` for `size` x `size` input.
+    public static func shape(size: Int, beforeBlock block: Int) -> (side: Int, channels: Int) {
+        var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
+        for spec in EfficientNetLite0.blocks.prefix(block) {
+            side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
+        }
+        let channels = block == 0 ? EfficientNetLite0.stemChannels : EfficientNetLite0.blocks[block - 1].outputChannels
+        return (side, channels)
+    }
+
     /// The forward pass of `batch` images on `threads` threads, writing logits and embeddings.
     private func run(_ source: UnsafePointer<Float>, batch: Int, size: Int, threads: Int,
                      logits: UnsafeMutablePointer<Float>, embeddings: UnsafeMutablePointer<Float>) {
         let workspace = takeWorkspace(floats: batch * Self.largestActivation(size: size))
         defer { returnWorkspace(workspace) }
+        let (current, side) = trunk(source, batch: batch, size: size, blocks: blocks.count, threads: threads, workspace: workspace)
+        let spare = workspace.buffers[current == workspace.buffers[0] ? 1 : 0]
+        let pixels = side * side
+        convolve(current, rows: batch * pixels, inChannels: EfficientNetLite0.headChannels, head, output: spare,
+                 relu6: true, threads: threads)
+        Kernels.globalAveragePool(spare, batch: batch, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
+                                  output: embeddings)
+        convolve(embeddings, rows: batch, inChannels: EfficientNetLite0.embeddingSize, classifier, output: logits,
+                 relu6: false, threads: threads)
+    }
+
+    /// The stem and the first `count` blocks; returns the buffer holding the result and its side.
+    private func trunk(_ source: UnsafePointer<Float>, batch: Int, size: Int, blocks count: Int, threads: Int,
+                       workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
         var current = workspace.buffers[0], spare = workspace.buffers[1]
         let depthwiseOut = workspace.buffers[2]
 
@@ -134,7 +184,7 @@ public final class InferenceEngine: Sendable {
                        output: spare, threads: threads)
         convolve(spare, rows: batch * side * side, inChannels: 27, stem, output: current, relu6: true, threads: threads)
 
-        for block in blocks {
+        for block in blocks.prefix(count) {
             let spec = block.spec
             var depthwiseIn = current
             if let expand = block.expand {
@@ -155,14 +205,7 @@ public final class InferenceEngine: Sendable {
                      threads: threads)
             swap(&current, &spare)
         }
-
-        let pixels = side * side
-        convolve(current, rows: batch * pixels, inChannels: EfficientNetLite0.headChannels, head, output: spare,
-                 relu6: true, threads: threads)
-        Kernels.globalAveragePool(spare, batch: batch, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
-                                  output: embeddings)
-        convolve(embeddings, rows: batch, inChannels: EfficientNetLite0.embeddingSize, classifier, output: logits,
-                 relu6: false, threads: threads)
+        return (current, side)
     }
 
     /// A 1x1 convolution (or linear layer) with its bias and ReLU6 or residual fused.

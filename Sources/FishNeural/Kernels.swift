@@ -82,7 +82,7 @@ public enum Kernels {
         Parallel.ranges(batch * outHeight, threads: threads) { range in
             fish_depthwise(input, Int32(height), Int32(width), Int32(channels), weights, bias, Int32(kernel), Int32(stride),
                            Int32(padTop), Int32(padLeft), Int32(outHeight), Int32(outWidth), Int32(range.lowerBound),
-                           Int32(range.upperBound), output)
+                           Int32(range.upperBound), 1, output)
         }
     }
 

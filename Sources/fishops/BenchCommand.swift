@@ -7,7 +7,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine, the classify pipeline, training, the store, serving and the worker backends.",
-        subcommands: [Engine.self, TrainSpeed.self, ConsoleSpeed.self, StoreSpeed.self, ServeSpeed.self, ClusterSpeed.self], defaultSubcommand: Engine.self)
+        subcommands: [Engine.self, TrainSpeed.self, ConsoleSpeed.self, StoreSpeed.self, ServeSpeed.self, ClusterSpeed.self, FineTuneSpeed.self], defaultSubcommand: Engine.self)
 }
 
 struct ServeSpeed: ParsableCommand {

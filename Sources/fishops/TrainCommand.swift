@@ -96,6 +96,24 @@ struct Train: ParsableCommand {
     @Flag(help: "Move production to the new version when the promotion gate passes.")
     var promoteIfBetter = false
 
+    @Flag(help: "After the head-only trials, fine-tune the backbone's last blocks with the head (docs/training.md).")
+    var finetune = false
+
+    @Option(help: "With --finetune: the first trainable block, 0 (everything) to 16 (only the head convolution).")
+    var unfreezeFrom = 12
+
+    @Option(help: "With --finetune: most fine-tuning epochs (early stopping on validation loss).")
+    var finetuneEpochs = 6
+
+    @Option(help: "With --finetune: peak learning rate of the classifier and head; earlier blocks get less (--layer-decay).")
+    var finetuneLearningRate = 1e-3
+
+    @Option(help: "With --finetune: learning-rate factor per block below the head.")
+    var layerDecay = 0.8
+
+    @Option(help: "With --finetune: mini-batch size.")
+    var finetuneBatchSize = 32
+
     @Flag(help: "Print one JSON object with the run, model version and metrics at the end.")
     var json = false
 
@@ -132,6 +150,15 @@ struct Train: ParsableCommand {
         spec.cluster.slurmCPUsPerTask = slurmCpusPerTask
         spec.cluster.heartbeatTimeout = heartbeatTimeout
         spec.promoteIfBetter = promoteIfBetter
+        if finetune {
+            var settings = FineTuneSettings()
+            settings.unfreezeFrom = unfreezeFrom
+            settings.epochs = finetuneEpochs
+            settings.learningRate = finetuneLearningRate
+            settings.layerDecay = layerDecay
+            settings.batchSize = finetuneBatchSize
+            spec.finetune = settings
+        }
         if let problem = spec.problem { throw ValidationError(problem) }
         return spec
     }

@@ -23,7 +23,7 @@ final class TrainingProgressPrinter: @unchecked Sendable {
             case let .stage(stage):
                 bar?.clear()
                 bar = ProgressBar(total: 0, enabled: terminal && !quiet, label: stage.rawValue,
-                                  unit: stage == .train ? "trials" : "images")
+                                  unit: stage == .train ? "trials" : stage == .finetune ? "epochs" : "images")
             case let .progress(_, done, total):
                 bar?.update(done: done, total: total)
             case let .checked(check):

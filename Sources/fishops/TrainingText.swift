@@ -55,6 +55,10 @@ struct TrainingReportText {
         if let rate = metrics["feature_images_per_second"] {
             lines.append(String(format: "feature extraction: %.1f images/s", rate))
         }
+        if let epochs = report.finetune, let best = report.metrics["finetune_best_epoch"] {
+            lines.append(String(format: "fine-tuned %d epoch(s), best epoch %.0f (validation loss %.4f)", epochs.count, best,
+                                report.metrics["val_loss"] ?? 0))
+        }
         let pipeline = report.pipeline
         lines.append("workers (\(pipeline.backend)): \(pipeline.extract.total) extraction shards (\(pipeline.extract.reused) reused), "
             + "\(pipeline.trials.total) trials, \(pipeline.extract.retries + pipeline.trials.retries) task retries")

@@ -35,6 +35,18 @@ struct PipelineCommandTests {
         return metrics
     }
 
+    static let fineTuneArguments = ["--finetune", "--finetune-epochs", "3", "--finetune-learning-rate", "1e-4"]
+
+    /// An undisturbed fine-tuning run.
+    static let fineTuneReference: Result<[String: Double], any Error> = Result {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let run = try FishOpsProcess.run(try trainArguments(shardSize: 48) + fineTuneArguments, home: home)
+        guard run.status == 0, let metrics = run.jsonLines.last?["metrics"] as? [String: Double] else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "fine-tuning reference run failed: \(run.stderr)"])
+        }
+        return metrics
+    }
+
     /// The figures that must not depend on how the work was scheduled.
     static func outcome(_ metrics: [String: Double]) -> [String: Double] {
         metrics.filter { ["test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature"].contains($0.key) }
@@ -55,8 +67,10 @@ struct PipelineCommandTests {
     }
 
     /// Trains the reference set while sending `signal` to the first worker whose log satisfies
-    /// `when`, then checks that its task was retried once and the run matches the reference.
-    func expectRetriedRun(extraArguments: [String], signal: Int32, when: (String) -> Bool) throws {
+    /// `when`, then checks that its task was retried once and (for head-only runs) that the run
+    /// matches the reference. Returns the run's metrics.
+    @discardableResult
+    func expectRetriedRun(extraArguments: [String], signal: Int32, when: (String) -> Bool) throws -> [String: Double] {
         let reference = try Self.reference.get()
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let output = Pipe(), errors = Pipe()
@@ -83,15 +97,49 @@ struct PipelineCommandTests {
         let report = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
         let metrics = try #require(report["metrics"] as? [String: Double])
         #expect(metrics["task_retries"] == 1)
-        #expect(Self.outcome(metrics) == Self.outcome(reference))
+        if extraArguments.isEmpty { #expect(Self.outcome(metrics) == Self.outcome(reference)) }
         let runId = try #require(report["run_id"] as? String)
         let show = try FishOpsProcess.run(["pipeline", "show", runId, "--json"], home: home)
         let tasks = try #require(show.jsonLines.first?["tasks"] as? [[String: Any]])
         let retried = try #require(tasks.first { $0["taskId"] as? String == task })
         #expect(retried["attempts"] as? Int == 2 && retried["state"] as? String == "COMPLETED")
         let stages = try #require(show.jsonLines.first?["stages"] as? [[String: Any]])
-        #expect(stages.map { $0["stage"] as? String } == ["validate", "extract", "train", "evaluate", "register", "gate", "promote", "report"])
+        #expect(stages.map { $0["stage"] as? String }
+                == ["validate", "extract", "train", "finetune", "evaluate", "register", "gate", "promote", "report"])
         #expect(stages.allSatisfy { ["done", "skipped"].contains($0["state"] as? String) })
+        return metrics
+    }
+
+    @Test func fineTuningKilledMidEpochResumesFromItsCheckpointToTheSameResult() throws {
+        let reference = try Self.fineTuneReference.get()
+        #expect(reference["finetune_epochs"] == 3)
+        // The fine-tuning worker is killed as soon as it has checkpointed epoch 1, i.e. early in epoch 2.
+        let metrics = try expectRetriedRun(extraArguments: Self.fineTuneArguments, signal: SIGKILL) { log in
+            log.contains(#""task":"finetune-000""#) && log.contains(#""done":1,"event":"epoch""#)
+                && !log.contains(#""done":2,"event":"epoch""#)
+        }
+        for key in ["test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature", "finetune_best_epoch"] {
+            let (resumed, undisturbed) = (metrics[key] ?? .nan, reference[key] ?? .nan)
+            #expect(abs(resumed - undisturbed) <= 1e-6, "\(key): \(resumed) after the kill, \(undisturbed) undisturbed")
+        }
+    }
+
+    @Test func aFineTunedVersionIsAWholeNetworkThatClassifies() throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let run = try FishOpsProcess.run(try Self.trainArguments(shardSize: 48) + ["--finetune", "--finetune-epochs", "1"], home: home)
+        #expect(run.status == 0, "\(run.stderr)")
+        let shown = try FishOpsProcess.run(["models", "show", "fish-classifier", "--json"], home: home)
+        #expect(shown.status == 0 && shown.stdout.contains("fish-classifier"))
+        let package = home.appendingPathComponent("models/fish-classifier/1/model.json")
+        let metadata = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: package)) as? [String: Any])
+        #expect(metadata["architecture"] as? String == "efficientnet-lite0" && metadata["backbone"] == nil)
+        let trout = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish/trout")
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: trout.path).sorted().last)
+        let classified = try FishOpsProcess.run(["classify", trout.appendingPathComponent(file).path, "--model", "fish-classifier", "--json"],
+                                                home: home)
+        #expect(classified.status == 0, "\(classified.stderr)")
+        let top = try #require(classified.jsonLines.first?["top"] as? [[String: Any]])
+        #expect(["gilt_head_bream", "red_mullet", "shrimp", "trout"].contains(top.first?["label"] as? String ?? ""))
     }
 
     @Test func aKilledCoordinatorResumesWithoutRecomputingFinishedShards() throws {

@@ -30,6 +30,10 @@ public struct WorkerService: Sendable {
             guard let trial = task.trial else { throw ServiceError.invalidArgument("task \(task.id) has no trial section") }
             try runTrial(trial, result: result, emit: emit, isCancelled: isCancelled)
             emit(WorkerMessage(event: "done", task: task.id, reused: false))
+        case .finetune:
+            guard let finetune = task.finetune else { throw ServiceError.invalidArgument("task \(task.id) has no finetune section") }
+            try FineTuneJob(task: finetune, threads: finetune.threads ?? threads).run(result: result, emit: emit, isCancelled: isCancelled)
+            emit(WorkerMessage(event: "done", task: task.id, reused: false))
         }
     }
 
@@ -39,6 +43,7 @@ public struct WorkerService: Sendable {
         switch task.kind {
         case .extract: return (try? FeatureFile.read(result))?.features.count == task.extract?.images.count
         case .trial: return (try? TrialResult.read(result)) != nil
+        case .finetune: return (try? FineTuneResult.read(result)) != nil
         }
     }
 

@@ -10,6 +10,8 @@ public struct WorkerTask: Sendable, Codable, Equatable {
         case extract
         /// One head-training trial on extracted features.
         case trial
+        /// Fine-tuning of the backbone's last blocks with the head, from the best trial's head.
+        case finetune
     }
 
     /// Embeddings of a list of image views.
@@ -35,19 +37,42 @@ public struct WorkerTask: Sendable, Codable, Equatable {
         public var seed: UInt64
     }
 
+    /// Fine-tuning on decoded, augmented images.
+    public struct FineTune: Sendable, Codable, Equatable {
+        public var backbonePackage: String
+        public var preprocessing: Preprocessing
+        public var maxPixels: Int
+        /// The trial result whose (linear) head starts the classifier.
+        public var head: String
+        public var train: [FeatureRequest]
+        public var trainLabels: [Int]
+        public var validation: [FeatureRequest]
+        public var validationLabels: [Int]
+        public var classes: Int
+        public var settings: FineTuneSettings
+        public var seed: UInt64
+        /// Written after every epoch; an interrupted task continues from it.
+        public var checkpoint: String
+        /// Threads to use, when the coordinator knows the machine (the local pool): fine-tuning is
+        /// one task, so it takes every core rather than one worker's share.
+        public var threads: Int?
+    }
+
     public var id: String
     public var kind: Kind
     /// The result file (a feature file for `extract`, safetensors for `trial`).
     public var result: String
     public var extract: Extract?
     public var trial: Trial?
+    public var finetune: FineTune?
 
     /// Reads a task file, with an error naming it when it is missing or malformed.
     public static func load(_ url: URL) throws -> WorkerTask {
         guard let data = try? Data(contentsOf: url) else { throw ServiceError.invalidArgument("\(url.path): cannot read the task file") }
         do {
             let task = try JSONDecoder().decode(WorkerTask.self, from: data)
-            guard (task.kind == .extract) == (task.extract != nil), (task.kind == .trial) == (task.trial != nil) else {
+            guard (task.kind == .extract) == (task.extract != nil), (task.kind == .trial) == (task.trial != nil),
+                  (task.kind == .finetune) == (task.finetune != nil) else {
                 throw ServiceError.invalidArgument("\(url.path): a \(task.kind.rawValue) task needs its \(task.kind.rawValue) section")
             }
             return task

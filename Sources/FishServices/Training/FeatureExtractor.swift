@@ -54,32 +54,13 @@ public struct FeatureExtractor: Sendable {
             }
         }
         progress(requests.count - missing.count, requests.count)
-        let floatsPerImage = preprocessing.inputSize * preprocessing.inputSize * 3
-        let decoder = ImageDecoder(maxPixels: maxPixels)
         for start in stride(from: 0, to: missing.count, by: Self.batchSize) {
             if isCancelled() { throw ServiceError.cancelled }
             let batch = Array(missing[start..<min(start + Self.batchSize, missing.count)])
-            var input = [Float](repeating: 0, count: batch.count * floatsPerImage)
-            var failures = [String?](repeating: nil, count: batch.count)
-            input.withUnsafeMutableBufferPointer { tensor in
-                failures.withUnsafeMutableBufferPointer { failed in
-                    Parallel.forEach(batch.count, threads: threads) { slot in
-                        let request = requests[batch[slot]]
-                        do {
-                            var image = try decoder.decodeFile(atPath: request.path)
-                            if request.view > 0 {
-                                image = Self.augmentation(image: request.sha256, view: request.view).apply(to: image)
-                            }
-                            preprocessing.writeTensor(of: image, into: UnsafeMutableBufferPointer(
-                                rebasing: tensor[(slot * floatsPerImage)..<((slot + 1) * floatsPerImage)]))
-                        } catch {
-                            failed[slot] = "\(error)"
-                        }
-                    }
-                }
-            }
-            if let failure = failures.compactMap({ $0 }).first {
-                throw ServiceError.failed("\(failure) (the file changed since the dataset check; run training again)")
+            let input = try ImageBatch.tensor(batch.map { requests[$0].path }, preprocessing: preprocessing, maxPixels: maxPixels,
+                                              threads: threads) { slot in
+                let request = requests[batch[slot]]
+                return request.view > 0 ? Self.augmentation(image: request.sha256, view: request.view) : nil
             }
             let embeddings = backbone.forward(input, count: batch.count).embeddings
             for (slot, index) in batch.enumerated() {

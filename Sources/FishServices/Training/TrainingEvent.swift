@@ -2,7 +2,7 @@ import FishNeural
 
 /// The stages of a training run, in order.
 public enum TrainingStage: String, Sendable, Codable, CaseIterable {
-    case scan, split, features, train, evaluate, register
+    case scan, split, features, train, finetune, evaluate, register
 }
 
 /// What a running training job reports to its watchers (CLI progress bars, the console).

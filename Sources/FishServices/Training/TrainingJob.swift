@@ -6,7 +6,7 @@ import Foundation
 
 /// The persisted stages of a training pipeline, in order.
 public enum PipelineStageName: String, Sendable, Codable, CaseIterable {
-    case validate, extract, train, evaluate, register, gate, promote, report
+    case validate, extract, train, finetune, evaluate, register, gate, promote, report
 }
 
 /// The stages of one training run after its data is checked and split: features (sharded worker
@@ -62,14 +62,27 @@ struct TrainingJob {
         try stage(.train, .done, "\(trials.count) trial(s), best trial \(best)")
         clock.lap("train")
 
+        var fineTuning: (result: FineTuneResult, figures: StageTasks.Figures)?
+        if let settings = spec.finetune {
+            events(.stage(.finetune))
+            try stage(.finetune, .running)
+            fineTuning = try fineTune(settings, headTrial: best, requests: requests, runner: runner)
+            let result = fineTuning?.result
+            try stage(.finetune, .done, "\(result?.epochs.count ?? 0) epoch(s), best epoch \(result?.bestEpoch ?? 0)")
+            clock.lap("finetune")
+        } else {
+            try stage(.finetune, .skipped, "not asked (--finetune)")
+        }
+
         events(.stage(.evaluate))
         try stage(.evaluate, .running)
-        let temperature = TemperatureScaling.fit(trials[best].head, validation: validation)
-        let head = TemperatureScaling.apply(temperature, to: trials[best].head)
-        let logits = head.logits(test.features, count: test.count)
-        let probabilities = (0..<test.count).flatMap { row in
-            Softmax.probabilities(logits[(row * head.classes)..<((row + 1) * head.classes)])
+        let model: ScoredModel
+        if let result = fineTuning?.result {
+            model = try scoreFineTuned(result, requests: requests)
+        } else {
+            model = ScoredModel(head: trials[best].head, validation: validation, test: test)
         }
+        let (temperature, probabilities) = (model.temperature, model.testProbabilities)
         let evaluation = ClassificationMetrics(probabilities: probabilities, labels: test.labels, classNames: dataset.classNames)
         let evaluationData = split.testFingerprint(dataset)
         try stage(.evaluate, .done, String(format: "test macro-F1 %.4f", evaluation.macroF1))
@@ -93,7 +106,14 @@ struct TrainingJob {
         if let seconds = clock.seconds["features"], seconds > 0, counters.computed > 0, extraction.figures.reused == 0 {
             metrics["feature_images_per_second"] = Double(counters.computed) / seconds
         }
-        let version = try existingVersion() ?? register(head: head, evaluation: evaluation, evaluationData: evaluationData)
+        if let result = fineTuning?.result, let bestEpoch = result.epochs.first(where: { $0.epoch == result.bestEpoch }) {
+            metrics["finetune_epochs"] = Double(result.epochs.count)
+            metrics["finetune_best_epoch"] = Double(result.bestEpoch)
+            metrics["val_loss"] = bestEpoch.validationLoss
+            metrics["val_accuracy"] = bestEpoch.validationAccuracy
+            metrics["task_retries", default: 0] += Double(fineTuning?.figures.retries ?? 0)
+        }
+        let version = try existingVersion() ?? register(model.package, evaluation: evaluation, evaluationData: evaluationData)
         try stage(.register, .done, "\(spec.model) v\(version)")
         clock.lap("register")
 
@@ -108,7 +128,9 @@ struct TrainingJob {
                          test: split.indices(.test).count),
             evaluationData: evaluationData, evaluation: evaluation, trials: trials.map(\.summary), bestTrial: best,
             features: counters, seconds: clock.seconds,
-            pipeline: .init(backend: backend.name, extract: extraction.figures, trials: trialFigures, gate: gate, promoted: promoted))
+            pipeline: .init(backend: backend.name, extract: extraction.figures, trials: trialFigures, finetune: fineTuning?.figures,
+                            gate: gate, promoted: promoted),
+            finetune: fineTuning?.result.epochs)
         _ = try store.logArtifact(run.id, path: "evaluation.json", data: try Self.json(evaluation))
         _ = try store.logArtifact(run.id, path: "trials.json", data: try Self.json(report.trials))
         _ = try store.logArtifact(run.id, path: "report.json", data: try Self.json(report))
@@ -117,7 +139,7 @@ struct TrainingJob {
     }
 
     /// Records a stage's state.
-    private func stage(_ name: PipelineStageName, _ state: StageState, _ detail: String = "") throws {
+    func stage(_ name: PipelineStageName, _ state: StageState, _ detail: String = "") throws {
         try store.setStage(runId: run.id, stage: name.rawValue, state: state, detail: detail)
     }
 
@@ -300,10 +322,11 @@ struct TrainingJob {
     }
 
     /// Writes the package and registers it with its evaluation and the `staging` alias.
-    private func register(head: ClassifierHead, evaluation: ClassificationMetrics, evaluationData: String) throws -> Int {
+    private func register(_ contents: ScoredModel.Package, evaluation: ClassificationMetrics, evaluationData: String) throws -> Int {
         let modelMetrics = ["accuracy": evaluation.accuracy, "macro_f1": evaluation.macroF1, "ece": evaluation.expectedCalibrationError]
         let backboneReference = ModelPackage.BackboneReference(model: backbone.name, version: backbone.version,
                                                                weightsSha256: backbone.metadata.weightsSha256)
+        let fineTuned = contents.architecture != "classifier-head"
         let (model, classNames, preprocessing, runId) = (spec.model, dataset.classNames, spec.preprocessing, run.id)
         let version = try store.registerVersion(model: model, sourceRunId: runId, actor: context.actor,
                                                 reason: "trained by run \(runId)") { version in
@@ -311,14 +334,16 @@ struct TrainingJob {
             let directory = context.config.home.appendingPathComponent(relative)
             try? FileManager.default.removeItem(at: directory)  // left over from a registration that was killed
             var metadata = ModelPackage.Metadata(
-                name: model, version: version, architecture: "classifier-head", weightsSha256: "",
-                preprocessing: preprocessing, classNames: classNames, createdAt: Date(), source: "training run \(runId)",
+                name: model, version: version, architecture: contents.architecture, weightsSha256: "",
+                preprocessing: preprocessing, classNames: classNames, createdAt: Date(),
+                source: fineTuned ? "training run \(runId), fine-tuned from \(backboneReference.model) v\(backboneReference.version)"
+                                  : "training run \(runId)",
                 sourceSha256: nil)
-            metadata.backbone = backboneReference
+            metadata.backbone = fineTuned ? nil : backboneReference
             metadata.trainingRunId = runId
             metadata.metrics = modelMetrics
             metadata.evaluationData = evaluationData
-            let package = try ModelPackage.write(tensors: head.tensors, metadata: metadata, to: directory)
+            let package = try ModelPackage.write(tensors: contents.tensors, metadata: metadata, to: directory)
             return (package.metadata.weightsSha256, relative)
         }
         try store.addEvaluation(model: model, version: version.version, evaluationData: evaluationData, metrics: modelMetrics)

@@ -34,11 +34,15 @@ public struct TrainingReport: Sendable, Codable {
     public let seconds: [String: Double]
     /// How the pipeline ran: backend, tasks, gate and promotion.
     public let pipeline: PipelineSummary
+    /// Fine-tuning epochs (nil for a head-only run).
+    public let finetune: [EpochRecord]?
 
     public struct PipelineSummary: Sendable, Codable {
         public let backend: String
         public let extract: StageTasks.Figures
         public let trials: StageTasks.Figures
+        /// The fine-tuning task, when the backbone was fine-tuned.
+        public let finetune: StageTasks.Figures?
         public let gate: RegistryService.GateResult
         /// Whether `production` now points at the new version.
         public let promoted: Bool

@@ -38,6 +38,8 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var cluster = ClusterOptions()
     /// Move `production` to the new version when the promotion gate passes.
     public var promoteIfBetter = false
+    /// Fine-tune the backbone's last blocks after the head-only trials (nil: head only).
+    public var finetune: FineTuneSettings?
 
     public init(data: String) {
         self.data = data
@@ -60,11 +62,18 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         }
         if nearDuplicateDistance < 0 || nearDuplicateDistance > 96 { return "near-duplicate distance must be 0 to 96 bits (of 256)" }
         if let problem = cluster.problem { return problem }
+        if let problem = finetune?.problem { return problem }
         return nil
     }
 
     /// The hyperparameters of each trial: the given ones for a single trial, else drawn by `search`.
     public func trialHyperparameters() -> [HeadHyperparameters] {
+        let settings = searchedHyperparameters()
+        // Fine-tuning continues from a linear head.
+        return finetune == nil ? settings : settings.map { var linear = $0; linear.hidden = 0; return linear }
+    }
+
+    private func searchedHyperparameters() -> [HeadHyperparameters] {
         guard trials > 1 else { return [hyperparameters] }
         var random = SeededRandom(seed, 0x7472_6961_6C73)  // "trials"
         switch search {
