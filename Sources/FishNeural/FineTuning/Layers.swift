@@ -121,54 +121,44 @@ public enum Layers {
 
     // MARK: full convolution (the stem), TF-SAME padding, W [out, in, k, k], through im2col rows
 
-    /// Patch rows `[batch * out * out, in * k * k]` in PyTorch's (in, ky, kx) order.
-    public static func im2col<T: TrainingScalar>(_ x: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int) -> (rows: [T], side: Int) {
+    /// Visits every tap of a k x k convolution with TF-SAME padding that lands inside the image:
+    /// the input pixel and output pixel (indices counted across the batch) and the tap (ky, kx).
+    static func forEachTap(batch: Int, side: Int, kernel: Int, stride: Int, _ body: (Int, Int, Int, Int) -> Void) {
         let (out, pad) = Kernels.samePadding(size: side, kernel: kernel, stride: stride)
-        let width = channels * kernel * kernel
-        var rows = [T](repeating: 0, count: batch * out * out * width)
         for n in 0..<batch {
             for oy in 0..<out {
                 for ox in 0..<out {
-                    let row = ((n * out + oy) * out + ox) * width
                     for ky in 0..<kernel {
                         let iy = oy * stride + ky - pad
                         guard iy >= 0 && iy < side else { continue }
                         for kx in 0..<kernel {
                             let ix = ox * stride + kx - pad
                             guard ix >= 0 && ix < side else { continue }
-                            for c in 0..<channels {
-                                rows[row + (c * kernel + ky) * kernel + kx] = x[((n * side + iy) * side + ix) * channels + c]
-                            }
+                            body((n * side + iy) * side + ix, (n * out + oy) * out + ox, ky, kx)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// Patch rows `[batch * out * out, in * k * k]` in PyTorch's (in, ky, kx) order.
+    public static func im2col<T: TrainingScalar>(_ x: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int) -> (rows: [T], side: Int) {
+        let out = Kernels.samePadding(size: side, kernel: kernel, stride: stride).output
+        let width = channels * kernel * kernel
+        var rows = [T](repeating: 0, count: batch * out * out * width)
+        forEachTap(batch: batch, side: side, kernel: kernel, stride: stride) { pixel, row, ky, kx in
+            for c in 0..<channels { rows[row * width + (c * kernel + ky) * kernel + kx] = x[pixel * channels + c] }
         }
         return (rows, out)
     }
 
     /// The gradient of `im2col`: sums each patch row's gradient back onto the input pixels.
     public static func col2im<T: TrainingScalar>(_ rows: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int) -> [T] {
-        let (out, pad) = Kernels.samePadding(size: side, kernel: kernel, stride: stride)
         let width = channels * kernel * kernel
         var x = [T](repeating: 0, count: batch * side * side * channels)
-        for n in 0..<batch {
-            for oy in 0..<out {
-                for ox in 0..<out {
-                    let row = ((n * out + oy) * out + ox) * width
-                    for ky in 0..<kernel {
-                        let iy = oy * stride + ky - pad
-                        guard iy >= 0 && iy < side else { continue }
-                        for kx in 0..<kernel {
-                            let ix = ox * stride + kx - pad
-                            guard ix >= 0 && ix < side else { continue }
-                            for c in 0..<channels {
-                                x[((n * side + iy) * side + ix) * channels + c] += rows[row + (c * kernel + ky) * kernel + kx]
-                            }
-                        }
-                    }
-                }
-            }
+        forEachTap(batch: batch, side: side, kernel: kernel, stride: stride) { pixel, row, ky, kx in
+            for c in 0..<channels { x[pixel * channels + c] += rows[row * width + (c * kernel + ky) * kernel + kx] }
         }
         return x
     }

@@ -19,30 +19,6 @@ public protocol TrainingScalar: BinaryFloatingPoint, Sendable {
                                   dtaps: UnsafeMutablePointer<Self>)
 }
 
-extension TrainingScalar {
-    /// Visits every (input pixel, output pixel, tap) of a depthwise convolution with their offsets.
-    static func depthwiseTaps(batch: Int, side: Int, channels: Int, kernel: Int, stride: Int,
-                              _ body: (_ source: Int, _ target: Int, _ tap: Int) -> Void) {
-        let (out, pad) = Kernels.samePadding(size: side, kernel: kernel, stride: stride)
-        for n in 0..<batch {
-            for oy in 0..<out {
-                for ox in 0..<out {
-                    let target = ((n * out + oy) * out + ox) * channels
-                    for ky in 0..<kernel {
-                        let iy = oy * stride + ky - pad
-                        guard iy >= 0 && iy < side else { continue }
-                        for kx in 0..<kernel {
-                            let ix = ox * stride + kx - pad
-                            guard ix >= 0 && ix < side else { continue }
-                            body(((n * side + iy) * side + ix) * channels, target, (ky * kernel + kx) * channels)
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 extension Float: TrainingScalar {
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
@@ -73,7 +49,8 @@ extension Double: TrainingScalar {
     /// Plain loops (gradient checks).
     public static func depthwise(_ input: UnsafePointer<Double>, batch: Int, side: Int, channels: Int, taps: UnsafePointer<Double>,
                                  kernel: Int, stride: Int, output: UnsafeMutablePointer<Double>) {
-        depthwiseTaps(batch: batch, side: side, channels: channels, kernel: kernel, stride: stride) { source, target, tap in
+        Layers.forEachTap(batch: batch, side: side, kernel: kernel, stride: stride) { pixel, outputPixel, ky, kx in
+            let (source, target, tap) = (pixel * channels, outputPixel * channels, (ky * kernel + kx) * channels)
             for c in 0..<channels { output[target + c] += input[source + c] * taps[tap + c] }
         }
     }
@@ -81,7 +58,8 @@ extension Double: TrainingScalar {
     public static func depthwiseBackward(_ input: UnsafePointer<Double>, _ dy: UnsafePointer<Double>, batch: Int, side: Int, channels: Int,
                                          taps: UnsafePointer<Double>, kernel: Int, stride: Int, dx: UnsafeMutablePointer<Double>?,
                                          dtaps: UnsafeMutablePointer<Double>) {
-        depthwiseTaps(batch: batch, side: side, channels: channels, kernel: kernel, stride: stride) { source, target, tap in
+        Layers.forEachTap(batch: batch, side: side, kernel: kernel, stride: stride) { pixel, outputPixel, ky, kx in
+            let (source, target, tap) = (pixel * channels, outputPixel * channels, (ky * kernel + kx) * channels)
             for c in 0..<channels {
                 dtaps[tap + c] += dy[target + c] * input[source + c]
                 dx?[source + c] += dy[target + c] * taps[tap + c]
