@@ -30,6 +30,9 @@ final class TrainingProgressPrinter: @unchecked Sendable {
                 say(DatasetCheckText(check: check).text)
             case .epoch:
                 break
+            case let .fineTuneEpoch(record):
+                say(String(format: "fine-tuning epoch %d: train loss %.4f, val loss %.4f, val accuracy %.4f", record.epoch,
+                           record.trainLoss, record.validationLoss, record.validationAccuracy))
             case let .trialFinished(trial, settings, loss, accuracy):
                 say(String(format: "trial %d: lr %.2g, wd %.2g, smoothing %.2f, hidden %d -> val loss %.4f, val accuracy %.4f",
                            trial, settings.learningRate, settings.weightDecay, settings.labelSmoothing, settings.hidden,

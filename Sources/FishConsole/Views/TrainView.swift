@@ -26,6 +26,9 @@ final class TrainView: ConsoleView {
         Field(label: "hidden units", input: TextField("0")),
         Field(label: "trials", input: TextField("1")),
         Field(label: "seed", input: TextField("0")),
+        Field(label: "fine-tune from", input: TextField("off")),
+        Field(label: "backend", input: TextField("local")),
+        Field(label: "promote if better", input: TextField("no")),
     ]
     private var focus = 0
     private var editing = false
@@ -73,6 +76,21 @@ final class TrainView: ConsoleView {
         spec.hyperparameters.hidden = try number(4)
         spec.trials = try number(5)
         spec.seed = try number(6)
+        let fineTuneFrom = fields[7].input.text.trimmingCharacters(in: .whitespaces)
+        if fineTuneFrom != "off" {
+            var settings = FineTuneSettings()
+            settings.unfreezeFrom = try number(7)
+            spec.finetune = settings
+        }
+        guard let backend = ClusterOptions.Backend(rawValue: fields[8].input.text.trimmingCharacters(in: .whitespaces)) else {
+            throw ServiceError.invalidArgument("backend: local or slurm")
+        }
+        spec.cluster.backend = backend
+        switch fields[9].input.text.trimmingCharacters(in: .whitespaces) {
+        case "yes": spec.promoteIfBetter = true
+        case "no": spec.promoteIfBetter = false
+        default: throw ServiceError.invalidArgument("promote if better: yes or no")
+        }
         if let problem = spec.problem { throw ServiceError.invalidArgument(problem) }
         return spec
     }
@@ -105,7 +123,7 @@ final class TrainView: ConsoleView {
             let y = form.y + 1 + index
             canvas.write((index == focus ? String(glyphs.selected) + " " : "  ") + field.label, x: form.x + 1, y: y,
                          style: app.style(index == focus ? "ui.title" : "ui.muted"))
-            field.input.draw(&canvas, x: form.x + 18, y: y, width: form.width - 20, style: app.style("dialog.input"), focused: index == focus && editing)
+            field.input.draw(&canvas, x: form.x + 21, y: y, width: form.width - 23, style: app.style("dialog.input"), focused: index == focus && editing)
         }
         canvas.box(job, title: "job", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let inner = job.inset(1)

@@ -59,6 +59,9 @@ public final class TrainingMonitor: Sendable {
             state.validationLoss.append(record.validationLoss)
             state.validationAccuracy.append(record.validationAccuracy)
         case .epoch: break
+        case let .fineTuneEpoch(record):  // the chart continues with the fine-tuning epochs
+            state.validationLoss.append(record.validationLoss)
+            state.validationAccuracy.append(record.validationAccuracy)
         case .trialFinished: state.trialsFinished += 1
         }
     }

@@ -12,5 +12,7 @@ public enum TrainingEvent: Sendable {
     case progress(TrainingStage, done: Int, total: Int)
     case checked(DatasetCheck)
     case epoch(trial: Int, EpochRecord)
+    /// An epoch of the fine-tuning stage.
+    case fineTuneEpoch(EpochRecord)
     case trialFinished(trial: Int, HeadHyperparameters, validationLoss: Double, validationAccuracy: Double)
 }

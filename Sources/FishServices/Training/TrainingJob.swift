@@ -195,16 +195,20 @@ struct TrainingJob {
         return (features, counters, figures)
     }
 
-    /// Live epoch figures of trial workers, for the progress views.
+    /// Live epoch figures of trial and fine-tuning workers, for the progress views.
     private var forwardEpochs: @Sendable (String, WorkerMessage) -> Void {
         let events = self.events
         return { id, message in
-            guard message.event == "epoch", id.hasPrefix("trial-"), let trial = Int(id.dropFirst(6)),
-                  let epoch = message.done, let values = message.values else { return }
-            events(.epoch(trial: trial, EpochRecord(
+            guard message.event == "epoch", let epoch = message.done, let values = message.values else { return }
+            let record = EpochRecord(
                 epoch: epoch, trainLoss: values["train_loss"] ?? .nan, trainAccuracy: values["train_accuracy"] ?? .nan,
                 validationLoss: values["val_loss"] ?? .nan, validationAccuracy: values["val_accuracy"] ?? .nan,
-                learningRate: values["learning_rate"] ?? .nan)))
+                learningRate: values["learning_rate"] ?? .nan)
+            if id.hasPrefix("finetune-") {
+                events(.fineTuneEpoch(record))
+            } else if id.hasPrefix("trial-"), let trial = Int(id.dropFirst(6)) {
+                events(.epoch(trial: trial, record))
+            }
         }
     }
 
