@@ -94,8 +94,9 @@ import Testing
 
     @Test func aCommandThatCannotStartIsRecordedAsFailed() throws {
         let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 1))
-        let now = Date()
-        _ = try ScheduleService(context: context).add(name: "broken", cron: "* * * * *", arguments: ["status"], now: now.addingTimeInterval(-61))
+        // Created 50 s before a moment 45 s into a minute: exactly one due time (the minute's start) lies between.
+        let now = try #require(ISO8601DateFormatter().date(from: "2026-11-29T11:00:45Z"))
+        _ = try ScheduleService(context: context).add(name: "broken", cron: "* * * * *", arguments: ["status"], now: now.addingTimeInterval(-50))
         let runs = try ScheduleService(context: context).tick(now: now, agent: "agent") { _ in
             throw ServiceError.failed("no such binary")
         }
