@@ -48,30 +48,11 @@ public enum EfficientNetLite0 {
         return blocks
     }()
 
-    /// Every float32 tensor the network needs, with its PyTorch shape, for `classes` outputs.
+    /// Every float32 tensor the network needs, with its PyTorch shape, for `classes` outputs: those
+    /// of the network trained from its stem on.
     public static func expectedTensors(classes: Int) -> [String: [Int]] {
-        var shapes: [String: [Int]] = [:]
-        func batchNorm(_ prefix: String, _ channels: Int) {
-            for field in ["weight", "bias", "running_mean", "running_var"] { shapes["\(prefix).\(field)"] = [channels] }
-        }
-        shapes["_conv_stem.weight"] = [stemChannels, 3, 3, 3]
-        batchNorm("_bn0", stemChannels)
-        for block in blocks {
-            let p = block.prefix
-            if block.hasExpansion {
-                shapes[p + "_expand_conv.weight"] = [block.expandedChannels, block.inputChannels, 1, 1]
-                batchNorm(p + "_bn0", block.expandedChannels)
-            }
-            shapes[p + "_depthwise_conv.weight"] = [block.expandedChannels, 1, block.kernel, block.kernel]
-            batchNorm(p + "_bn1", block.expandedChannels)
-            shapes[p + "_project_conv.weight"] = [block.outputChannels, block.expandedChannels, 1, 1]
-            batchNorm(p + "_bn2", block.outputChannels)
-        }
-        shapes["_conv_head.weight"] = [embeddingSize, headChannels, 1, 1]
-        batchNorm("_bn1", embeddingSize)
-        shapes["_fc.weight"] = [classes, embeddingSize]
-        shapes["_fc.bias"] = [classes]
-        return shapes
+        let (trainable, statistics) = TrainableTail<Float>.Architecture(classes: classes, firstBlock: 0).shapes
+        return trainable.merging(statistics) { first, _ in first }
     }
 
     /// Checks names, shapes and dtypes of `tensors` against the architecture and returns the
