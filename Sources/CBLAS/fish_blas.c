@@ -48,7 +48,11 @@ static void load_once(void) {
     if (sgemm == NULL || set_threads == NULL || corename == NULL) {
         snprintf(load_error, sizeof load_error, "the loaded BLAS library is not OpenBLAS");
         sgemm = NULL;
+        return;
     }
+    // FishOps runs its own threads (images, rows or trials per core) and calls sgemm from them:
+    // OpenBLAS runs on the calling thread, so its workers never spin against ours.
+    set_threads(1);
 }
 
 int fish_blas_load(char *err, size_t err_len) {
@@ -59,10 +63,6 @@ int fish_blas_load(char *err, size_t err_len) {
 }
 
 const char *fish_blas_core(void) { return corename != NULL ? corename() : "not loaded"; }
-
-void fish_blas_set_threads(int threads) {
-    if (set_threads != NULL) set_threads(threads);
-}
 
 void fish_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alpha, const float *a,
                 int lda, const float *b, int ldb, float beta, float *c, int ldc) {

@@ -17,8 +17,7 @@ static inline float activate(float value, int relu) {
     return relu ? relu6(value) : value;
 }
 
-/// `GROUP` consecutive outputs of one row, all of whose taps lie inside the image horizontally;
-/// the same sums in the same order as the one-output loop.
+/// `GROUP` consecutive outputs of one row, all of whose taps lie inside the image horizontally.
 static inline __attribute__((always_inline)) void depthwise_group(
     const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
     int pad_top, int pad_left, int oy, int ox, int ky_begin, int ky_end, int blocked, int relu, float *target) {
@@ -53,6 +52,47 @@ static inline __attribute__((always_inline)) void depthwise_group(
     }
 }
 
+/// Up to `GROUP` consecutive outputs of one row (`count` of them) next to the image's left or right
+/// edge: like `depthwise_group`, with taps outside the row skipped.
+static inline __attribute__((always_inline)) void depthwise_group_edge(
+    const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
+    int pad_top, int pad_left, int oy, int ox, int count, int ky_begin, int ky_end, int blocked, int relu,
+    float *target) {
+    for (int c0 = 0; c0 < blocked; c0 += BLOCK) {
+        float sum[GROUP][BLOCK];
+        for (int g = 0; g < GROUP; g++)
+            for (int i = 0; i < BLOCK; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
+        for (int ky = ky_begin; ky < ky_end; ky++) {
+            const int iy = oy * stride + ky - pad_top;
+            for (int kx = 0; kx < kernel; kx++) {
+                const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
+                for (int g = 0; g < GROUP; g++) {
+                    const int ix = (ox + g) * stride + kx - pad_left;
+                    if (g >= count || ix < 0 || ix >= width) continue;
+                    const float *pixel = source + ((long)iy * width + ix) * channels + c0;
+                    for (int i = 0; i < BLOCK; i++) sum[g][i] += pixel[i] * tap[i];
+                }
+            }
+        }
+        for (int g = 0; g < count; g++)
+            for (int i = 0; i < BLOCK; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
+    }
+    for (int c = blocked; c < channels; c++) {
+        for (int g = 0; g < count; g++) {
+            float sum = bias ? bias[c] : 0;
+            for (int ky = ky_begin; ky < ky_end; ky++) {
+                const int iy = oy * stride + ky - pad_top;
+                for (int kx = 0; kx < kernel; kx++) {
+                    const int ix = (ox + g) * stride + kx - pad_left;
+                    if (ix < 0 || ix >= width) continue;
+                    sum += source[((long)iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c];
+                }
+            }
+            target[(long)g * channels + c] = activate(sum, relu);
+        }
+    }
+}
+
 MULTIVERSION
 void fish_depthwise(const float *input, int height, int width, int channels, const float *weights,
                     const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_height,
@@ -64,43 +104,16 @@ void fish_depthwise(const float *input, int height, int width, int channels, con
         const int ky_begin = pad_top - oy * stride > 0 ? pad_top - oy * stride : 0;
         const int ky_limit = height + pad_top - oy * stride;
         const int ky_end = ky_limit < kernel ? ky_limit : kernel;
-        for (int ox = 0; ox < out_width; ox++) {
+        // Groups of neighbouring outputs share each weight load; only those at the edges check taps.
+        for (int ox = 0; ox < out_width; ox += GROUP) {
             float *target = output + ((long)image_row * out_width + ox) * channels;
-            // Four neighbouring outputs whose taps all fall inside the row share each weight load.
-            if (ox % GROUP == 0 && ox + GROUP <= out_width && ox * stride >= pad_left &&
-                (ox + GROUP - 1) * stride + kernel - pad_left <= width) {
-                depthwise_group(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, ky_begin,
-                                ky_end, blocked, relu, target);
-                ox += GROUP - 1;
-                continue;
-            }
-            const int kx_begin = pad_left - ox * stride > 0 ? pad_left - ox * stride : 0;
-            const int kx_limit = width + pad_left - ox * stride;
-            const int kx_end = kx_limit < kernel ? kx_limit : kernel;
-            for (int c0 = 0; c0 < blocked; c0 += BLOCK) {
-                float sum[BLOCK];
-                for (int i = 0; i < BLOCK; i++) sum[i] = bias ? bias[c0 + i] : 0;
-                for (int ky = ky_begin; ky < ky_end; ky++) {
-                    const int iy = oy * stride + ky - pad_top;
-                    for (int kx = kx_begin; kx < kx_end; kx++) {
-                        const int ix = ox * stride + kx - pad_left;
-                        const float *pixel = source + ((long)iy * width + ix) * channels + c0;
-                        const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
-                        for (int i = 0; i < BLOCK; i++) sum[i] += pixel[i] * tap[i];
-                    }
-                }
-                for (int i = 0; i < BLOCK; i++) target[c0 + i] = activate(sum[i], relu);
-            }
-            for (int c = blocked; c < channels; c++) {
-                float sum = bias ? bias[c] : 0;
-                for (int ky = ky_begin; ky < ky_end; ky++) {
-                    const int iy = oy * stride + ky - pad_top;
-                    for (int kx = kx_begin; kx < kx_end; kx++) {
-                        const int ix = ox * stride + kx - pad_left;
-                        sum += source[((long)iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c];
-                    }
-                }
-                target[c] = activate(sum, relu);
+            const int count = out_width - ox < GROUP ? out_width - ox : GROUP;
+            if (count == GROUP && ox * stride >= pad_left && (ox + GROUP - 1) * stride + kernel - pad_left <= width) {
+                depthwise_group(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
+                                ky_begin, ky_end, blocked, relu, target);
+            } else {
+                depthwise_group_edge(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
+                                     count, ky_begin, ky_end, blocked, relu, target);
             }
         }
     }

@@ -1,8 +1,8 @@
-import CBLAS
 import Synchronization
 
-/// The EfficientNet-Lite0 forward pass in float32 on OpenBLAS, with batch norm folded into the
-/// convolutions. Safe to call from several threads: each call takes its own workspace.
+/// The EfficientNet-Lite0 forward pass in float32, with batch norm folded into the convolutions and
+/// the 1x1 convolutions on FishOps' own vector kernels (`PackedPointwise`). Safe to call from
+/// several threads: each call takes its own workspace.
 public final class InferenceEngine: Sendable {
     /// What one forward pass returns, image-major.
     public struct Output: Sendable {
@@ -17,39 +17,38 @@ public final class InferenceEngine: Sendable {
         }
     }
 
-    /// A convolution with batch norm folded in: weights laid out for its kernel, one bias per output.
-    struct FoldedConv: Sendable {
+    /// A depthwise convolution with batch norm folded in: tap-major weights, one bias per channel.
+    struct DepthwiseConv: Sendable {
         let weights: [Float]
         let bias: [Float]
     }
 
     struct FoldedBlock: Sendable {
         let spec: EfficientNetLite0.Block
-        let expand: FoldedConv?
-        let depthwise: FoldedConv
-        let project: FoldedConv
+        let expand: PackedPointwise?
+        let depthwise: DepthwiseConv
+        let project: PackedPointwise
     }
 
     public let classes: Int
     public let threads: Int
     /// Width of the pooled embedding (1280 for EfficientNet-Lite0).
-    public var embeddingWidth: Int { head.bias.count }
-    private let stem: FoldedConv
+    public var embeddingWidth: Int { head.outChannels }
+    private let stem: PackedPointwise
     private let blocks: [FoldedBlock]
-    private let head: FoldedConv
-    private let classifier: FoldedConv
+    private let head: PackedPointwise
+    private let classifier: PackedPointwise
     private let workspaces = Mutex<[Workspace]>([])
 
-    /// Builds the engine from validated checkpoint tensors; `threads` bounds the engine's own
-    /// parallelism and OpenBLAS's.
+    /// Builds the engine from validated checkpoint tensors; `threads` bounds its parallelism.
     public convenience init(tensors: [String: HostTensor], threads: Int) throws(NeuralError) {
-        try self.init(network: try FoldedNetwork(tensors: tensors), threads: threads)
+        self.init(network: try FoldedNetwork(tensors: tensors), threads: threads)
     }
 
     /// Builds the engine from a folded network, laying its weights out for the NHWC kernels.
-    public init(network: FoldedNetwork, threads: Int) throws(NeuralError) {
+    public init(network: FoldedNetwork, threads: Int) {
         /// A [out, in, k, k] filter bank reordered to (ky, kx, in) per output, for im2col rows.
-        func patchMajor(_ convolution: FoldedNetwork.Convolution) -> FoldedConv {
+        func patchMajor(_ convolution: FoldedNetwork.Convolution) -> PackedPointwise {
             let outputs = convolution.bias.count, perOutput = convolution.weights.count / outputs
             let kernelArea = convolution.shape.count == 4 ? convolution.shape[2] * convolution.shape[3] : 1
             let inputs = perOutput / kernelArea
@@ -61,34 +60,31 @@ public final class InferenceEngine: Sendable {
                     }
                 }
             }
-            return FoldedConv(weights: weights, bias: convolution.bias)
+            return PackedPointwise(weights: weights, bias: convolution.bias, inChannels: perOutput)
         }
         /// A depthwise [C, 1, k, k] filter bank stored tap-major: `[(ky * k + kx) * C + c]`.
-        func tapMajor(_ convolution: FoldedNetwork.Convolution) -> FoldedConv {
+        func tapMajor(_ convolution: FoldedNetwork.Convolution) -> DepthwiseConv {
             let channels = convolution.bias.count, taps = convolution.weights.count / channels
             var weights = [Float](repeating: 0, count: convolution.weights.count)
             for c in 0..<channels {
                 for tap in 0..<taps { weights[tap * channels + c] = convolution.weights[c * taps + tap] }
             }
-            return FoldedConv(weights: weights, bias: convolution.bias)
+            return DepthwiseConv(weights: weights, bias: convolution.bias)
         }
-        func asIs(_ convolution: FoldedNetwork.Convolution) -> FoldedConv {
-            FoldedConv(weights: convolution.weights, bias: convolution.bias)
+        func packed(_ convolution: FoldedNetwork.Convolution) -> PackedPointwise {
+            PackedPointwise(weights: convolution.weights, bias: convolution.bias,
+                            inChannels: convolution.weights.count / convolution.bias.count)
         }
 
         classes = network.classes
         self.threads = max(threads, 1)
         stem = patchMajor(network.stem)
         blocks = network.blocks.map { block in
-            FoldedBlock(spec: block.spec, expand: block.expand.map(asIs), depthwise: tapMajor(block.depthwise),
-                        project: asIs(block.project))
+            FoldedBlock(spec: block.spec, expand: block.expand.map { packed($0) }, depthwise: tapMajor(block.depthwise),
+                        project: packed(block.project))
         }
-        head = asIs(network.head)
-        classifier = asIs(network.classifier)
-        try BLAS.load()
-        // All parallelism is the engine's own (sub-batches or row tiles per thread): OpenBLAS runs
-        // on the calling thread, so its workers never spin against ours.
-        fish_blas_set_threads(1)
+        head = packed(network.head)
+        classifier = packed(network.classifier)
     }
 
     /// Runs `batch` images of `size` x `size` pixels, NHWC (`batch * size * size * 3` floats).
@@ -104,17 +100,18 @@ public final class InferenceEngine: Sendable {
         var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite0.embeddingSize)
         guard let source = input.baseAddress else { return Output(logits: logits, embeddings: embeddings) }
         let parts = min(threads, batch)
-        logits.withUnsafeMutableBufferPointer { scores in
-            embeddings.withUnsafeMutableBufferPointer { pooled in
-                let scoresBase = scores.baseAddress!, pooledBase = pooled.baseAddress!
-                Parallel.forEach(parts, threads: parts) { part in
-                    // Each thread runs its images one at a time, so activations stay in cache.
-                    for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
-                        run(source + image * size * size * 3, batch: 1, size: size, threads: parts > 1 ? 1 : threads,
-                            logits: scoresBase + image * classes,
-                            embeddings: pooledBase + image * EfficientNetLite0.embeddingSize)
-                    }
+        embeddings.withUnsafeMutableBufferPointer { pooled in
+            let pooledBase = pooled.baseAddress!
+            Parallel.forEach(parts, threads: parts) { part in
+                // Each thread runs its images one at a time, so activations stay in cache.
+                for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
+                    embed(source + image * size * size * 3, size: size, threads: parts > 1 ? 1 : threads,
+                          embedding: pooledBase + image * EfficientNetLite0.embeddingSize)
                 }
+            }
+            // The whole batch at once, so the classifier's weights are read once per batch.
+            logits.withUnsafeMutableBufferPointer { scores in
+                classifier.apply(pooledBase, rows: batch, output: scores.baseAddress!, relu6: false, threads: threads)
             }
         }
         return Output(logits: logits, embeddings: embeddings)
@@ -156,20 +153,16 @@ public final class InferenceEngine: Sendable {
         return (side, channels)
     }
 
-    /// The forward pass of `batch` images on `threads` threads, writing logits and embeddings.
-    private func run(_ source: UnsafePointer<Float>, batch: Int, size: Int, threads: Int,
-                     logits: UnsafeMutablePointer<Float>, embeddings: UnsafeMutablePointer<Float>) {
-        let workspace = takeWorkspace(floats: batch * Self.largestActivation(size: size))
+    /// The pooled head activations of one image, on `threads` threads.
+    private func embed(_ source: UnsafePointer<Float>, size: Int, threads: Int, embedding: UnsafeMutablePointer<Float>) {
+        let workspace = takeWorkspace(floats: Self.largestActivation(size: size))
         defer { returnWorkspace(workspace) }
-        let (current, side) = trunk(source, batch: batch, size: size, blocks: blocks.count, threads: threads, workspace: workspace)
+        let (current, side) = trunk(source, batch: 1, size: size, blocks: blocks.count, threads: threads, workspace: workspace)
         let spare = workspace.buffers[current == workspace.buffers[0] ? 1 : 0]
         let pixels = side * side
-        convolve(current, rows: batch * pixels, inChannels: EfficientNetLite0.headChannels, head, output: spare,
-                 relu6: true, threads: threads)
-        Kernels.globalAveragePool(spare, batch: batch, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
-                                  output: embeddings)
-        convolve(embeddings, rows: batch, inChannels: EfficientNetLite0.embeddingSize, classifier, output: logits,
-                 relu6: false, threads: threads)
+        head.apply(current, rows: pixels, output: spare, relu6: true, threads: threads)
+        Kernels.globalAveragePool(spare, batch: 1, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
+                                  output: embedding)
     }
 
     /// The stem and the first `count` blocks; returns the buffer holding the result and its side.
@@ -178,18 +171,17 @@ public final class InferenceEngine: Sendable {
         var current = workspace.buffers[0], spare = workspace.buffers[1]
         let depthwiseOut = workspace.buffers[2]
 
-        // Stem: 3x3 stride-2 convolution as im2col + sgemm.
+        // Stem: 3x3 stride-2 convolution as im2col + a 27-input pointwise product.
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
         Kernels.im2col(source, batch: batch, height: size, width: size, channels: 3, kernel: 3, stride: 2,
                        output: spare, threads: threads)
-        convolve(spare, rows: batch * side * side, inChannels: 27, stem, output: current, relu6: true, threads: threads)
+        stem.apply(spare, rows: batch * side * side, output: current, relu6: true, threads: threads)
 
         for block in blocks.prefix(count) {
             let spec = block.spec
             var depthwiseIn = current
             if let expand = block.expand {
-                convolve(current, rows: batch * side * side, inChannels: spec.inputChannels, expand, output: spare,
-                         relu6: true, threads: threads)
+                expand.apply(current, rows: batch * side * side, output: spare, relu6: true, threads: threads)
                 depthwiseIn = spare
             }
             block.depthwise.weights.withUnsafeBufferPointer { weights in
@@ -200,32 +192,11 @@ public final class InferenceEngine: Sendable {
                 }
             }
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
-            convolve(depthwiseOut, rows: batch * side * side, inChannels: spec.expandedChannels, block.project,
-                     output: spare, relu6: false, residual: spec.hasResidual ? UnsafePointer(current) : nil,
-                     threads: threads)
+            block.project.apply(depthwiseOut, rows: batch * side * side, output: spare, relu6: false,
+                                residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads)
             swap(&current, &spare)
         }
         return (current, side)
-    }
-
-    /// A 1x1 convolution (or linear layer) with its bias and ReLU6 or residual fused.
-    private func convolve(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int, _ layer: FoldedConv,
-                          output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil,
-                          threads: Int) {
-        layer.weights.withUnsafeBufferPointer { weights in
-            layer.bias.withUnsafeBufferPointer { bias in
-                Kernels.pointwiseFused(input, rows: rows, inChannels: inChannels, weights: weights.baseAddress!,
-                                       bias: bias.baseAddress!, outChannels: bias.count, relu6: relu6, residual: residual,
-                                       output: output, threads: threads)
-            }
-        }
-    }
-
-    private func convolve(_ input: UnsafeMutablePointer<Float>, rows: Int, inChannels: Int, _ layer: FoldedConv,
-                          output: UnsafeMutablePointer<Float>, relu6: Bool, residual: UnsafePointer<Float>? = nil,
-                          threads: Int) {
-        convolve(UnsafePointer(input), rows: rows, inChannels: inChannels, layer, output: output, relu6: relu6,
-                 residual: residual, threads: threads)
     }
 
     /// The most floats one image needs in any buffer (activations and the stem's patches).

@@ -1,75 +1,15 @@
-import CBLAS
 import CKernels
 
-/// The float32 kernels of the engine. Activations are NHWC: a row of C channels per pixel, so a
-/// 1x1 convolution over M pixels is one sgemm and a depthwise convolution vectorises over channels.
+/// The float32 kernels of the engine besides the 1x1 convolutions (`PackedPointwise`).
+/// Activations are NHWC: a row of C channels per pixel, so a 1x1 convolution over M pixels is a
+/// matrix product and a depthwise convolution vectorises over channels.
 public enum Kernels {
-    public typealias Vector = SIMD16<Float>
-
     /// TensorFlow SAME padding: the output size and the padding before (top or left);
     /// when the total is odd the extra pixel goes after (bottom or right).
     public static func samePadding(size: Int, kernel: Int, stride: Int) -> (output: Int, before: Int) {
         let output = (size + stride - 1) / stride
         let total = max((output - 1) * stride + kernel - size, 0)
         return (output, total / 2)
-    }
-
-    /// `output[M, outC] = input[M, inC] x weights[outC, inC]^T` with OpenBLAS.
-    public static func pointwise(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int,
-                          weights: UnsafePointer<Float>, outChannels: Int, output: UnsafeMutablePointer<Float>) {
-        fish_sgemm(0, 1, Int32(rows), Int32(outChannels), Int32(inChannels),
-                   1, input, Int32(inChannels), weights, Int32(inChannels), 0, output, Int32(outChannels))
-    }
-
-    /// Adds `bias` to every row of `data[rows, channels]`, then either clamps to [0, 6] (ReLU6)
-    /// or adds `residual`, in one pass.
-    public static func addBias(_ data: UnsafeMutablePointer<Float>, rows: Int, channels: Int, bias: UnsafePointer<Float>,
-                               relu6: Bool, residual: UnsafePointer<Float>?) {
-        let vectorEnd = channels - channels % Vector.scalarCount
-        for row in 0..<rows {
-            let line = data + row * channels
-            let skip = residual.map { $0 + row * channels }
-            var c = 0
-            while c < vectorEnd {
-                var value = load(line + c) + load(bias + c)
-                if let skip { value += load(skip + c) }
-                if relu6 { value = clampToReLU6(value) }
-                store(value, line + c)
-                c += Vector.scalarCount
-            }
-            while c < channels {
-                var value = line[c] + bias[c] + (skip?[c] ?? 0)
-                if relu6 { value = min(max(value, 0), 6) }
-                line[c] = value
-                c += 1
-            }
-        }
-    }
-
-    /// Rows per tile of a fused 1x1 convolution: small enough that the tile's output is still in
-    /// cache when its bias pass runs, large enough for sgemm to run at full speed.
-    static let pointwiseTileRows = 256
-
-    /// A 1x1 convolution over `rows` pixels with bias and ReLU6 (or a residual) fused: the rows are
-    /// split between `threads` threads and processed in tiles, each an sgemm (single-threaded
-    /// OpenBLAS) followed at once by the bias pass on the same rows.
-    public static func pointwiseFused(_ input: UnsafePointer<Float>, rows: Int, inChannels: Int,
-                                      weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels: Int,
-                                      relu6: Bool, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                      threads: Int) {
-        let parts = min(threads, max(rows / pointwiseTileRows, 1))
-        Parallel.ranges(rows, threads: parts) { range in
-            var start = range.lowerBound
-            while start < range.upperBound {
-                let count = min(pointwiseTileRows, range.upperBound - start)
-                let target = output + start * outChannels
-                pointwise(input + start * inChannels, rows: count, inChannels: inChannels, weights: weights,
-                          outChannels: outChannels, output: target)
-                addBias(target, rows: count, channels: outChannels, bias: bias, relu6: relu6,
-                        residual: residual.map { $0 + start * outChannels })
-                start += count
-            }
-        }
     }
 
     /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused, output rows split
@@ -129,26 +69,5 @@ public enum Kernels {
             }
             for c in 0..<channels { target[c] *= scale }
         }
-    }
-
-    /// min(max(v, 0), 6) per lane. (`clamped` and `pointwiseMin` compile to scalar loops,
-    /// about 60x slower; masked `replace` compiles to vector compares and blends.)
-    @inline(__always) static func clampToReLU6(_ value: Vector) -> Vector {
-        var result = value
-        result.replace(with: 0, where: result .< 0)
-        result.replace(with: 6, where: result .> 6)
-        return result
-    }
-
-    @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>) -> Vector {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always) static func store(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
     }
 }

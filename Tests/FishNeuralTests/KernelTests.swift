@@ -54,14 +54,52 @@ import Testing
         #expect(worst < 1e-5)
     }
 
-    @Test func pointwiseIsAMatrixProduct() throws {
-        try BLAS.load()
-        // input [2 pixels, 3 channels] x weights [2 outputs, 3 inputs]^T
-        let input: [Float] = [1, 2, 3, 4, 5, 6], weights: [Float] = [1, 0, -1, 0.5, 0.5, 0.5]
-        var output = [Float](repeating: 0, count: 4)
-        input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in output.withUnsafeMutableBufferPointer { o in
-            Kernels.pointwise(i.baseAddress!, rows: 2, inChannels: 3, weights: w.baseAddress!, outChannels: 2, output: o.baseAddress!)
-        } } }
-        #expect(output == [-2, 3, -2, 7.5])
+    @Test func pointwiseIsAMatrixProduct() {
+        // input [2 pixels, 3 channels] x weights [2 outputs, 3 inputs]^T + bias
+        let layer = PackedPointwise(weights: [1, 0, -1, 0.5, 0.5, 0.5], bias: [0, 1], inChannels: 3)
+        let input: [Float] = [1, 2, 3, 4, 5, 6]
+        var output = [Float](repeating: .nan, count: 4)
+        input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
+            layer.apply(i.baseAddress!, rows: 2, output: o.baseAddress!, relu6: false, threads: 1)
+        } }
+        #expect(output == [-2, 4, -2, 8.5])
+    }
+
+    /// Shapes that leave partial row tiles and partial panels, that split rows or panels between
+    /// two threads, on every instruction-set build this CPU runs, against a float64 product.
+    @Test(arguments: [(rows: 1, inChannels: 1280, outChannels: 1000), (rows: 13, inChannels: 27, outChannels: 24),
+                      (rows: 49, inChannels: 192, outChannels: 1152), (rows: 300, inChannels: 16, outChannels: 40),
+                      (rows: 9, inChannels: 5, outChannels: 7)])
+    func pointwiseMatchesDirectComputation(rows: Int, inChannels: Int, outChannels: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<(rows * inChannels)).map { _ in Float.random(in: -2...2, using: &generator) }
+        let weights = (0..<(outChannels * inChannels)).map { _ in Float.random(in: -0.2...0.2, using: &generator) }
+        let bias = (0..<outChannels).map { _ in Float.random(in: -1...1, using: &generator) }
+        let residual = (0..<(rows * outChannels)).map { _ in Float.random(in: -3...3, using: &generator) }
+        let layer = PackedPointwise(weights: weights, bias: bias, inChannels: inChannels)
+        for instructionSet in PackedPointwise.InstructionSet.allCases where instructionSet.isSupported {
+            for (relu6, withResidual, threads) in [(true, false, 1), (false, true, 2), (true, true, 2)] {
+                var output = [Float](repeating: .nan, count: rows * outChannels)
+                input.withUnsafeBufferPointer { i in residual.withUnsafeBufferPointer { r in
+                    output.withUnsafeMutableBufferPointer { o in
+                        layer.apply(i.baseAddress!, rows: rows, output: o.baseAddress!, relu6: relu6,
+                                    residual: withResidual ? r.baseAddress! : nil, threads: threads,
+                                    instructionSet: instructionSet)
+                    }
+                } }
+                var worst = 0.0
+                for m in 0..<rows {
+                    for n in 0..<outChannels {
+                        var sum = Double(bias[n]) + (withResidual ? Double(residual[m * outChannels + n]) : 0)
+                        for k in 0..<inChannels {
+                            sum += Double(input[m * inChannels + k]) * Double(weights[n * inChannels + k])
+                        }
+                        if relu6 { sum = min(max(sum, 0), 6) }
+                        worst = max(worst, abs(sum - Double(output[m * outChannels + n])))
+                    }
+                }
+                #expect(worst < 1e-4, "\(instructionSet), relu6 \(relu6), residual \(withResidual), \(threads) threads")
+            }
+        }
     }
 }

@@ -3,7 +3,8 @@
 
 #include <stddef.h>
 
-/// Loads OpenBLAS (once per process) and returns 0, or non-zero with a message in `err`.
+/// Loads OpenBLAS (once per process, single-threaded: callers bring their own threads) and
+/// returns 0, or non-zero with a message in `err`.
 ///
 /// OpenBLAS picks its kernels when it is loaded, from the CPU model; on virtual machines that
 /// report a generic model it falls back to its SSE3 ("Prescott") kernels, about 5x slower than the
@@ -13,9 +14,6 @@ int fish_blas_load(char *err, size_t err_len);
 
 /// The kernel family OpenBLAS uses (after `fish_blas_load`), e.g. "Cooperlake".
 const char *fish_blas_core(void);
-
-/// Sets the number of OpenBLAS threads.
-void fish_blas_set_threads(int threads);
 
 /// Row-major sgemm (loads OpenBLAS first if needed; aborts if it cannot be loaded, so call
 /// `fish_blas_load` first to report that error properly): C[m, n] = alpha * op(A)[m, k] x op(B)[k, n] + beta * C, where op transposes

@@ -1,0 +1,60 @@
+import CKernels
+
+/// A 1x1 convolution (or linear layer) with its bias, its weights packed once into the panels of
+/// 16 output channels that `fish_pointwise` reads, in a 64-byte aligned buffer.
+public final class PackedPointwise: Sendable {
+    /// The instruction sets the kernel is built for.
+    public enum InstructionSet: Int32, Sendable, CaseIterable {
+        case baseline = 0, avx2 = 1, avx512 = 2
+
+        /// The best one this CPU runs, which the engine uses.
+        public static var best: InstructionSet { InstructionSet(rawValue: fish_best_isa()) ?? .baseline }
+        public var isSupported: Bool { fish_isa_supported(rawValue) != 0 }
+    }
+
+    public let inChannels: Int
+    public let outChannels: Int
+    private let count: Int
+    nonisolated(unsafe) private let packed: UnsafeMutablePointer<Float>
+
+    /// Packs `weights[outChannels][inChannels]` and `bias[outChannels]`.
+    public init(weights: [Float], bias: [Float], inChannels: Int) {
+        precondition(inChannels > 0 && !bias.isEmpty && weights.count == bias.count * inChannels,
+                     "weights do not match bias and inChannels")
+        self.inChannels = inChannels
+        outChannels = bias.count
+        count = fish_pointwise_packed_floats(Int32(inChannels), Int32(bias.count))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        packed = raw.bindMemory(to: Float.self, capacity: count)
+        fish_pointwise_pack(weights, bias, Int32(inChannels), Int32(bias.count), packed)
+    }
+
+    deinit { packed.deallocate() }
+
+    /// `output[rows, outChannels] = act(input[rows, inChannels] x weights^T + bias (+ residual))`,
+    /// ReLU6 when `relu6`. Large layers split their rows between `threads` threads, small ones
+    /// (few pixels, many channels) their output panels.
+    public func apply(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, relu6: Bool,
+                      residual: UnsafePointer<Float>? = nil, threads: Int, instructionSet: InstructionSet = .best) {
+        let panels = (outChannels + Int(FISH_POINTWISE_PANEL) - 1) / Int(FISH_POINTWISE_PANEL)
+        let run = { (rowRange: Range<Int>, panelRange: Range<Int>) in
+            let status = fish_pointwise_on(instructionSet.rawValue, input, Int32(self.inChannels), self.packed,
+                                           Int32(self.outChannels), Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
+                                           Int32(panelRange.lowerBound), Int32(panelRange.upperBound), residual,
+                                           relu6 ? 1 : 0, output)
+            precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
+        }
+        if rows >= threads * Self.rowsPerThread || panels < 2 * threads {
+            Parallel.ranges(rows, threads: min(threads, max(rows / 8, 1))) { run($0, 0..<panels) }
+        } else {
+            // Panels in pairs, so that each thread's tiles are two panels wide.
+            let pairs = (panels + 1) / 2
+            Parallel.ranges(pairs, threads: threads) { range in
+                run(0..<rows, (range.lowerBound * 2)..<min(range.upperBound * 2, panels))
+            }
+        }
+    }
+
+    /// Below this many rows per thread a layer is split by output channels instead.
+    static let rowsPerThread = 64
+}
