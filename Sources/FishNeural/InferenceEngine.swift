@@ -160,7 +160,7 @@ public final class InferenceEngine: Sendable {
         let (current, side) = trunk(source, batch: 1, size: size, blocks: blocks.count, threads: threads, workspace: workspace)
         let spare = workspace.buffers[current == workspace.buffers[0] ? 1 : 0]
         let pixels = side * side
-        head.apply(current, rows: pixels, output: spare, relu6: true, threads: threads)
+        head.apply(current, rows: pixels, output: spare, relu6: true, threads: threads, team: workspace.team(threads))
         Kernels.globalAveragePool(spare, batch: 1, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
                                   output: embedding)
     }
@@ -170,30 +170,31 @@ public final class InferenceEngine: Sendable {
                        workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
         var current = workspace.buffers[0], spare = workspace.buffers[1]
         let depthwiseOut = workspace.buffers[2]
+        let team = workspace.team(threads)
 
         // Stem: 3x3 stride-2 convolution as im2col + a 27-input pointwise product.
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
         Kernels.im2col(source, batch: batch, height: size, width: size, channels: 3, kernel: 3, stride: 2,
-                       output: spare, threads: threads)
-        stem.apply(spare, rows: batch * side * side, output: current, relu6: true, threads: threads)
+                       output: spare, threads: threads, team: team)
+        stem.apply(spare, rows: batch * side * side, output: current, relu6: true, threads: threads, team: team)
 
         for block in blocks.prefix(count) {
             let spec = block.spec
             var depthwiseIn = current
             if let expand = block.expand {
-                expand.apply(current, rows: batch * side * side, output: spare, relu6: true, threads: threads)
+                expand.apply(current, rows: batch * side * side, output: spare, relu6: true, threads: threads, team: team)
                 depthwiseIn = spare
             }
             block.depthwise.weights.withUnsafeBufferPointer { weights in
                 block.depthwise.bias.withUnsafeBufferPointer { bias in
                     Kernels.depthwise(depthwiseIn, batch: batch, height: side, width: side, channels: spec.expandedChannels,
                                       weights: weights.baseAddress!, bias: bias.baseAddress!, kernel: spec.kernel,
-                                      stride: spec.stride, output: depthwiseOut, threads: threads)
+                                      stride: spec.stride, output: depthwiseOut, threads: threads, team: team)
                 }
             }
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
             block.project.apply(depthwiseOut, rows: batch * side * side, output: spare, relu6: false,
-                                residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads)
+                                residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads, team: team)
             swap(&current, &spare)
         }
         return (current, side)
@@ -226,10 +227,20 @@ public final class InferenceEngine: Sendable {
     }
 }
 
-/// Three activation buffers reused across forward passes.
+/// Three activation buffers reused across forward passes, and the thread team of a single-image
+/// pass on several threads. One forward pass uses a workspace at a time.
 final class Workspace: @unchecked Sendable {
     let capacity: Int
     let buffers: [UnsafeMutablePointer<Float>]
+    private var threadTeam: ThreadTeam?
+
+    /// A team of `threads` threads (started on first use), or nil for one thread.
+    func team(_ threads: Int) -> ThreadTeam? {
+        guard threads > 1 else { return nil }
+        if let threadTeam, threadTeam.size >= threads { return threadTeam }
+        threadTeam = ThreadTeam(size: threads)
+        return threadTeam
+    }
 
     init(capacity: Int) {
         self.capacity = capacity

@@ -16,10 +16,10 @@ public enum Kernels {
     /// between `threads` threads. `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
     public static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                                  weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
-                                 output: UnsafeMutablePointer<Float>, threads: Int) {
+                                 output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
-        Parallel.ranges(batch * outHeight, threads: threads) { range in
+        Parallel.ranges(batch * outHeight, threads: threads, team: team) { range in
             fish_depthwise(input, Int32(height), Int32(width), Int32(channels), weights, bias, Int32(kernel), Int32(stride),
                            Int32(padTop), Int32(padLeft), Int32(outHeight), Int32(outWidth), Int32(range.lowerBound),
                            Int32(range.upperBound), 1, output)
@@ -29,11 +29,12 @@ public enum Kernels {
     /// Gathers k x k x C patches (TF SAME padding, zeros outside) into rows of `k * k * C`
     /// values ordered (ky, kx, c): the stem convolution then is one sgemm.
     public static func im2col(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                       kernel: Int, stride: Int, output: UnsafeMutablePointer<Float>, threads: Int) {
+                       kernel: Int, stride: Int, output: UnsafeMutablePointer<Float>, threads: Int,
+                       team: ThreadTeam? = nil) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
         let patch = kernel * kernel * channels
-        Parallel.ranges(batch * outHeight, threads: threads) { range in
+        Parallel.ranges(batch * outHeight, threads: threads, team: team) { range in
             for imageRow in range {
                 let image = imageRow / outHeight, oy = imageRow % outHeight
                 let source = input + image * height * width * channels

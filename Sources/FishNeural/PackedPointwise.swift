@@ -33,9 +33,10 @@ public final class PackedPointwise: Sendable {
 
     /// `output[rows, outChannels] = act(input[rows, inChannels] x weights^T + bias (+ residual))`,
     /// ReLU6 when `relu6`. Large layers split their rows between `threads` threads, small ones
-    /// (few pixels, many channels) their output panels.
+    /// (few pixels, many channels) their output panels; on `team` when given.
     public func apply(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, relu6: Bool,
-                      residual: UnsafePointer<Float>? = nil, threads: Int, instructionSet: InstructionSet = .best) {
+                      residual: UnsafePointer<Float>? = nil, threads: Int, team: ThreadTeam? = nil,
+                      instructionSet: InstructionSet = .best) {
         let panels = (outChannels + Int(FISH_POINTWISE_PANEL) - 1) / Int(FISH_POINTWISE_PANEL)
         let run = { (rowRange: Range<Int>, panelRange: Range<Int>) in
             let status = fish_pointwise_on(instructionSet.rawValue, input, Int32(self.inChannels), self.packed,
@@ -45,11 +46,11 @@ public final class PackedPointwise: Sendable {
             precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
         }
         if rows >= threads * Self.rowsPerThread || panels < 2 * threads {
-            Parallel.ranges(rows, threads: min(threads, max(rows / 8, 1))) { run($0, 0..<panels) }
+            Parallel.ranges(rows, threads: min(threads, max(rows / 8, 1)), team: team) { run($0, 0..<panels) }
         } else {
             // Panels in pairs, so that each thread's tiles are two panels wide.
             let pairs = (panels + 1) / 2
-            Parallel.ranges(pairs, threads: threads) { range in
+            Parallel.ranges(pairs, threads: threads, team: team) { range in
                 run(0..<rows, (range.lowerBound * 2)..<min(range.upperBound * 2, panels))
             }
         }

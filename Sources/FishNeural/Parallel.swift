@@ -3,8 +3,11 @@ import Dispatch
 /// Data-parallel loops over index ranges on Dispatch's thread pool. The caller guarantees
 /// that different indices touch different memory.
 public enum Parallel {
-    /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each in parallel.
-    public static func ranges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each in
+    /// parallel: on `team` when given (for the many short loops of one forward pass), else on
+    /// Dispatch's pool.
+    public static func ranges(_ count: Int, threads: Int, team: ThreadTeam? = nil, _ body: (Range<Int>) -> Void) {
+        if let team { return team.ranges(count, parts: threads, body) }
         let parts = min(max(threads, 1), count)
         if parts <= 1 {
             if count > 0 { body(0..<count) }

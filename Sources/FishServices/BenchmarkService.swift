@@ -36,7 +36,12 @@ public struct BenchmarkService: Sendable {
 
     public struct Report: Sendable, Codable {
         public let model: String
+        /// OpenBLAS's kernel family (training's matrix products); "not loaded" when nothing used it.
         public let blasCore: String
+        /// The instruction set of the engine's own kernels: avx512, avx2 or baseline.
+        public let instructionSet: String
+        /// Alternating rounds of ours and ONNX Runtime's passes the figures come from.
+        public let rounds: Int
         public let latency: [Latency]
         public let throughput: [Throughput]
         public let endToEnd: EndToEnd?
@@ -53,49 +58,60 @@ public struct BenchmarkService: Sendable {
         self.context = context
     }
 
-    /// Runs every measurement: `repeats` timed single-image passes and `batches` timed batches
-    /// per thread count, the same with ONNX Runtime through `python` (when given and usable),
-    /// then classifies `folder` if given.
-    public func run(model name: String?, threadCounts: [Int], batch: Int = 32, repeats: Int = 30, batches: Int = 3,
+    /// Runs every measurement per thread count in `rounds` alternating rounds, ours then ONNX
+    /// Runtime's through `python` (when given and usable): `passes` timed single-image passes and
+    /// one timed batch each, so that both see the same moments of a noisy machine. Then classifies
+    /// `folder` if given.
+    public func run(model name: String?, threadCounts: [Int], batch: Int = 32, rounds: Int = 6, passes: Int = 5,
                     folder: String?, python: String? = nil) throws -> Report {
         let classification = ClassificationService(context: context)
-        var latency: [Latency] = [], throughput: [Throughput] = []
-        var modelName = ""
-        for threads in threadCounts {
-            let model = try classification.loadModel(name: name, threads: threads)
-            modelName = "\(model.name) v\(model.version)"
-            var generator = SystemRandomNumberGenerator()
-            let input = (0..<(batch * model.inputFloats)).map { _ in Float.random(in: -1...1, using: &generator) }
-            let single = Array(input[0..<model.inputFloats])
-            _ = model.forward(single, count: 1)  // warm-up: workspaces, OpenBLAS threads
-            let times = (0..<repeats).map { _ in Self.milliseconds { _ = model.forward(single, count: 1) } }.sorted()
-            latency.append(Latency(threads: threads, medianMs: times[times.count / 2],
-                                   p90Ms: times[min(times.count - 1, times.count * 9 / 10)]))
+        let models = try threadCounts.map { try classification.loadModel(name: name, threads: $0) }
+        guard let first = models.first else { throw ServiceError.invalidArgument("no thread counts to measure") }
+        let size = first.metadata.preprocessing.inputSize
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<(batch * first.inputFloats)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let single = Array(input[0..<first.inputFloats])
+        for model in models {  // warm-up: workspaces, pages, caches
+            _ = model.forward(single, count: 1)
             _ = model.forward(input, count: batch)
-            let total = (0..<batches).map { _ in Self.milliseconds { _ = model.forward(input, count: batch) } }.reduce(0, +)
-            throughput.append(Throughput(threads: threads, batch: batch,
-                                         imagesPerSecond: Double(batch * batches) / (total / 1000)))
         }
-        var onnxRuntime: ONNXRuntimeComparison.Report?
+        var onnxRuntime: ONNXRuntimeComparison.Session?
         var skipped: String? = "no Python interpreter with onnxruntime given (make bench sets one up)"
         if let python {
             let comparison = ONNXRuntimeComparison(python: python)
             if comparison.isAvailable {
-                onnxRuntime = try compare(with: comparison, model: name, threadCounts: threadCounts, batch: batch,
-                                          repeats: repeats, batches: batches)
+                onnxRuntime = try comparison.start(
+                    onnx: try ExportService(context: context).onnx(model: name), input: Self.nchw(input, batch: batch, size: size),
+                    batch: batch, size: size, ourLogits: first.forward(input, count: batch).logits, threadCounts: threadCounts)
                 skipped = nil
             } else {
                 skipped = "\(python) cannot import onnxruntime and numpy"
             }
         }
-        var ratios: [Ratios] = []
-        for threads in threadCounts {
-            guard let ours = latency.first(where: { $0.threads == threads }), let theirs = onnxRuntime?.latency.first(where: { $0.threads == threads }),
-                  let oursBatch = throughput.first(where: { $0.threads == threads }),
-                  let theirsBatch = onnxRuntime?.throughput.first(where: { $0.threads == threads }) else { continue }
-            ratios.append(Ratios(threads: threads, latencyMedian: ours.medianMs / theirs.medianMs,
-                                 throughput: oursBatch.imagesPerSecond / theirsBatch.imagesPerSecond))
+        var ours = Timings(), theirs = Timings()
+        for _ in 0..<rounds {
+            for (threads, model) in zip(threadCounts, models) {
+                ours.single[threads, default: []] += (0..<passes).map { _ in Self.milliseconds { _ = model.forward(single, count: 1) } }
+                ours.batches[threads, default: []].append(Self.milliseconds { _ = model.forward(input, count: batch) })
+                if let onnxRuntime {
+                    theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: passes)
+                    theirs.batches[threads, default: []].append(try onnxRuntime.batchPass(threads: threads))
+                }
+            }
         }
+        let latency = threadCounts.map { ours.latency(threads: $0) }
+        let throughput = threadCounts.map { ours.throughput(threads: $0, batch: batch) }
+        let runtimeReport = onnxRuntime.map { session in
+            ONNXRuntimeComparison.Report(version: session.version, latency: threadCounts.map { theirs.latency(threads: $0) },
+                                         throughput: threadCounts.map { theirs.throughput(threads: $0, batch: batch) },
+                                         maxLogitDifference: session.maxLogitDifference)
+        }
+        let ratios = runtimeReport.map { runtime in
+            zip(zip(latency, throughput), zip(runtime.latency, runtime.throughput)).map { our, their in
+                Ratios(threads: our.0.threads, latencyMedian: our.0.medianMs / their.0.medianMs,
+                       throughput: our.1.imagesPerSecond / their.1.imagesPerSecond)
+            }
+        } ?? []
         var endToEnd: EndToEnd?
         if let folder {
             let model = try classification.loadModel(name: name)
@@ -110,22 +126,30 @@ public struct BenchmarkService: Sendable {
             endToEnd = EndToEnd(folder: folder, images: files.count, failed: failed,
                                 imagesPerSecond: Double(files.count) / (elapsed / 1000))
         }
-        return Report(model: modelName, blasCore: BLAS.core, latency: latency, throughput: throughput,
-                      endToEnd: endToEnd, onnxRuntime: onnxRuntime, onnxRuntimeSkipped: skipped, ratios: ratios,
-                      peakRssMB: Self.peakResidentMegabytes())
+        return Report(model: "\(first.name) v\(first.version)", blasCore: BLAS.core,
+                      instructionSet: "\(PackedPointwise.InstructionSet.best)", rounds: rounds, latency: latency,
+                      throughput: throughput, endToEnd: endToEnd, onnxRuntime: runtimeReport, onnxRuntimeSkipped: skipped,
+                      ratios: ratios, peakRssMB: Self.peakResidentMegabytes())
     }
 
-    /// Exports the model, runs ONNX Runtime on the same random batch and checks its logits against ours.
-    private func compare(with runtime: ONNXRuntimeComparison, model name: String?, threadCounts: [Int], batch: Int,
-                         repeats: Int, batches: Int) throws -> ONNXRuntimeComparison.Report {
-        let model = try ClassificationService(context: context).loadModel(name: name)
-        let size = model.metadata.preprocessing.inputSize
-        var generator = SystemRandomNumberGenerator()
-        let nhwc = (0..<(batch * model.inputFloats)).map { _ in Float.random(in: -1...1, using: &generator) }
-        let ours = model.forward(nhwc, count: batch).logits
-        return try runtime.run(onnx: try ExportService(context: context).onnx(model: name), input: Self.nchw(nhwc, batch: batch, size: size),
-                               batch: batch, size: size, ourLogits: ours, threadCounts: threadCounts, repeats: repeats,
-                               batches: batches)
+    /// Pass times of one engine, by thread count.
+    private struct Timings {
+        var single: [Int: [Double]] = [:]
+        var batches: [Int: [Double]] = [:]
+
+        func latency(threads: Int) -> Latency {
+            let times = (single[threads] ?? []).sorted()
+            guard !times.isEmpty else { return Latency(threads: threads, medianMs: 0, p90Ms: 0) }
+            return Latency(threads: threads, medianMs: times[times.count / 2],
+                           p90Ms: times[min(times.count - 1, times.count * 9 / 10)])
+        }
+
+        func throughput(threads: Int, batch: Int) -> Throughput {
+            let times = batches[threads] ?? []
+            let total = times.reduce(0, +)
+            return Throughput(threads: threads, batch: batch,
+                              imagesPerSecond: total > 0 ? Double(batch * times.count) / (total / 1000) : 0)
+        }
     }
 
     /// NHWC images as NCHW.

@@ -21,51 +21,90 @@ public struct ONNXRuntimeComparison: Sendable {
 
     /// True when `python` can import onnxruntime and numpy.
     public var isAvailable: Bool {
-        (try? Self.execute(python, ["-c", "import onnxruntime, numpy"]))?.status == 0
-    }
-
-    /// Measures ONNX Runtime on `onnx` with `input` (NCHW, `batch` images of `size`) and compares
-    /// its logits with `ourLogits` (for the same batch).
-    public func run(onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float], threadCounts: [Int],
-                    repeats: Int, batches: Int) throws -> Report {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-ort-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let files = (model: folder.appendingPathComponent("model.onnx"), input: folder.appendingPathComponent("input.bin"),
-                     logits: folder.appendingPathComponent("logits.bin"))
-        try onnx.write(to: files.model)
-        try input.withUnsafeBytes { Data($0) }.write(to: files.input)
-        try ourLogits.withUnsafeBytes { Data($0) }.write(to: files.logits)
-        let settings: [String: Any] = ["model": files.model.path, "input": files.input.path, "logits": files.logits.path,
-                                       "batch": batch, "size": size, "threads": threadCounts, "repeats": repeats,
-                                       "batches": batches]
-        let arguments = String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self)
-        let result = try Self.execute(python, ["-c", Self.script, arguments])
-        guard result.status == 0 else {
-            throw ServiceError.failed("ONNX Runtime benchmark failed: \(result.stderr.suffix(500))")
-        }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(Report.self, from: Data(result.stdout.utf8))
-    }
-
-    private static func execute(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.arguments = [python, "-c", "import onnxruntime, numpy"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return process.terminationStatus == 0
     }
 
-    /// The measuring script: same protocol as our own benchmark (median and p90 of single-image
-    /// runs after a warm-up; total time of `batches` full batches).
-    static let script = #"""
+    /// Starts ONNX Runtime on `onnx` with one session per thread count, runs `input` (NCHW,
+    /// `batch` images of `size`) once and compares its logits with `ourLogits` for the same batch.
+    public func start(onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
+                      threadCounts: [Int]) throws -> Session {
+        try Session(python: python, onnx: onnx, input: input, batch: batch, size: size, ourLogits: ourLogits,
+                    threadCounts: threadCounts)
+    }
+
+    /// A running ONNX Runtime process that times passes on request, so that its measurements can
+    /// alternate with ours in the same minute of a noisy machine.
+    public final class Session {
+        public let version: String
+        /// Largest |ORT logit - our logit| over the compared batch, over every thread count.
+        public let maxLogitDifference: Double
+        private let process = Process()
+        private let channel = JSONLines()
+        private let folder: URL
+
+        init(python: String, onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
+             threadCounts: [Int]) throws {
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-ort-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let files = (model: folder.appendingPathComponent("model.onnx"), input: folder.appendingPathComponent("input.bin"),
+                         logits: folder.appendingPathComponent("logits.bin"), errors: folder.appendingPathComponent("stderr.txt"))
+            try onnx.write(to: files.model)
+            try input.withUnsafeBytes { Data($0) }.write(to: files.input)
+            try ourLogits.withUnsafeBytes { Data($0) }.write(to: files.logits)
+            FileManager.default.createFile(atPath: files.errors.path, contents: nil)
+            let settings: [String: Any] = ["model": files.model.path, "input": files.input.path, "logits": files.logits.path,
+                                           "batch": batch, "size": size, "threads": threadCounts]
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [python, "-c", Self.script,
+                                 String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self)]
+            process.standardInput = channel.requests
+            process.standardOutput = channel.replies
+            process.standardError = try FileHandle(forWritingTo: files.errors)
+            try process.run()
+            guard let hello = try? channel.read(), let version = hello["version"] as? String,
+                  let difference = hello["max_logit_difference"] as? Double else {
+                channel.close()
+                process.waitUntilExit()
+                let errors = (try? String(contentsOf: files.errors, encoding: .utf8)) ?? ""
+                try? FileManager.default.removeItem(at: folder)
+                throw ServiceError.failed("ONNX Runtime benchmark failed: \(errors.suffix(500))")
+            }
+            self.version = version
+            maxLogitDifference = difference
+        }
+
+        deinit {
+            channel.close()
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: folder)
+        }
+
+        /// Milliseconds of each of `count` single-image passes with `threads` threads.
+        public func singlePasses(threads: Int, count: Int) throws -> [Double] {
+            guard let times = try channel.ask(["threads": threads, "single": count])["times"] as? [Double] else {
+                throw ServiceError.failed("ONNX Runtime benchmark: no times in its answer")
+            }
+            return times
+        }
+
+        /// Milliseconds of one pass over the whole batch with `threads` threads.
+        public func batchPass(threads: Int) throws -> Double {
+            guard let milliseconds = try channel.ask(["threads": threads, "batch": true])["ms"] as? Double else {
+                throw ServiceError.failed("ONNX Runtime benchmark: no time in its answer")
+            }
+            return milliseconds
+        }
+
+        /// One session per thread count, the logits check, then timed passes on request (one JSON
+        /// line in, one out) until standard input closes. Times come from `perf_counter` around each run.
+        static let script = #"""
 import json, sys, time
 import numpy as np
 import onnxruntime as ort
@@ -74,31 +113,66 @@ s = json.loads(sys.argv[1])
 batch, size = s["batch"], s["size"]
 x = np.fromfile(s["input"], dtype=np.float32).reshape(batch, 3, size, size)
 ours = np.fromfile(s["logits"], dtype=np.float32).reshape(batch, -1)
-report = {"version": ort.__version__, "latency": [], "throughput": []}
+one = x[:1]
+sessions = {}
 difference = 0.0
 for threads in s["threads"]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(s["model"], options, providers=["CPUExecutionProvider"])
-    one = x[:1]
     session.run(["logits"], {"input": one})
-    times = []
-    for _ in range(s["repeats"]):
-        start = time.perf_counter()
-        session.run(["logits"], {"input": one})
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    report["latency"].append({"threads": threads, "medianMs": times[len(times) // 2],
-                              "p90Ms": times[min(len(times) - 1, len(times) * 9 // 10)]})
     logits = session.run(["logits"], {"input": x})[0]
     difference = max(difference, float(np.abs(logits - ours).max()))
+    sessions[threads] = session
+
+def timed(session, feed):
     start = time.perf_counter()
-    for _ in range(s["batches"]):
-        session.run(["logits"], {"input": x})
-    elapsed = time.perf_counter() - start
-    report["throughput"].append({"threads": threads, "batch": batch, "imagesPerSecond": batch * s["batches"] / elapsed})
-report["max_logit_difference"] = difference
-print(json.dumps(report))
+    session.run(["logits"], {"input": feed})
+    return (time.perf_counter() - start) * 1000
+
+print(json.dumps({"version": ort.__version__, "max_logit_difference": difference}), flush=True)
+for line in sys.stdin:
+    request = json.loads(line)
+    session = sessions[request["threads"]]
+    if request.get("batch"):
+        print(json.dumps({"ms": timed(session, x)}), flush=True)
+    else:
+        print(json.dumps({"times": [timed(session, one) for _ in range(request["single"])]}), flush=True)
 """#
+    }
+
+    /// Requests to a child process and its answers, one JSON object per line each way.
+    private final class JSONLines {
+        let requests = Pipe(), replies = Pipe()
+        private var buffered = Data()
+
+        func ask(_ request: [String: Any]) throws -> [String: Any] {
+            var line = try JSONSerialization.data(withJSONObject: request)
+            line.append(UInt8(ascii: "\n"))
+            try requests.fileHandleForWriting.write(contentsOf: line)
+            return try read()
+        }
+
+        func read() throws -> [String: Any] {
+            while true {
+                if let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Data(buffered[buffered.startIndex..<newline])
+                    buffered = Data(buffered[buffered.index(after: newline)...])
+                    guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+                        throw ServiceError.failed("ONNX Runtime benchmark: unreadable answer")
+                    }
+                    return object
+                }
+                let chunk = replies.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { throw ServiceError.failed("ONNX Runtime benchmark ended early") }
+                buffered.append(chunk)
+            }
+        }
+
+        /// Closes the requests, which ends the child.
+        func close() {
+            try? requests.fileHandleForWriting.close()
+        }
+    }
 }

@@ -135,7 +135,7 @@ struct Engine: ParsableCommand {
             print(jsonLine(report))
             return
         }
-        print("model \(report.model), OpenBLAS kernels: \(report.blasCore)")
+        print("model \(report.model), engine kernels: \(report.instructionSet), \(report.rounds) rounds alternating with ONNX Runtime")
         for entry in report.latency {
             print(String(format: "batch 1, %d thread(s): median %.2f ms, p90 %.2f ms", entry.threads, entry.medianMs, entry.p90Ms))
         }

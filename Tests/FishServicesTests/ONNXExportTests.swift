@@ -67,10 +67,11 @@ struct ONNXExportTests {
         }
         let ours = model.forward(input, count: names.count).logits
         let runtime = ONNXRuntimeComparison(python: try #require(Fixtures.python))
-        let report = try runtime.run(onnx: try ExportService(context: context).onnx(model: modelName),
-                                     input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
-                                     size: 224, ourLogits: ours, threadCounts: [1], repeats: 1, batches: 1)
+        let session = try runtime.start(onnx: try ExportService(context: context).onnx(model: modelName),
+                                        input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
+                                        size: 224, ourLogits: ours, threadCounts: [1])
         #expect(ours.count == names.count * model.classes)
-        #expect(report.maxLogitDifference <= 1e-4, "max |logit difference| \(report.maxLogitDifference)")
+        #expect(session.maxLogitDifference <= 1e-4, "max |logit difference| \(session.maxLogitDifference)")
+        #expect(try session.singlePasses(threads: 1, count: 2).count == 2)
     }
 }
