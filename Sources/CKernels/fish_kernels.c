@@ -1,6 +1,7 @@
 #include "fish_kernels.h"
 
 #define BLOCK 16
+#define WIDE 32
 #define GROUP 4
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -17,67 +18,59 @@ static inline float activate(float value, int relu) {
     return relu ? relu6(value) : value;
 }
 
-/// `GROUP` consecutive outputs of one row, all of whose taps lie inside the image horizontally.
-static inline __attribute__((always_inline)) void depthwise_group(
+/// Channels `c0..<c0 + lanes` (`lanes` is a constant after inlining: two vectors' worth keep
+/// eight sums in flight, enough to hide the latency of the multiply-adds) of `GROUP` consecutive
+/// outputs of one row, all of whose taps lie inside the image horizontally.
+static inline __attribute__((always_inline)) void depthwise_group_lanes(
     const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
-    int pad_top, int pad_left, int oy, int ox, int ky_begin, int ky_end, int blocked, int relu, float *target) {
-    for (int c0 = 0; c0 < blocked; c0 += BLOCK) {
-        float sum[GROUP][BLOCK];
-        for (int g = 0; g < GROUP; g++)
-            for (int i = 0; i < BLOCK; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
-        for (int ky = ky_begin; ky < ky_end; ky++) {
-            const int iy = oy * stride + ky - pad_top;
-            for (int kx = 0; kx < kernel; kx++) {
-                const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
-                const float *pixel = source + ((long)iy * width + ox * stride + kx - pad_left) * channels + c0;
-                for (int g = 0; g < GROUP; g++)
-                    for (int i = 0; i < BLOCK; i++) sum[g][i] += pixel[(long)g * stride * channels + i] * tap[i];
-            }
-        }
-        for (int g = 0; g < GROUP; g++)
-            for (int i = 0; i < BLOCK; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
-    }
-    for (int c = blocked; c < channels; c++) {
-        for (int g = 0; g < GROUP; g++) {
-            float sum = bias ? bias[c] : 0;
-            for (int ky = ky_begin; ky < ky_end; ky++) {
-                const int iy = oy * stride + ky - pad_top;
-                for (int kx = 0; kx < kernel; kx++) {
-                    const int ix = (ox + g) * stride + kx - pad_left;
-                    sum += source[((long)iy * width + ix) * channels + c] * weights[(ky * kernel + kx) * channels + c];
-                }
-            }
-            target[(long)g * channels + c] = activate(sum, relu);
+    int pad_top, int pad_left, int oy, int ox, int ky_begin, int ky_end, int relu, int c0, const int lanes,
+    float *target) {
+    float sum[GROUP][WIDE];
+    for (int g = 0; g < GROUP; g++)
+        for (int i = 0; i < lanes; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
+    for (int ky = ky_begin; ky < ky_end; ky++) {
+        const int iy = oy * stride + ky - pad_top;
+        for (int kx = 0; kx < kernel; kx++) {
+            const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
+            const float *pixel = source + ((long)iy * width + ox * stride + kx - pad_left) * channels + c0;
+            for (int g = 0; g < GROUP; g++)
+                for (int i = 0; i < lanes; i++) sum[g][i] += pixel[(long)g * stride * channels + i] * tap[i];
         }
     }
+    for (int g = 0; g < GROUP; g++)
+        for (int i = 0; i < lanes; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
 }
 
-/// Up to `GROUP` consecutive outputs of one row (`count` of them) next to the image's left or right
-/// edge: like `depthwise_group`, with taps outside the row skipped.
-static inline __attribute__((always_inline)) void depthwise_group_edge(
+/// Like `depthwise_group_lanes` for `count` (at most `GROUP`) outputs next to the image's left or
+/// right edge, with taps outside the row skipped.
+static inline __attribute__((always_inline)) void depthwise_edge_lanes(
     const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
-    int pad_top, int pad_left, int oy, int ox, int count, int ky_begin, int ky_end, int blocked, int relu,
-    float *target) {
-    for (int c0 = 0; c0 < blocked; c0 += BLOCK) {
-        float sum[GROUP][BLOCK];
-        for (int g = 0; g < GROUP; g++)
-            for (int i = 0; i < BLOCK; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
-        for (int ky = ky_begin; ky < ky_end; ky++) {
-            const int iy = oy * stride + ky - pad_top;
-            for (int kx = 0; kx < kernel; kx++) {
-                const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
-                for (int g = 0; g < GROUP; g++) {
-                    const int ix = (ox + g) * stride + kx - pad_left;
-                    if (g >= count || ix < 0 || ix >= width) continue;
-                    const float *pixel = source + ((long)iy * width + ix) * channels + c0;
-                    for (int i = 0; i < BLOCK; i++) sum[g][i] += pixel[i] * tap[i];
-                }
+    int pad_top, int pad_left, int oy, int ox, int count, int ky_begin, int ky_end, int relu, int c0,
+    const int lanes, float *target) {
+    float sum[GROUP][WIDE];
+    for (int g = 0; g < GROUP; g++)
+        for (int i = 0; i < lanes; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
+    for (int ky = ky_begin; ky < ky_end; ky++) {
+        const int iy = oy * stride + ky - pad_top;
+        for (int kx = 0; kx < kernel; kx++) {
+            const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
+            for (int g = 0; g < GROUP; g++) {
+                const int ix = (ox + g) * stride + kx - pad_left;
+                if (g >= count || ix < 0 || ix >= width) continue;
+                const float *pixel = source + ((long)iy * width + ix) * channels + c0;
+                for (int i = 0; i < lanes; i++) sum[g][i] += pixel[i] * tap[i];
             }
         }
-        for (int g = 0; g < count; g++)
-            for (int i = 0; i < BLOCK; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
     }
-    for (int c = blocked; c < channels; c++) {
+    for (int g = 0; g < count; g++)
+        for (int i = 0; i < lanes; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
+}
+
+/// Channels `first..<channels` of `count` outputs starting at `ox`, one channel at a time.
+static void depthwise_tail(const float *source, int width, int channels, const float *weights, const float *bias,
+                           int kernel, int stride, int pad_top, int pad_left, int oy, int ox, int count, int ky_begin,
+                           int ky_end, int relu, int first, float *target) {
+    for (int c = first; c < channels; c++) {
         for (int g = 0; g < count; g++) {
             float sum = bias ? bias[c] : 0;
             for (int ky = ky_begin; ky < ky_end; ky++) {
@@ -93,27 +86,57 @@ static inline __attribute__((always_inline)) void depthwise_group_edge(
     }
 }
 
+/// `count` (at most `GROUP`) consecutive outputs of one row starting at `ox`, all channels: blocks
+/// of `WIDE` channels, then one of `BLOCK`, then single channels. Each weight load serves every
+/// output of the group; only groups at the edges (`edge`) check their taps.
+static inline __attribute__((always_inline)) void depthwise_group(
+    const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
+    int pad_top, int pad_left, int oy, int ox, int count, int ky_begin, int ky_end, int relu, const int edge,
+    float *target) {
+    int c0 = 0;
+    for (; c0 + WIDE <= channels; c0 += WIDE) {
+        if (edge) {
+            depthwise_edge_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
+                                 count, ky_begin, ky_end, relu, c0, WIDE, target);
+        } else {
+            depthwise_group_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
+                                  ky_begin, ky_end, relu, c0, WIDE, target);
+        }
+    }
+    for (; c0 + BLOCK <= channels; c0 += BLOCK) {
+        if (edge) {
+            depthwise_edge_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
+                                 count, ky_begin, ky_end, relu, c0, BLOCK, target);
+        } else {
+            depthwise_group_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
+                                  ky_begin, ky_end, relu, c0, BLOCK, target);
+        }
+    }
+    if (c0 < channels) {
+        depthwise_tail(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, count,
+                       ky_begin, ky_end, relu, c0, target);
+    }
+}
+
 MULTIVERSION
 void fish_depthwise(const float *input, int height, int width, int channels, const float *weights,
                     const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_height,
                     int out_width, int first_row, int end_row, int relu, float *output) {
-    const int blocked = channels - channels % BLOCK;
     for (int image_row = first_row; image_row < end_row; image_row++) {
         const int image = image_row / out_height, oy = image_row % out_height;
         const float *source = input + (long)image * height * width * channels;
         const int ky_begin = pad_top - oy * stride > 0 ? pad_top - oy * stride : 0;
         const int ky_limit = height + pad_top - oy * stride;
         const int ky_end = ky_limit < kernel ? ky_limit : kernel;
-        // Groups of neighbouring outputs share each weight load; only those at the edges check taps.
         for (int ox = 0; ox < out_width; ox += GROUP) {
             float *target = output + ((long)image_row * out_width + ox) * channels;
             const int count = out_width - ox < GROUP ? out_width - ox : GROUP;
             if (count == GROUP && ox * stride >= pad_left && (ox + GROUP - 1) * stride + kernel - pad_left <= width) {
-                depthwise_group(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
-                                ky_begin, ky_end, blocked, relu, target);
+                depthwise_group(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, count,
+                                ky_begin, ky_end, relu, 0, target);
             } else {
-                depthwise_group_edge(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
-                                     count, ky_begin, ky_end, blocked, relu, target);
+                depthwise_group(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, count,
+                                ky_begin, ky_end, relu, 1, target);
             }
         }
     }

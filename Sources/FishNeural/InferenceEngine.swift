@@ -133,7 +133,7 @@ public final class InferenceEngine: Sendable {
             Parallel.forEach(parts, threads: parts) { part in
                 for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
                     let workspace = takeWorkspace(floats: Self.largestActivation(size: size))
-                    let (result, _) = trunk(source + image * size * size * 3, batch: 1, size: size, blocks: block,
+                    let (result, _) = trunk(source + image * size * size * 3, size: size, blocks: block,
                                             threads: parts > 1 ? 1 : threads, workspace: workspace)
                     (base + image * perImage).update(from: result, count: perImage)
                     returnWorkspace(workspace)
@@ -157,7 +157,7 @@ public final class InferenceEngine: Sendable {
     private func embed(_ source: UnsafePointer<Float>, size: Int, threads: Int, embedding: UnsafeMutablePointer<Float>) {
         let workspace = takeWorkspace(floats: Self.largestActivation(size: size))
         defer { returnWorkspace(workspace) }
-        let (current, side) = trunk(source, batch: 1, size: size, blocks: blocks.count, threads: threads, workspace: workspace)
+        let (current, side) = trunk(source, size: size, blocks: blocks.count, threads: threads, workspace: workspace)
         let spare = workspace.buffers[current == workspace.buffers[0] ? 1 : 0]
         let pixels = side * side
         head.apply(current, rows: pixels, output: spare, relu6: true, threads: threads, team: workspace.team(threads))
@@ -166,34 +166,41 @@ public final class InferenceEngine: Sendable {
     }
 
     /// The stem and the first `count` blocks; returns the buffer holding the result and its side.
-    private func trunk(_ source: UnsafePointer<Float>, batch: Int, size: Int, blocks count: Int, threads: Int,
+    private func trunk(_ source: UnsafePointer<Float>, size: Int, blocks count: Int, threads: Int,
                        workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
         var current = workspace.buffers[0], spare = workspace.buffers[1]
         let depthwiseOut = workspace.buffers[2]
         let team = workspace.team(threads)
 
-        // Stem: 3x3 stride-2 convolution as im2col + a 27-input pointwise product.
+        // Stem: 3x3 stride-2 convolution, one output row at a time as im2col into a small patch buffer
+        // (still in cache) and a 27-input pointwise product; each thread its own rows and buffer.
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
-        Kernels.im2col(source, batch: batch, height: size, width: size, channels: 3, kernel: 3, stride: 2,
-                       output: spare, threads: threads, team: team)
-        stem.apply(spare, rows: batch * side * side, output: current, relu6: true, threads: threads, team: team)
+        let outputSide = side, patch = 27
+        Parallel.ranges(outputSide, threads: threads, team: team) { rows in
+            let patches = spare + rows.lowerBound * outputSide * patch
+            for row in rows {
+                Kernels.im2col(source, height: size, width: size, kernel: 3, stride: 2, outputRow: row, output: patches)
+                stem.apply(patches, rows: outputSide, output: current + row * outputSide * EfficientNetLite0.stemChannels,
+                           relu6: true, threads: 1)
+            }
+        }
 
         for block in blocks.prefix(count) {
             let spec = block.spec
             var depthwiseIn = current
             if let expand = block.expand {
-                expand.apply(current, rows: batch * side * side, output: spare, relu6: true, threads: threads, team: team)
+                expand.apply(current, rows: side * side, output: spare, relu6: true, threads: threads, team: team)
                 depthwiseIn = spare
             }
             block.depthwise.weights.withUnsafeBufferPointer { weights in
                 block.depthwise.bias.withUnsafeBufferPointer { bias in
-                    Kernels.depthwise(depthwiseIn, batch: batch, height: side, width: side, channels: spec.expandedChannels,
+                    Kernels.depthwise(depthwiseIn, batch: 1, height: side, width: side, channels: spec.expandedChannels,
                                       weights: weights.baseAddress!, bias: bias.baseAddress!, kernel: spec.kernel,
                                       stride: spec.stride, output: depthwiseOut, threads: threads, team: team)
                 }
             }
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
-            block.project.apply(depthwiseOut, rows: batch * side * side, output: spare, relu6: false,
+            block.project.apply(depthwiseOut, rows: side * side, output: spare, relu6: false,
                                 residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads, team: team)
             swap(&current, &spare)
         }

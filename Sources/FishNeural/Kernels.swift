@@ -26,32 +26,35 @@ public enum Kernels {
         }
     }
 
-    /// Gathers k x k x C patches (TF SAME padding, zeros outside) into rows of `k * k * C`
-    /// values ordered (ky, kx, c): the stem convolution then is one sgemm.
-    public static func im2col(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                       kernel: Int, stride: Int, output: UnsafeMutablePointer<Float>, threads: Int,
-                       team: ThreadTeam? = nil) {
-        let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
+    /// Gathers the k x k x 3 patches of output row `outputRow` of an RGB image (TF SAME padding,
+    /// zeros outside) into `outputWidth` rows of `k * k * 3` values ordered (ky, kx, channel): the
+    /// stem convolution of that row then is one pointwise product.
+    public static func im2col(_ input: UnsafePointer<Float>, height: Int, width: Int, kernel: Int, stride: Int,
+                              outputRow oy: Int, output: UnsafeMutablePointer<Float>) {
+        let padTop = samePadding(size: height, kernel: kernel, stride: stride).before
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
-        let patch = kernel * kernel * channels
-        Parallel.ranges(batch * outHeight, threads: threads, team: team) { range in
-            for imageRow in range {
-                let image = imageRow / outHeight, oy = imageRow % outHeight
-                let source = input + image * height * width * channels
-                for ox in 0..<outWidth {
-                    var target = output + ((image * outHeight + oy) * outWidth + ox) * patch
-                    for ky in 0..<kernel {
-                        let iy = oy * stride + ky - padTop
-                        for kx in 0..<kernel {
-                            let ix = ox * stride + kx - padLeft
-                            if iy < 0 || iy >= height || ix < 0 || ix >= width {
-                                target.update(repeating: 0, count: channels)
-                            } else {
-                                target.update(from: source + (iy * width + ix) * channels, count: channels)
-                            }
-                            target += channels
-                        }
+        var target = output
+        let span = kernel * 3
+        for ox in 0..<outWidth {
+            let left = ox * stride - padLeft
+            for ky in 0..<kernel {
+                let iy = oy * stride + ky - padTop
+                if iy >= 0, iy < height, left >= 0, left + kernel <= width {
+                    // All taps of this kernel row inside: k pixels of 3 channels lie next to each other.
+                    let pixels = input + (iy * width + left) * 3
+                    for j in 0..<span { target[j] = pixels[j] }
+                    target += span
+                    continue
+                }
+                for kx in 0..<kernel {
+                    let ix = ox * stride + kx - padLeft
+                    if iy < 0 || iy >= height || ix < 0 || ix >= width {
+                        target[0] = 0; target[1] = 0; target[2] = 0
+                    } else {
+                        let pixel = input + (iy * width + ix) * 3
+                        target[0] = pixel[0]; target[1] = pixel[1]; target[2] = pixel[2]
                     }
+                    target += 3
                 }
             }
         }
