@@ -136,20 +136,30 @@ static inline __attribute__((always_inline)) void tile_any(
 /// Rows of a block whose activations stay in cache while every panel pair passes over them.
 enum { ROW_BLOCK = 64 };
 
+/// The first part of `count` split into the fewest parts of at most `limit`, as evenly as possible.
+static inline int even_share(int count, int limit) {
+    const int parts = (count + limit - 1) / limit;
+    return (count + parts - 1) / parts;
+}
+
 static inline __attribute__((always_inline)) void pointwise(
     const float *input, int in_channels, const float *packed, int out_channels, int first_row, int end_row,
     int first_panel, int end_panel, const float *residual, int relu6, float *output, const int max_rows) {
-    for (int m0 = first_row; m0 < end_row; m0 += ROW_BLOCK) {
-        const int m_end = m0 + ROW_BLOCK < end_row ? m0 + ROW_BLOCK : end_row;
+    // Blocks and tiles split their rows evenly (49 rows: seven tiles of 7, not six of 8 and a
+    // lone row, whose single chain of multiply-adds would cost half a full tile).
+    for (int m0 = first_row; m0 < end_row;) {
+        const int m_end = m0 + even_share(end_row - m0, ROW_BLOCK);
         for (int p = first_panel; p < end_panel; p += 2) {
             const int wide = p + 1 < end_panel;
-            for (int m = m0; m < m_end; m += max_rows) {
-                const int rows = m_end - m < max_rows ? m_end - m : max_rows;
+            for (int m = m0; m < m_end;) {
+                const int rows = even_share(m_end - m, max_rows);
                 const size_t at = (size_t)m * out_channels;
                 tile_any(input + (size_t)m * in_channels, in_channels, packed, out_channels, p, wide,
                          residual ? residual + at : 0, relu6, output + at, rows);
+                m += rows;
             }
         }
+        m0 = m_end;
     }
 }
 
