@@ -58,7 +58,7 @@ public struct ONNXRuntimeComparison: Sendable {
             try onnx.write(to: files.model)
             try input.withUnsafeBytes { Data($0) }.write(to: files.input)
             try ourLogits.withUnsafeBytes { Data($0) }.write(to: files.logits)
-            FileManager.default.createFile(atPath: files.errors.path, contents: nil)
+            try Data().write(to: files.errors)
             let settings: [String: Any] = ["model": files.model.path, "input": files.input.path, "logits": files.logits.path,
                                            "batch": batch, "size": size, "threads": threadCounts]
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
