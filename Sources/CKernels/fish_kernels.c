@@ -18,51 +18,30 @@ static inline float activate(float value, int relu) {
     return relu ? relu6(value) : value;
 }
 
-/// Channels `c0..<c0 + lanes` (`lanes` is a constant after inlining: two vectors' worth keep
-/// eight sums in flight, enough to hide the latency of the multiply-adds) of `GROUP` consecutive
-/// outputs of one row, all of whose taps lie inside the image horizontally.
-static inline __attribute__((always_inline)) void depthwise_group_lanes(
-    const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
-    int pad_top, int pad_left, int oy, int ox, int ky_begin, int ky_end, int relu, int c0, const int lanes,
-    float *target) {
-    float sum[GROUP][WIDE];
-    for (int g = 0; g < GROUP; g++)
-        for (int i = 0; i < lanes; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
-    for (int ky = ky_begin; ky < ky_end; ky++) {
-        const int iy = oy * stride + ky - pad_top;
-        for (int kx = 0; kx < kernel; kx++) {
-            const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
-            const float *pixel = source + ((long)iy * width + ox * stride + kx - pad_left) * channels + c0;
-            for (int g = 0; g < GROUP; g++)
-                for (int i = 0; i < lanes; i++) sum[g][i] += pixel[(long)g * stride * channels + i] * tap[i];
-        }
-    }
-    for (int g = 0; g < GROUP; g++)
-        for (int i = 0; i < lanes; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
-}
-
-/// Like `depthwise_group_lanes` for `count` (at most `GROUP`) outputs next to the image's left or
-/// right edge, with taps outside the row skipped.
-static inline __attribute__((always_inline)) void depthwise_edge_lanes(
+/// Channels `c0..<c0 + lanes` of `count` (at most `GROUP`) consecutive outputs of one row, starting
+/// at `ox`. `lanes` is a constant after inlining: two vectors' worth keep eight sums in flight,
+/// enough to hide the latency of the multiply-adds. Unless `edge` (also a constant), all taps of
+/// the `GROUP` outputs lie inside the row; at the edges, taps outside it are skipped.
+static inline __attribute__((always_inline)) void depthwise_lanes(
     const float *source, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
     int pad_top, int pad_left, int oy, int ox, int count, int ky_begin, int ky_end, int relu, int c0,
-    const int lanes, float *target) {
+    const int lanes, const int edge, float *target) {
     float sum[GROUP][WIDE];
     for (int g = 0; g < GROUP; g++)
         for (int i = 0; i < lanes; i++) sum[g][i] = bias ? bias[c0 + i] : 0;
     for (int ky = ky_begin; ky < ky_end; ky++) {
-        const int iy = oy * stride + ky - pad_top;
+        const float *row = source + (long)(oy * stride + ky - pad_top) * width * channels + c0;
         for (int kx = 0; kx < kernel; kx++) {
             const float *tap = weights + (long)(ky * kernel + kx) * channels + c0;
             for (int g = 0; g < GROUP; g++) {
                 const int ix = (ox + g) * stride + kx - pad_left;
-                if (g >= count || ix < 0 || ix >= width) continue;
-                const float *pixel = source + ((long)iy * width + ix) * channels + c0;
+                if (edge && (g >= count || ix < 0 || ix >= width)) continue;
+                const float *pixel = row + (long)ix * channels;
                 for (int i = 0; i < lanes; i++) sum[g][i] += pixel[i] * tap[i];
             }
         }
     }
-    for (int g = 0; g < count; g++)
+    for (int g = 0; g < (edge ? count : GROUP); g++)
         for (int i = 0; i < lanes; i++) target[(long)g * channels + c0 + i] = activate(sum[g][i], relu);
 }
 
@@ -95,22 +74,12 @@ static inline __attribute__((always_inline)) void depthwise_group(
     float *target) {
     int c0 = 0;
     for (; c0 + WIDE <= channels; c0 += WIDE) {
-        if (edge) {
-            depthwise_edge_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
-                                 count, ky_begin, ky_end, relu, c0, WIDE, target);
-        } else {
-            depthwise_group_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
-                                  ky_begin, ky_end, relu, c0, WIDE, target);
-        }
+        depthwise_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, count,
+                        ky_begin, ky_end, relu, c0, WIDE, edge, target);
     }
     for (; c0 + BLOCK <= channels; c0 += BLOCK) {
-        if (edge) {
-            depthwise_edge_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
-                                 count, ky_begin, ky_end, relu, c0, BLOCK, target);
-        } else {
-            depthwise_group_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox,
-                                  ky_begin, ky_end, relu, c0, BLOCK, target);
-        }
+        depthwise_lanes(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, count,
+                        ky_begin, ky_end, relu, c0, BLOCK, edge, target);
     }
     if (c0 < channels) {
         depthwise_tail(source, width, channels, weights, bias, kernel, stride, pad_top, pad_left, oy, ox, count,
