@@ -62,8 +62,10 @@ struct ReferenceTests {
         }
     }
 
-    @Test func batchingDoesNotChangeResults() throws {
-        let engine = try InferenceEngine(tensors: try CheckpointReader.read(path: Fixtures.weights.path), threads: 2)
+    /// One thread runs the four images as one group through the late blocks, two threads as two
+    /// groups of two; a single image runs alone on both threads.
+    @Test(arguments: [1, 2]) func batchingDoesNotChangeResults(threads: Int) throws {
+        let engine = try InferenceEngine(tensors: try CheckpointReader.read(path: Fixtures.weights.path), threads: threads)
         let input = try Self.input(for: try Self.expectations())
         let batched = input.withUnsafeBufferPointer { engine.forward($0, batch: 4) }
         let floats = 224 * 224 * 3
