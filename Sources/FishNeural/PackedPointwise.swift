@@ -39,10 +39,10 @@ public final class PackedPointwise: Sendable {
                       instructionSet: InstructionSet = .best) {
         let panels = (outChannels + Int(FISH_POINTWISE_PANEL) - 1) / Int(FISH_POINTWISE_PANEL)
         let run = { (rowRange: Range<Int>, panelRange: Range<Int>) in
-            let status = fish_pointwise_on(instructionSet.rawValue, input, Int32(self.inChannels), self.packed,
-                                           Int32(self.outChannels), Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
-                                           Int32(panelRange.lowerBound), Int32(panelRange.upperBound), residual,
-                                           relu6 ? 1 : 0, output)
+            let status = fish_pointwise(instructionSet.rawValue, input, Int32(self.inChannels), self.packed,
+                                        Int32(self.outChannels), Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
+                                        Int32(panelRange.lowerBound), Int32(panelRange.upperBound), residual,
+                                        relu6 ? 1 : 0, output)
             precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
         }
         if rows >= threads * Self.rowsPerThread || panels < 2 * threads {

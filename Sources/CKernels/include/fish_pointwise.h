@@ -13,28 +13,22 @@ size_t fish_pointwise_packed_floats(int in_channels, int out_channels);
 /// Packs `weights[out_channels][in_channels]` and `bias[out_channels]` for `fish_pointwise`.
 void fish_pointwise_pack(const float *weights, const float *bias, int in_channels, int out_channels, float *packed);
 
-/// A 1x1 convolution over NHWC pixel rows with its bias, residual and ReLU6 fused:
-/// `output[m][n] = act(bias[n] + sum_k input[m][k] * weights[n][k] (+ residual[m][n]))` for rows
-/// `first_row..<end_row` and the output channels of panels `first_panel..<end_panel`.
-/// `residual` may be NULL; `relu6` non-zero clamps to [0, 6]. Rows are `in_channels` apart in
-/// `input` and `out_channels` apart in `output` and `residual`.
-///
-/// Runs the build for the best instruction set this CPU has (AVX-512, AVX2 + FMA or baseline).
-void fish_pointwise(const float *input, int in_channels, const float *packed, int out_channels, int first_row,
-                    int end_row, int first_panel, int end_panel, const float *residual, int relu6, float *output);
-
 /// Instruction sets the kernels are built for.
 enum { FISH_ISA_BASELINE = 0, FISH_ISA_AVX2 = 1, FISH_ISA_AVX512 = 2 };
 
 /// Whether this CPU runs the build for `isa`.
 int fish_isa_supported(int isa);
 
-/// The best instruction set this CPU has: the one `fish_pointwise` uses.
+/// The best instruction set this CPU has: the one the engine uses.
 int fish_best_isa(void);
 
-/// `fish_pointwise` on the build for `isa` (to compare the builds); non-zero if this CPU lacks it.
-int fish_pointwise_on(int isa, const float *input, int in_channels, const float *packed, int out_channels,
-                      int first_row, int end_row, int first_panel, int end_panel, const float *residual, int relu6,
-                      float *output);
+/// A 1x1 convolution over NHWC pixel rows with its bias, residual and ReLU6 fused, on the build
+/// for `isa`: `output[m][n] = act(bias[n] + sum_k input[m][k] * weights[n][k] (+ residual[m][n]))`
+/// for rows `first_row..<end_row` and the output channels of panels `first_panel..<end_panel`.
+/// `residual` may be NULL; `relu6` non-zero clamps to [0, 6]. Rows are `in_channels` apart in
+/// `input` and `out_channels` apart in `output` and `residual`. Returns non-zero, computing
+/// nothing, if this CPU lacks `isa`.
+int fish_pointwise(int isa, const float *input, int in_channels, const float *packed, int out_channels, int first_row,
+                   int end_row, int first_panel, int end_panel, const float *residual, int relu6, float *output);
 
 #endif
