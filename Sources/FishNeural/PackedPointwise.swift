@@ -14,7 +14,6 @@ public final class PackedPointwise: Sendable {
 
     public let inChannels: Int
     public let outChannels: Int
-    private let count: Int
     nonisolated(unsafe) private let packed: UnsafeMutablePointer<Float>
 
     /// Packs `weights[outChannels][inChannels]` and `bias[outChannels]`.
@@ -23,7 +22,7 @@ public final class PackedPointwise: Sendable {
                      "weights do not match bias and inChannels")
         self.inChannels = inChannels
         outChannels = bias.count
-        count = fish_pointwise_packed_floats(Int32(inChannels), Int32(bias.count))
+        let count = fish_pointwise_packed_floats(Int32(inChannels), Int32(bias.count))
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
         packed = raw.bindMemory(to: Float.self, capacity: count)
         fish_pointwise_pack(weights, bias, Int32(inChannels), Int32(bias.count), packed)
