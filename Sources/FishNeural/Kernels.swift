@@ -16,13 +16,16 @@ public enum Kernels {
     /// between `threads` threads. `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
     public static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                                  weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
-                                 output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil) {
+                                 output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil,
+                                 instructionSet: InstructionSet = .best) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
         Parallel.ranges(batch * outHeight, threads: threads, team: team) { range in
-            fish_depthwise(input, Int32(height), Int32(width), Int32(channels), weights, bias, Int32(kernel), Int32(stride),
-                           Int32(padTop), Int32(padLeft), Int32(outHeight), Int32(outWidth), Int32(range.lowerBound),
-                           Int32(range.upperBound), 1, output)
+            let status = fish_depthwise(instructionSet.rawValue, input, Int32(height), Int32(width), Int32(channels),
+                                        weights, bias, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft),
+                                        Int32(outHeight), Int32(outWidth), Int32(range.lowerBound),
+                                        Int32(range.upperBound), 1, output)
+            precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
         }
     }
 

@@ -3,15 +3,6 @@ import CKernels
 /// A 1x1 convolution (or linear layer) with its bias, its weights packed once into the panels of
 /// 16 output channels that `fish_pointwise` reads, in a 64-byte aligned buffer.
 public final class PackedPointwise: Sendable {
-    /// The instruction sets the kernel is built for.
-    public enum InstructionSet: Int32, Sendable, CaseIterable {
-        case baseline = 0, avx2 = 1, avx512 = 2
-
-        /// The best one this CPU runs, which the engine uses.
-        public static var best: InstructionSet { InstructionSet(rawValue: fish_best_isa()) ?? .baseline }
-        public var isSupported: Bool { fish_isa_supported(rawValue) != 0 }
-    }
-
     public let inChannels: Int
     public let outChannels: Int
     nonisolated(unsafe) private let packed: UnsafeMutablePointer<Float>

@@ -127,7 +127,7 @@ public struct BenchmarkService: Sendable {
                                 imagesPerSecond: Double(files.count) / (elapsed / 1000))
         }
         return Report(model: "\(first.name) v\(first.version)", blasCore: BLAS.core,
-                      instructionSet: "\(PackedPointwise.InstructionSet.best)", rounds: rounds, latency: latency,
+                      instructionSet: "\(InstructionSet.best)", rounds: rounds, latency: latency,
                       throughput: throughput, endToEnd: endToEnd, onnxRuntime: runtimeReport, onnxRuntimeSkipped: skipped,
                       ratios: ratios, peakRssMB: Self.peakResidentMegabytes())
     }

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "fish_isa.h"
+
 /// Output channels per packed weight panel.
 #define FISH_POINTWISE_PANEL 16
 
@@ -12,15 +14,6 @@ size_t fish_pointwise_packed_floats(int in_channels, int out_channels);
 
 /// Packs `weights[out_channels][in_channels]` and `bias[out_channels]` for `fish_pointwise`.
 void fish_pointwise_pack(const float *weights, const float *bias, int in_channels, int out_channels, float *packed);
-
-/// Instruction sets the kernels are built for.
-enum { FISH_ISA_BASELINE = 0, FISH_ISA_AVX2 = 1, FISH_ISA_AVX512 = 2 };
-
-/// Whether this CPU runs the build for `isa`.
-int fish_isa_supported(int isa);
-
-/// The best instruction set this CPU has: the one the engine uses.
-int fish_best_isa(void);
 
 /// A 1x1 convolution over NHWC pixel rows with its bias, residual and ReLU6 fused, on the build
 /// for `isa`: `output[m][n] = act(bias[n] + sum_k input[m][k] * weights[n][k] (+ residual[m][n]))`
