@@ -58,11 +58,13 @@ static inline __attribute__((always_inline)) vec finish(vec sum, const float *re
     return relu6 ? clamp6(sum) : sum;
 }
 
-/// `rows` (a constant after inlining) rows times one or two panels starting at panel `p`.
+/// `rows` (a constant after inlining) rows times one or two panels starting at panel `p`. Row `r`
+/// of the input is `runs` runs of `run_length` values, run `s` at `run[s] + r * row_stride`: one
+/// run of `in_channels` for a 1x1 convolution, one per kernel row for the stem.
 static inline __attribute__((always_inline)) void tile(
-    const float *input, int in_channels, const float *packed, int out_channels, int p, const int wide,
-    const float *residual, int relu6, float *output, const int rows) {
-    const size_t panel_floats = (size_t)(in_channels + 1) * PANEL;
+    const float *const *run, const int runs, int run_length, int row_stride, const float *packed, int out_channels,
+    int p, const int wide, const float *residual, int relu6, float *output, const int rows) {
+    const size_t panel_floats = (size_t)(runs * run_length + 1) * PANEL;
     const float *w0 = packed + (size_t)p * panel_floats;
     const float *w1 = w0 + panel_floats;
     vec sum0[MAX_TILE_ROWS], sum1[MAX_TILE_ROWS];
@@ -71,17 +73,20 @@ static inline __attribute__((always_inline)) void tile(
         sum0[r] = bias0;
         sum1[r] = bias1;
     }
-    for (int k = 0; k < in_channels; k++) {
-        const vec b0 = *(const vec *)(w0 + (size_t)(k + 1) * PANEL);
-        if (wide) {
-            const vec b1 = *(const vec *)(w1 + (size_t)(k + 1) * PANEL);
-            for (int r = 0; r < rows; r++) {
-                const float x = input[(size_t)r * in_channels + k];
-                sum0[r] += x * b0;
-                sum1[r] += x * b1;
+    for (int s = 0, k = 0; s < runs; s++) {
+        const float *input = run[s];
+        for (int i = 0; i < run_length; i++, k++) {
+            const vec b0 = *(const vec *)(w0 + (size_t)(k + 1) * PANEL);
+            if (wide) {
+                const vec b1 = *(const vec *)(w1 + (size_t)(k + 1) * PANEL);
+                for (int r = 0; r < rows; r++) {
+                    const float x = input[(size_t)r * row_stride + i];
+                    sum0[r] += x * b0;
+                    sum1[r] += x * b1;
+                }
+            } else {
+                for (int r = 0; r < rows; r++) sum0[r] += input[(size_t)r * row_stride + i] * b0;
             }
-        } else {
-            for (int r = 0; r < rows; r++) sum0[r] += input[(size_t)r * in_channels + k] * b0;
         }
     }
     const int n0 = p * PANEL;
@@ -110,22 +115,22 @@ static inline __attribute__((always_inline)) void tile(
     }
 }
 
-/// Dispatches a row count below `MAX` to a tile specialised for it.
+/// Dispatches a row count up to 8 to a tile specialised for it.
 #define TILE_CASES(wide)                                                                                              \
     switch (rows) {                                                                                                   \
-    case 1: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 1); break;               \
-    case 2: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 2); break;               \
-    case 3: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 3); break;               \
-    case 4: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 4); break;               \
-    case 5: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 5); break;               \
-    case 6: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 6); break;               \
-    case 7: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 7); break;               \
-    default: tile(input, in_channels, packed, out_channels, p, wide, residual, relu6, output, 8); break;              \
+    case 1: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 1); break; \
+    case 2: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 2); break; \
+    case 3: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 3); break; \
+    case 4: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 4); break; \
+    case 5: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 5); break; \
+    case 6: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 6); break; \
+    case 7: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 7); break; \
+    default: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 8); break; \
     }
 
 static inline __attribute__((always_inline)) void tile_any(
-    const float *input, int in_channels, const float *packed, int out_channels, int p, int wide,
-    const float *residual, int relu6, float *output, int rows) {
+    const float *const *run, const int runs, int run_length, int row_stride, const float *packed, int out_channels,
+    int p, int wide, const float *residual, int relu6, float *output, int rows) {
     if (wide) {
         TILE_CASES(1)
     } else {
@@ -142,20 +147,26 @@ static inline int even_share(int count, int limit) {
     return (count + parts - 1) / parts;
 }
 
-static inline __attribute__((always_inline)) void pointwise(
-    const float *input, int in_channels, const float *packed, int out_channels, int first_row, int end_row,
-    int first_panel, int end_panel, const float *residual, int relu6, float *output, const int max_rows) {
+/// One call's arguments: a 1x1 convolution (`image` NULL) or the stem (`image` set).
+typedef struct {
+    const float *input, *packed, *residual, *image;
+    int in_channels, out_channels, first_row, end_row, first_panel, end_panel, relu6, height, width;
+    float *scratch, *output;
+} job;
+
+static inline __attribute__((always_inline)) void pointwise(const job *j, const int max_rows) {
     // Blocks and tiles split their rows evenly (49 rows: seven tiles of 7, not six of 8 and a
     // lone row, whose single chain of multiply-adds would cost half a full tile).
-    for (int m0 = first_row; m0 < end_row;) {
-        const int m_end = m0 + even_share(end_row - m0, ROW_BLOCK);
-        for (int p = first_panel; p < end_panel; p += 2) {
-            const int wide = p + 1 < end_panel;
+    for (int m0 = j->first_row; m0 < j->end_row;) {
+        const int m_end = m0 + even_share(j->end_row - m0, ROW_BLOCK);
+        for (int p = j->first_panel; p < j->end_panel; p += 2) {
+            const int wide = p + 1 < j->end_panel;
             for (int m = m0; m < m_end;) {
                 const int rows = even_share(m_end - m, max_rows);
-                const size_t at = (size_t)m * out_channels;
-                tile_any(input + (size_t)m * in_channels, in_channels, packed, out_channels, p, wide,
-                         residual ? residual + at : 0, relu6, output + at, rows);
+                const size_t at = (size_t)m * j->out_channels;
+                const float *row = j->input + (size_t)m * j->in_channels;
+                tile_any(&row, 1, j->in_channels, j->in_channels, j->packed, j->out_channels, p, wide,
+                         j->residual ? j->residual + at : 0, j->relu6, j->output + at, rows);
                 m += rows;
             }
         }
@@ -163,50 +174,90 @@ static inline __attribute__((always_inline)) void pointwise(
     }
 }
 
+/// TF SAME padding before the first row or column of a 3x3 stride-2 convolution over `size`.
+static inline int stem_padding(int size) {
+    const int total = ((size + 1) / 2 - 1) * 2 + 3 - size;
+    return total > 0 ? total / 2 : 0;
+}
+
+size_t fish_stem_scratch_floats(int width) {
+    return 3 * (size_t)((width + 1) / 2 * 2 + 1) * 3;
+}
+
+/// The stem's output rows: for each, the three input rows its windows cover are copied, zero-
+/// padded, into `scratch` (one 9-value run per kernel row and output pixel, pixels 6 values
+/// apart), and the tiles read their patches straight from there.
+static inline __attribute__((always_inline)) void stem(const job *j, const int max_rows) {
+    const int height = j->height, width = j->width, out_width = (width + 1) / 2;
+    const int pad_top = stem_padding(height), pad_left = stem_padding(width);
+    const int span = out_width * 2 + 1, panels = (j->out_channels + PANEL - 1) / PANEL;
+    for (int oy = j->first_row; oy < j->end_row; oy++) {
+        const float *run[3];
+        for (int ky = 0; ky < 3; ky++) {
+            float *row = j->scratch + (size_t)ky * span * 3;
+            const int iy = oy * 2 + ky - pad_top;
+            memset(row, 0, (size_t)span * 3 * sizeof(float));
+            if (iy >= 0 && iy < height) {
+                const int copied = width < span - pad_left ? width : span - pad_left;
+                memcpy(row + pad_left * 3, j->image + (size_t)iy * width * 3, (size_t)copied * 3 * sizeof(float));
+            }
+            run[ky] = row;
+        }
+        float *target = j->output + (size_t)oy * out_width * j->out_channels;
+        for (int p = 0; p < panels; p += 2) {
+            for (int ox = 0; ox < out_width;) {
+                const int rows = even_share(out_width - ox, max_rows);
+                const float *at[3] = {run[0] + ox * 6, run[1] + ox * 6, run[2] + ox * 6};
+                tile_any(at, 3, 9, 6, j->packed, j->out_channels, p, p + 1 < panels, 0, 1,
+                         target + (size_t)ox * j->out_channels, rows);
+                ox += rows;
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void run_job(const job *j, const int max_rows) {
+    if (j->image) stem(j, max_rows);
+    else pointwise(j, max_rows);
+}
+
 // One build per instruction set, each with as many rows per tile as its vector registers hold
 // (32 zmm, 16 ymm or 16 xmm registers for the 2 x rows accumulators of a 16-wide vector type).
 #if defined(__x86_64__) && defined(__clang__)
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")))
-static void pointwise_avx512(const float *input, int in_channels, const float *packed, int out_channels, int first_row,
-                             int end_row, int first_panel, int end_panel, const float *residual, int relu6,
-                             float *output) {
-    pointwise(input, in_channels, packed, out_channels, first_row, end_row, first_panel, end_panel, residual, relu6,
-              output, 8);
-}
+static void run_avx512(const job *j) { run_job(j, 8); }
 
 __attribute__((target("avx2,fma")))
-static void pointwise_avx2(const float *input, int in_channels, const float *packed, int out_channels, int first_row,
-                           int end_row, int first_panel, int end_panel, const float *residual, int relu6,
-                           float *output) {
-    pointwise(input, in_channels, packed, out_channels, first_row, end_row, first_panel, end_panel, residual, relu6,
-              output, 3);
-}
+static void run_avx2(const job *j) { run_job(j, 3); }
 #endif
 
-static void pointwise_baseline(const float *input, int in_channels, const float *packed, int out_channels,
-                               int first_row, int end_row, int first_panel, int end_panel, const float *residual,
-                               int relu6, float *output) {
-    pointwise(input, in_channels, packed, out_channels, first_row, end_row, first_panel, end_panel, residual, relu6,
-              output, 1);
-}
+static void run_baseline(const job *j) { run_job(j, 1); }
 
-typedef void (*pointwise_fn)(const float *, int, const float *, int, int, int, int, int, const float *, int, float *);
-
-static pointwise_fn build_for(int isa) {
+/// Runs `j` on the build for `isa`; non-zero if this CPU lacks it.
+static int run_on(int isa, const job *j) {
+    if (!fish_isa_supported(isa)) return 1;
     switch (isa) {
 #if defined(__x86_64__) && defined(__clang__)
-    case FISH_ISA_AVX512: return pointwise_avx512;
-    case FISH_ISA_AVX2: return pointwise_avx2;
+    case FISH_ISA_AVX512: run_avx512(j); return 0;
+    case FISH_ISA_AVX2: run_avx2(j); return 0;
 #endif
-    case FISH_ISA_BASELINE: return pointwise_baseline;
-    default: return 0;
+    case FISH_ISA_BASELINE: run_baseline(j); return 0;
+    default: return 1;
     }
 }
 
 int fish_pointwise(int isa, const float *input, int in_channels, const float *packed, int out_channels, int first_row,
                    int end_row, int first_panel, int end_panel, const float *residual, int relu6, float *output) {
-    const pointwise_fn run = fish_isa_supported(isa) ? build_for(isa) : 0;
-    if (run == 0) return 1;
-    run(input, in_channels, packed, out_channels, first_row, end_row, first_panel, end_panel, residual, relu6, output);
-    return 0;
+    const job j = {.input = input, .packed = packed, .residual = residual, .in_channels = in_channels,
+                   .out_channels = out_channels, .first_row = first_row, .end_row = end_row,
+                   .first_panel = first_panel, .end_panel = end_panel, .relu6 = relu6, .output = output};
+    return run_on(isa, &j);
+}
+
+int fish_stem(int isa, const float *image, int height, int width, const float *packed, int out_channels,
+              int first_row, int end_row, float *scratch, float *output) {
+    const job j = {.image = image, .packed = packed, .in_channels = 27, .out_channels = out_channels,
+                   .first_row = first_row, .end_row = end_row, .height = height, .width = width, .relu6 = 1,
+                   .scratch = scratch, .output = output};
+    return run_on(isa, &j);
 }

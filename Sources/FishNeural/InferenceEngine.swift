@@ -47,7 +47,7 @@ public final class InferenceEngine: Sendable {
 
     /// Builds the engine from a folded network, laying its weights out for the NHWC kernels.
     public init(network: FoldedNetwork, threads: Int) {
-        /// A [out, in, k, k] filter bank reordered to (ky, kx, in) per output, for im2col rows.
+        /// A [out, in, k, k] filter bank reordered to (ky, kx, in) per output, as the stem kernel reads patches.
         func patchMajor(_ convolution: FoldedNetwork.Convolution) -> PackedPointwise {
             let outputs = convolution.bias.count, perOutput = convolution.weights.count / outputs
             let kernelArea = convolution.shape.count == 4 ? convolution.shape[2] * convolution.shape[3] : 1
@@ -198,16 +198,12 @@ public final class InferenceEngine: Sendable {
         let current = workspace.buffers[0], spare = workspace.buffers[1]
         let team = workspace.team(threads)
 
-        // Stem: 3x3 stride-2 convolution, one output row at a time as im2col into a small patch buffer
-        // (still in cache) and a 27-input pointwise product; each thread its own rows and buffer.
-        let outputSide = Kernels.samePadding(size: size, kernel: 3, stride: 2).output, patch = 27
+        // Stem: 3x3 stride-2 convolution, each thread its own rows and scratch.
+        let outputSide = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
+        let scratchFloats = PackedPointwise.stemScratchFloats(width: size)
         Parallel.ranges(outputSide, threads: threads, team: team) { rows in
-            let patches = spare + rows.lowerBound * outputSide * patch
-            for row in rows {
-                Kernels.im2col(source, height: size, width: size, kernel: 3, stride: 2, outputRow: row, output: patches)
-                stem.apply(patches, rows: outputSide, output: current + row * outputSide * EfficientNetLite0.stemChannels,
-                           relu6: true, threads: 1)
-            }
+            stem.applyStem(source, height: size, width: size, rows: rows,
+                           scratch: spare + rows.lowerBound * scratchFloats, output: current)
         }
 
         return run(blocks: 0..<count, batch: 1, side: outputSide, from: current, threads: threads, workspace: workspace)
@@ -243,11 +239,12 @@ public final class InferenceEngine: Sendable {
         return (current, side)
     }
 
-    /// The most floats one image needs in any buffer from block `first` on (from the stem on,
-    /// its patches included, when `first` is 0).
+    /// The most floats one image needs in any buffer from block `first` on (from the stem on, its
+    /// scratch included, when `first` is 0).
     static func largestActivation(size: Int, fromBlock first: Int = 0) -> Int {
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
-        var largest = first == 0 ? side * side * max(27, EfficientNetLite0.stemChannels) : 0
+        var largest = first == 0 ? max(side * side * EfficientNetLite0.stemChannels,
+                                       side * PackedPointwise.stemScratchFloats(width: size)) : 0
         for (index, block) in EfficientNetLite0.blocks.enumerated() {
             if index >= first { largest = max(largest, side * side * block.expandedChannels) }
             side = Kernels.samePadding(size: side, kernel: block.kernel, stride: block.stride).output

@@ -29,40 +29,6 @@ public enum Kernels {
         }
     }
 
-    /// Gathers the k x k x 3 patches of output row `outputRow` of an RGB image (TF SAME padding,
-    /// zeros outside) into `outputWidth` rows of `k * k * 3` values ordered (ky, kx, channel): the
-    /// stem convolution of that row then is one pointwise product.
-    public static func im2col(_ input: UnsafePointer<Float>, height: Int, width: Int, kernel: Int, stride: Int,
-                              outputRow oy: Int, output: UnsafeMutablePointer<Float>) {
-        let padTop = samePadding(size: height, kernel: kernel, stride: stride).before
-        let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
-        var target = output
-        let span = kernel * 3
-        for ox in 0..<outWidth {
-            let left = ox * stride - padLeft
-            for ky in 0..<kernel {
-                let iy = oy * stride + ky - padTop
-                if iy >= 0, iy < height, left >= 0, left + kernel <= width {
-                    // All taps of this kernel row inside: k pixels of 3 channels lie next to each other.
-                    let pixels = input + (iy * width + left) * 3
-                    for j in 0..<span { target[j] = pixels[j] }
-                    target += span
-                    continue
-                }
-                for kx in 0..<kernel {
-                    let ix = ox * stride + kx - padLeft
-                    if iy < 0 || iy >= height || ix < 0 || ix >= width {
-                        target[0] = 0; target[1] = 0; target[2] = 0
-                    } else {
-                        let pixel = input + (iy * width + ix) * 3
-                        target[0] = pixel[0]; target[1] = pixel[1]; target[2] = pixel[2]
-                    }
-                    target += 3
-                }
-            }
-        }
-    }
-
     /// Averages each image's `pixels` rows of `data` into one row of `channels` values.
     public static func globalAveragePool(_ data: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
                                   output: UnsafeMutablePointer<Float>) {

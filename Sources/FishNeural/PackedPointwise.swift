@@ -46,6 +46,22 @@ public final class PackedPointwise: Sendable {
         }
     }
 
+    /// The stem, this layer holding a 3x3 convolution over RGB patches ordered (ky, kx, channel):
+    /// output rows `rows` (of `ceil(height / 2)`) of the stride-2 convolution of `image` (NHWC,
+    /// TF SAME padding) with bias and ReLU6, into `output`, the whole output. `scratch` holds
+    /// `Self.stemScratchFloats(width:)` floats for this call alone.
+    public func applyStem(_ image: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
+                          scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+                          instructionSet: InstructionSet = .best) {
+        precondition(inChannels == 27, "the stem convolves 3x3 RGB patches")
+        let status = fish_stem(instructionSet.rawValue, image, Int32(height), Int32(width), packed, Int32(outChannels),
+                               Int32(rows.lowerBound), Int32(rows.upperBound), scratch, output)
+        precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
+    }
+
+    /// Floats of scratch one `applyStem` call needs for an image `width` pixels wide.
+    public static func stemScratchFloats(width: Int) -> Int { fish_stem_scratch_floats(Int32(width)) }
+
     /// Below this many rows per thread a layer is split by output channels instead.
     static let rowsPerThread = 64
 }

@@ -61,6 +61,55 @@ import Testing
         }
     }
 
+    /// The stem kernel on even and odd, square and oblong images (TF SAME padding after only, or
+    /// on both sides), whole and partial output panels, its rows in two calls, on every
+    /// instruction-set build this CPU runs, against a float64 convolution.
+    @Test(arguments: [(height: 224, width: 224, outChannels: 32), (height: 15, width: 9, outChannels: 20),
+                      (height: 8, width: 13, outChannels: 48)])
+    func stemMatchesDirectComputation(height: Int, width: Int, outChannels: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let image = (0..<(height * width * 3)).map { _ in Float.random(in: -2...2, using: &generator) }
+        let weights = (0..<(outChannels * 27)).map { _ in Float.random(in: -0.5...0.5, using: &generator) }
+        let bias = (0..<outChannels).map { _ in Float.random(in: -1...1, using: &generator) }
+        let (outHeight, top) = Kernels.samePadding(size: height, kernel: 3, stride: 2)
+        let (outWidth, left) = Kernels.samePadding(size: width, kernel: 3, stride: 2)
+        var expected = [Float](repeating: 0, count: outHeight * outWidth * outChannels)
+        for oy in 0..<outHeight {
+            for ox in 0..<outWidth {
+                for o in 0..<outChannels {
+                    var sum = Double(bias[o])
+                    for ky in 0..<3 {
+                        for kx in 0..<3 {
+                            let iy = oy * 2 + ky - top, ix = ox * 2 + kx - left
+                            guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                            for c in 0..<3 {
+                                sum += Double(image[(iy * width + ix) * 3 + c]) * Double(weights[o * 27 + (ky * 3 + kx) * 3 + c])
+                            }
+                        }
+                    }
+                    expected[(oy * outWidth + ox) * outChannels + o] = Float(min(max(sum, 0), 6))
+                }
+            }
+        }
+        let stem = PackedPointwise(weights: weights, bias: bias, inChannels: 27)
+        let scratchFloats = PackedPointwise.stemScratchFloats(width: width)
+        for instructionSet in InstructionSet.allCases where instructionSet.isSupported {
+            var output = [Float](repeating: .nan, count: expected.count)
+            var scratch = [Float](repeating: .nan, count: 2 * scratchFloats)
+            image.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    for (part, rows) in [0..<(outHeight / 2), (outHeight / 2)..<outHeight].enumerated() {
+                        stem.applyStem(i.baseAddress!, height: height, width: width, rows: rows,
+                                       scratch: s.baseAddress! + part * scratchFloats, output: o.baseAddress!,
+                                       instructionSet: instructionSet)
+                    }
+                }
+            } }
+            let worst = zip(output, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst < 1e-5, "\(height)x\(width) to \(outChannels), \(instructionSet)")
+        }
+    }
+
     @Test func pointwiseIsAMatrixProduct() {
         // input [2 pixels, 3 channels] x weights [2 outputs, 3 inputs]^T + bias
         let layer = PackedPointwise(weights: [1, 0, -1, 0.5, 0.5, 0.5], bias: [0, 1], inChannels: 3)

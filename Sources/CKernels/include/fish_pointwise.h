@@ -24,4 +24,16 @@ void fish_pointwise_pack(const float *weights, const float *bias, int in_channel
 int fish_pointwise(int isa, const float *input, int in_channels, const float *packed, int out_channels, int first_row,
                    int end_row, int first_panel, int end_panel, const float *residual, int relu6, float *output);
 
+/// Floats of scratch `fish_stem` needs for an image `width` pixels wide.
+size_t fish_stem_scratch_floats(int width);
+
+/// The stem: a 3x3 stride-2 convolution of an RGB image (NHWC, `height * width * 3`) with TF SAME
+/// padding, bias and ReLU6, for output rows `first_row..<end_row`, on the build for `isa`.
+/// `packed` holds the weights of `out_channels` outputs over 27 inputs ordered (ky, kx, channel);
+/// `output` is the whole output (`ceil(height / 2) * ceil(width / 2) * out_channels`); `scratch`
+/// has `fish_stem_scratch_floats(width)` floats, its own for each concurrent call. Returns
+/// non-zero, computing nothing, if this CPU lacks `isa`.
+int fish_stem(int isa, const float *image, int height, int width, const float *packed, int out_channels,
+              int first_row, int end_row, float *scratch, float *output);
+
 #endif
