@@ -23,12 +23,13 @@
 
 typedef float vec __attribute__((vector_size(LANES * sizeof(float)), aligned(sizeof(float))));
 
-/// The geometry of one layer, shared by every strip.
+/// One call: the layer's geometry and the output rows and channels it computes.
 typedef struct {
     const float *input;
     int height, width, channels;
     const float *weights, *bias;
-    int kernel, stride, pad_top, pad_left, out_height, out_width, relu;
+    int kernel, stride, pad_top, pad_left, out_height, out_width;
+    int first_row, end_row, first_channel, end_channel, relu;
     float *output;
 } layer;
 
@@ -69,12 +70,12 @@ static inline float activate(float value, int relu) {
     return relu && value < 0 ? 0 : (relu && value > 6 ? 6 : value);
 }
 
-/// Channels `first..<channels` of `count` outputs from `ox` of output row `oy`, one at a time: the
+/// Channels `first..<end` of `count` outputs from `ox` of output row `oy`, one at a time: the
 /// channels past the last whole vector, or every channel of a kernel without vector strips.
 static void scalar_strip(const layer *l, const float *image, int oy, int ox, int count, int ky_begin, int ky_end,
-                         int first, float *target) {
+                         int first, int end, float *target) {
     const int kernel = l->kernel, channels = l->channels;
-    for (int c = first; c < channels; c++) {
+    for (int c = first; c < end; c++) {
         for (int g = 0; g < count; g++) {
             float sum = l->bias ? l->bias[c] : 0;
             for (int ky = ky_begin; ky < ky_end; ky++) {
@@ -132,7 +133,8 @@ static inline int even_share(int count, int limit) {
 
 /// Output row `image_row` (counted across the batch) in strips of at most `max_strip` outputs,
 /// channels `c_begin..<c_end` of each strip in turn: blocks of 16 on the vector path while whole
-/// ones remain and `vector`, the rest on the scalar path.
+/// ones remain and `vector`, the rest on the scalar path. `c_end` is at most the layer's channel
+/// range's end.
 static inline __attribute__((always_inline)) void output_row(const layer *l, int image_row, int c_begin, int c_end,
                                                              const int kernel, const int stride, const int max_strip,
                                                              const int vector) {
@@ -145,8 +147,8 @@ static inline __attribute__((always_inline)) void output_row(const layer *l, int
         const int count = even_share(l->out_width - ox, max_strip);
         float *target = l->output + ((long)image_row * l->out_width + ox) * l->channels;
         for (int c = c_begin; c < c_end; c += LANES) {
-            if (!vector || c + LANES > l->channels) {
-                scalar_strip(l, source, oy, ox, count, ky_begin, ky_end, c, target);
+            if (!vector || c + LANES > c_end) {
+                scalar_strip(l, source, oy, ox, count, ky_begin, ky_end, c, c_end, target);
                 break;
             }
             any_strip(l, source, oy, ox, ky_begin, ky_end, c, kernel, stride, count, max_strip, target);
@@ -155,69 +157,69 @@ static inline __attribute__((always_inline)) void output_row(const layer *l, int
     }
 }
 
-/// Output rows `first_row..<end_row` (across the batch). An input larger than `RESIDENT_BYTES`
-/// streams in from memory: each strip does all its channels, reading its pixels front to back.
-/// A smaller one is still in the cache from the layer before: bands of output rows whose input
-/// fits `BAND_BYTES` go one block of 16 channels at a time, so the few input rows a block reads
-/// stay in the L1 cache from one output row to the next.
-static inline __attribute__((always_inline)) void rows(const layer *l, int first_row, int end_row, const int kernel,
-                                                       const int stride, const int max_strip, const int vector) {
+/// The call's output rows and channels. An input larger than `RESIDENT_BYTES` streams in from
+/// memory: each strip does all its channels, reading its pixels front to back. A smaller one is
+/// still in the cache from the layer before: bands of output rows whose input fits `BAND_BYTES`
+/// go one block of 16 channels at a time, so the few input rows a block reads stay in the L1
+/// cache from one output row to the next.
+static inline __attribute__((always_inline)) void rows(const layer *l, const int kernel, const int stride,
+                                                       const int max_strip, const int vector) {
     const long row_bytes = (long)l->width * l->channels * sizeof(float);
     if (row_bytes * l->height > RESIDENT_BYTES) {
-        for (int image_row = first_row; image_row < end_row; image_row++) {
-            output_row(l, image_row, 0, l->channels, kernel, stride, max_strip, vector);
+        for (int image_row = l->first_row; image_row < l->end_row; image_row++) {
+            output_row(l, image_row, l->first_channel, l->end_channel, kernel, stride, max_strip, vector);
         }
         return;
     }
     const int band_input_rows = (int)(BAND_BYTES / row_bytes);
     const int band = band_input_rows > kernel ? (band_input_rows - kernel) / stride + 1 : 1;
-    for (int band_start = first_row; band_start < end_row; band_start += band) {
-        const int band_end = band_start + band < end_row ? band_start + band : end_row;
-        for (int c = 0; c < l->channels; c += LANES) {
+    for (int band_start = l->first_row; band_start < l->end_row; band_start += band) {
+        const int band_end = band_start + band < l->end_row ? band_start + band : l->end_row;
+        // A block of 16 channels at a time; the scalar path takes all that remain at once.
+        for (int c = l->first_channel, c_end; c < l->end_channel; c = c_end) {
+            c_end = vector && c + LANES < l->end_channel ? c + LANES : l->end_channel;
             for (int image_row = band_start; image_row < band_end; image_row++) {
-                output_row(l, image_row, c, c + LANES, kernel, stride, max_strip, vector);
+                output_row(l, image_row, c, c_end, kernel, stride, max_strip, vector);
             }
-            if (!vector) break;  // the scalar path did every channel
         }
     }
 }
 
 /// The network's 3x3 and 5x5, stride 1 and 2 layers with constant geometry; any other on the
 /// scalar path.
-static inline __attribute__((always_inline)) void depthwise(const layer *l, int first_row, int end_row,
-                                                            const int max_strip) {
+static inline __attribute__((always_inline)) void depthwise(const layer *l, const int max_strip) {
     const int kernel = l->kernel, stride = l->stride;
-    if (kernel == 3 && stride == 1) rows(l, first_row, end_row, 3, 1, max_strip, 1);
-    else if (kernel == 3 && stride == 2) rows(l, first_row, end_row, 3, 2, max_strip, 1);
-    else if (kernel == 5 && stride == 1) rows(l, first_row, end_row, 5, 1, max_strip, 1);
-    else if (kernel == 5 && stride == 2) rows(l, first_row, end_row, 5, 2, max_strip, 1);
-    else rows(l, first_row, end_row, kernel, stride, max_strip, 0);
+    if (kernel == 3 && stride == 1) rows(l, 3, 1, max_strip, 1);
+    else if (kernel == 3 && stride == 2) rows(l, 3, 2, max_strip, 1);
+    else if (kernel == 5 && stride == 1) rows(l, 5, 1, max_strip, 1);
+    else if (kernel == 5 && stride == 2) rows(l, 5, 2, max_strip, 1);
+    else rows(l, kernel, stride, max_strip, 0);
 }
 
 // One build per instruction set, each with the strip length that measured best for it: a
 // 16-channel sum per output is 1 zmm, 2 ymm or 4 xmm registers.
 #if defined(__x86_64__) && defined(__clang__)
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")))
-static void depthwise_avx512(const layer *l, int first_row, int end_row) { depthwise(l, first_row, end_row, 8); }
+static void depthwise_avx512(const layer *l) { depthwise(l, 8); }
 
 __attribute__((target("avx2,fma")))
-static void depthwise_avx2(const layer *l, int first_row, int end_row) { depthwise(l, first_row, end_row, 4); }
+static void depthwise_avx2(const layer *l) { depthwise(l, 4); }
 #endif
 
-static void depthwise_baseline(const layer *l, int first_row, int end_row) { depthwise(l, first_row, end_row, 2); }
+static void depthwise_baseline(const layer *l) { depthwise(l, 2); }
 
 int fish_depthwise(int isa, const float *input, int height, int width, int channels, const float *weights,
                    const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_height, int out_width,
-                   int first_row, int end_row, int relu, float *output) {
+                   int first_row, int end_row, int first_channel, int end_channel, int relu, float *output) {
     if (!fish_isa_supported(isa)) return 1;
     const layer l = {input, height, width, channels, weights, bias, kernel, stride, pad_top, pad_left, out_height,
-                     out_width, relu, output};
+                     out_width, first_row, end_row, first_channel, end_channel, relu, output};
     switch (isa) {
 #if defined(__x86_64__) && defined(__clang__)
-    case FISH_ISA_AVX512: depthwise_avx512(&l, first_row, end_row); return 0;
-    case FISH_ISA_AVX2: depthwise_avx2(&l, first_row, end_row); return 0;
+    case FISH_ISA_AVX512: depthwise_avx512(&l); return 0;
+    case FISH_ISA_AVX2: depthwise_avx2(&l); return 0;
 #endif
-    case FISH_ISA_BASELINE: depthwise_baseline(&l, first_row, end_row); return 0;
+    case FISH_ISA_BASELINE: depthwise_baseline(&l); return 0;
     default: return 1;
     }
 }

@@ -75,6 +75,9 @@ static inline __attribute__((always_inline)) void tile(
     }
     for (int s = 0, k = 0; s < runs; s++) {
         const float *input = run[s];
+        // Kept rolled: unrolled, the stem's short runs would load all their weight vectors up
+        // front and spill them.
+#pragma clang loop unroll(disable)
         for (int i = 0; i < run_length; i++, k++) {
             const vec b0 = *(const vec *)(w0 + (size_t)(k + 1) * PANEL);
             if (wide) {

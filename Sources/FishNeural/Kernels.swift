@@ -12,20 +12,30 @@ public enum Kernels {
         return (output, total / 2)
     }
 
-    /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused, output rows split
-    /// between `threads` threads. `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
+    /// Depthwise k x k convolution with TF SAME padding, bias and ReLU6 fused, split between
+    /// `threads` threads the way the 1x1 convolution before it split its output, so each thread
+    /// reads what it wrote: by rows, or for few pixels by pairs of 16-channel blocks.
+    /// `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
     public static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
                                  weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
                                  output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil,
                                  instructionSet: InstructionSet = .best) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
-        Parallel.ranges(batch * outHeight, threads: threads, team: team) { range in
+        let run = { (rows: Range<Int>, channelRange: Range<Int>) in
             let status = fish_depthwise(instructionSet.rawValue, input, Int32(height), Int32(width), Int32(channels),
                                         weights, bias, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft),
-                                        Int32(outHeight), Int32(outWidth), Int32(range.lowerBound),
-                                        Int32(range.upperBound), 1, output)
+                                        Int32(outHeight), Int32(outWidth), Int32(rows.lowerBound), Int32(rows.upperBound),
+                                        Int32(channelRange.lowerBound), Int32(channelRange.upperBound), 1, output)
             precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
+        }
+        let pairWidth = 32, pairs = (channels + pairWidth - 1) / pairWidth, blocks = (channels + 15) / 16
+        if batch * height * width >= threads * PackedPointwise.rowsPerThread || blocks < 2 * threads {
+            Parallel.ranges(batch * outHeight, threads: threads, team: team) { run($0, 0..<channels) }
+        } else {
+            Parallel.ranges(pairs, threads: threads, team: team) { range in
+                run(0..<(batch * outHeight), (range.lowerBound * pairWidth)..<min(range.upperBound * pairWidth, channels))
+            }
         }
     }
 

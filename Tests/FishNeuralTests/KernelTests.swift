@@ -35,8 +35,8 @@ import Testing
 
     /// Every kernel and stride the network uses plus a generic one, widths that leave strips of
     /// every length and edge strips on both sides, whole 16-channel blocks plus a scalar tail, a
-    /// small input (bands of channel blocks) and a large one (streamed), on every instruction-set
-    /// build this CPU runs, against a float64 computation.
+    /// small input (bands of channel blocks, split by channels) and larger ones (split by rows;
+    /// streamed), on every instruction-set build this CPU runs, against a float64 computation.
     @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2), (7, 1)])
     func depthwiseMatchesDirectComputation(kernel: Int, stride: Int) {
         var generator = SystemRandomNumberGenerator()

@@ -4,12 +4,13 @@
 #include "fish_isa.h"
 
 /// Depthwise k x k convolution over NHWC rows `first_row..<end_row` of the output (rows counted
-/// across the batch), TF SAME padding, bias and ReLU6 fused, on the build for `isa`. `weights`
-/// are tap-major: `weights[(ky * k + kx) * channels + c]`. `bias` may be NULL (no bias); `relu`
-/// non-zero applies ReLU6. Returns non-zero, computing nothing, if this CPU lacks `isa`.
+/// across the batch) and channels `first_channel..<end_channel` (`first_channel` a multiple of
+/// 16), TF SAME padding, bias and ReLU6 fused, on the build for `isa`. `weights` are tap-major:
+/// `weights[(ky * k + kx) * channels + c]`. `bias` may be NULL (no bias); `relu` non-zero applies
+/// ReLU6. Returns non-zero, computing nothing, if this CPU lacks `isa`.
 int fish_depthwise(int isa, const float *input, int height, int width, int channels, const float *weights,
                    const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_height, int out_width,
-                   int first_row, int end_row, int relu, float *output);
+                   int first_row, int end_row, int first_channel, int end_channel, int relu, float *output);
 
 /// The gradients of a depthwise convolution (no bias, no activation) over `batch` NHWC images:
 /// adds `d_output`'s contributions into `d_weights` (tap-major, like `weights`) and, unless it is

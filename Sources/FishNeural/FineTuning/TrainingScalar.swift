@@ -35,7 +35,7 @@ extension Float {
         // The best instruction set always runs, so the call cannot fail.
         _ = fish_depthwise(InstructionSet.best.rawValue, input, Int32(side), Int32(side), Int32(channels), taps, nil,
                            Int32(kernel), Int32(stride), Int32(pad), Int32(pad), Int32(out), Int32(out), 0, Int32(batch * out),
-                           0, output)
+                           0, Int32(channels), 0, output)
     }
 
     public static func depthwiseBackward(_ input: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, side: Int, channels: Int,
