@@ -27,7 +27,9 @@ public struct BenchmarkService: Sendable {
         public let imagesPerSecond: Double
     }
 
-    /// Ours divided by ONNX Runtime's, per thread count: below 1 is faster for latency, above 1 for throughput.
+    /// Ours divided by ONNX Runtime's, per thread count: below 1 is faster for latency, above 1 for
+    /// throughput. Each is the median of the ratios of passes run back to back (one single-image
+    /// pass each, or one batch each), so that a machine whose speed drifts compares like with like.
     public struct Ratios: Sendable, Codable {
         public let threads: Int
         public let latencyMedian: Double
@@ -58,11 +60,11 @@ public struct BenchmarkService: Sendable {
         self.context = context
     }
 
-    /// Runs every measurement per thread count in `rounds` alternating rounds, ours then ONNX
-    /// Runtime's through `python` (when given and usable): `passes` timed single-image passes and
-    /// one timed batch each, so that both see the same moments of a noisy machine. Then classifies
-    /// `folder` if given.
-    public func run(model name: String?, threadCounts: [Int], batch: Int = 32, rounds: Int = 6, passes: Int = 5,
+    /// Runs every measurement per thread count in `rounds` rounds through ours and ONNX Runtime's
+    /// (through `python`, when given and usable): `passes` single-image passes, each of ours
+    /// followed by one of ONNX Runtime's, then one batch each, so that both see the same moments of
+    /// a noisy machine. Then classifies `folder` if given.
+    public func run(model name: String?, threadCounts: [Int], batch: Int = 32, rounds: Int = 8, passes: Int = 5,
                     folder: String?, python: String? = nil) throws -> Report {
         let classification = ClassificationService(context: context)
         let models = try threadCounts.map { try classification.loadModel(name: name, threads: $0) }
@@ -91,10 +93,14 @@ public struct BenchmarkService: Sendable {
         var ours = Timings(), theirs = Timings()
         for _ in 0..<rounds {
             for (threads, model) in zip(threadCounts, models) {
-                ours.single[threads, default: []] += (0..<passes).map { _ in Self.milliseconds { _ = model.forward(single, count: 1) } }
+                for _ in 0..<passes {
+                    ours.single[threads, default: []].append(Self.milliseconds { _ = model.forward(single, count: 1) })
+                    if let onnxRuntime {
+                        theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: 1)
+                    }
+                }
                 ours.batches[threads, default: []].append(Self.milliseconds { _ = model.forward(input, count: batch) })
                 if let onnxRuntime {
-                    theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: passes)
                     theirs.batches[threads, default: []].append(try onnxRuntime.batchPass(threads: threads))
                 }
             }
@@ -106,12 +112,10 @@ public struct BenchmarkService: Sendable {
                                          throughput: threadCounts.map { theirs.throughput(threads: $0, batch: batch) },
                                          maxLogitDifference: session.maxLogitDifference)
         }
-        let ratios = runtimeReport.map { runtime in
-            zip(zip(latency, throughput), zip(runtime.latency, runtime.throughput)).map { our, their in
-                Ratios(threads: our.0.threads, latencyMedian: our.0.medianMs / their.0.medianMs,
-                       throughput: our.1.imagesPerSecond / their.1.imagesPerSecond)
-            }
-        } ?? []
+        let ratios = onnxRuntime == nil ? [] : threadCounts.map { threads in
+            Ratios(threads: threads, latencyMedian: Timings.medianRatio(ours.single[threads], theirs.single[threads]),
+                   throughput: Timings.medianRatio(theirs.batches[threads], ours.batches[threads]))
+        }
         var endToEnd: EndToEnd?
         if let folder {
             let model = try classification.loadModel(name: name)
@@ -142,6 +146,12 @@ public struct BenchmarkService: Sendable {
             guard !times.isEmpty else { return Latency(threads: threads, medianMs: 0, p90Ms: 0) }
             return Latency(threads: threads, medianMs: times[times.count / 2],
                            p90Ms: times[min(times.count - 1, times.count * 9 / 10)])
+        }
+
+        /// The median of `numerators[i] / denominators[i]`.
+        static func medianRatio(_ numerators: [Double]?, _ denominators: [Double]?) -> Double {
+            let ratios = zip(numerators ?? [], denominators ?? []).map { $0 / $1 }.sorted()
+            return ratios.isEmpty ? 0 : ratios[ratios.count / 2]
         }
 
         func throughput(threads: Int, batch: Int) -> Throughput {

@@ -135,7 +135,7 @@ struct Engine: ParsableCommand {
             print(jsonLine(report))
             return
         }
-        print("model \(report.model), engine kernels: \(report.instructionSet), \(report.rounds) rounds alternating with ONNX Runtime")
+        print("model \(report.model), engine kernels: \(report.instructionSet), \(report.rounds) rounds, passes alternating with ONNX Runtime")
         for entry in report.latency {
             print(String(format: "batch 1, %d thread(s): median %.2f ms, p90 %.2f ms", entry.threads, entry.medianMs, entry.p90Ms))
         }
@@ -152,7 +152,7 @@ struct Engine: ParsableCommand {
                 print(String(format: "  batch %d, %d thread(s): %.1f images/s", entry.batch, entry.threads, entry.imagesPerSecond))
             }
             for ratio in report.ratios {
-                print(String(format: "ours/ORT, %d thread(s): latency %.2f (<= 1 is as fast or faster), throughput %.2f (>= 1 is as fast or faster)",
+                print(String(format: "ours/ORT (median of back-to-back pairs), %d thread(s): latency %.2f (<= 1 is as fast or faster), throughput %.2f (>= 1 is as fast or faster)",
                              ratio.threads, ratio.latencyMedian, ratio.throughput))
             }
         } else if let why = report.onnxRuntimeSkipped {
