@@ -60,10 +60,11 @@ static inline __attribute__((always_inline)) vec finish(vec sum, const float *re
 
 /// `rows` (a constant after inlining) rows times one or two panels starting at panel `p`. Row `r`
 /// of the input is `runs` runs of `run_length` values, run `s` at `run[s] + r * row_stride`: one
-/// run of `in_channels` for a 1x1 convolution, one per kernel row for the stem.
+/// run of `in_channels` for a 1x1 convolution, one per kernel row for the stem. With `prefetch`,
+/// the next two panels' weights are fetched into the cache meanwhile.
 static inline __attribute__((always_inline)) void tile(
     const float *const *run, const int runs, int run_length, int row_stride, const float *packed, int out_channels,
-    int p, const int wide, const float *residual, int relu6, float *output, const int rows) {
+    int p, const int wide, const float *residual, int relu6, float *output, const int rows, int prefetch) {
     const size_t panel_floats = (size_t)(runs * run_length + 1) * PANEL;
     const float *w0 = packed + (size_t)p * panel_floats;
     const float *w1 = w0 + panel_floats;
@@ -80,6 +81,10 @@ static inline __attribute__((always_inline)) void tile(
 #pragma clang loop unroll(disable)
         for (int i = 0; i < run_length; i++, k++) {
             const vec b0 = *(const vec *)(w0 + (size_t)(k + 1) * PANEL);
+            if (prefetch) {
+                __builtin_prefetch(w0 + 2 * panel_floats + (size_t)k * PANEL);
+                __builtin_prefetch(w0 + 3 * panel_floats + (size_t)k * PANEL);
+            }
             if (wide) {
                 const vec b1 = *(const vec *)(w1 + (size_t)(k + 1) * PANEL);
                 for (int r = 0; r < rows; r++) {
@@ -121,19 +126,19 @@ static inline __attribute__((always_inline)) void tile(
 /// Dispatches a row count up to 8 to a tile specialised for it.
 #define TILE_CASES(wide)                                                                                              \
     switch (rows) {                                                                                                   \
-    case 1: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 1); break; \
-    case 2: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 2); break; \
-    case 3: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 3); break; \
-    case 4: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 4); break; \
-    case 5: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 5); break; \
-    case 6: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 6); break; \
-    case 7: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 7); break; \
-    default: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 8); break; \
+    case 1: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 1, prefetch); break; \
+    case 2: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 2, prefetch); break; \
+    case 3: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 3, prefetch); break; \
+    case 4: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 4, prefetch); break; \
+    case 5: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 5, prefetch); break; \
+    case 6: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 6, prefetch); break; \
+    case 7: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 7, prefetch); break; \
+    default: tile(run, runs, run_length, row_stride, packed, out_channels, p, wide, residual, relu6, output, 8, prefetch); break; \
     }
 
 static inline __attribute__((always_inline)) void tile_any(
     const float *const *run, const int runs, int run_length, int row_stride, const float *packed, int out_channels,
-    int p, int wide, const float *residual, int relu6, float *output, int rows) {
+    int p, int wide, const float *residual, int relu6, float *output, int rows, int prefetch) {
     if (wide) {
         TILE_CASES(1)
     } else {
@@ -164,12 +169,16 @@ static inline __attribute__((always_inline)) void pointwise(const job *j, const 
         const int m_end = m0 + even_share(j->end_row - m0, ROW_BLOCK);
         for (int p = j->first_panel; p < j->end_panel; p += 2) {
             const int wide = p + 1 < j->end_panel;
+            // In the first block the weights come from memory (a single image's pass reads each
+            // layer's once): one tile fetches the next panel pair's while the others compute.
+            const int first_rows = even_share(m_end - m0, max_rows);
+            const int prefetch_at = m0 == j->first_row && p + 2 < j->end_panel ? (m_end - m0 > first_rows ? m0 + first_rows : m0) : -1;
             for (int m = m0; m < m_end;) {
                 const int rows = even_share(m_end - m, max_rows);
                 const size_t at = (size_t)m * j->out_channels;
                 const float *row = j->input + (size_t)m * j->in_channels;
                 tile_any(&row, 1, j->in_channels, j->in_channels, j->packed, j->out_channels, p, wide,
-                         j->residual ? j->residual + at : 0, j->relu6, j->output + at, rows);
+                         j->residual ? j->residual + at : 0, j->relu6, j->output + at, rows, m == prefetch_at);
                 m += rows;
             }
         }
@@ -212,7 +221,7 @@ static inline __attribute__((always_inline)) void stem(const job *j, const int m
                 const int rows = even_share(out_width - ox, max_rows);
                 const float *at[3] = {run[0] + ox * 6, run[1] + ox * 6, run[2] + ox * 6};
                 tile_any(at, 3, 9, 6, j->packed, j->out_channels, p, p + 1 < panels, 0, 1,
-                         target + (size_t)ox * j->out_channels, rows);
+                         target + (size_t)ox * j->out_channels, rows, 0);
                 ox += rows;
             }
         }
