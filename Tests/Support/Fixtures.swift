@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the tests find what they need outside the repository, and temporary folders.
 public enum Fixtures {
@@ -49,10 +50,12 @@ public enum Fixtures {
         .map { root.appendingPathComponent(".build/\($0)/fishops") }
         .first { FileManager.default.isExecutableFile(atPath: $0.path) }
 
-    /// A new empty temporary folder.
+    /// A new empty temporary folder, removed when the test process exits.
     public static func temporaryDirectory() throws -> URL {
+        _ = removalAtExit
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        createdFolders.withLock { $0.append(url) }
         return url
     }
 
@@ -63,3 +66,13 @@ public enum Fixtures {
         return url.path
     }
 }
+
+/// The folders `Fixtures.temporaryDirectory` made in this process.
+private let createdFolders = Mutex<[URL]>([])
+
+/// Registers, once, the removal of those folders at exit (every test and child process is done by then).
+private let removalAtExit: Void = {
+    atexit {
+        for folder in createdFolders.withLock({ $0 }) { try? FileManager.default.removeItem(at: folder) }
+    }
+}()
