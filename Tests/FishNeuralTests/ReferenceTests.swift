@@ -73,7 +73,7 @@ struct ReferenceTests {
             let single = input.withUnsafeBufferPointer {
                 engine.forward(UnsafeBufferPointer(rebasing: $0[(index * floats)..<((index + 1) * floats)]), batch: 1)
             }
-            let difference = zip(single.logits, batched.logits[(index * 1000)..<((index + 1) * 1000)]).map { abs($0 - $1) }.max() ?? 1
+            let difference = largestDifference(zip(single.logits, batched.logits[(index * 1000)..<((index + 1) * 1000)]))
             #expect(difference < 1e-4)
         }
     }
