@@ -1,4 +1,5 @@
 import FishNeural
+import FishTestSupport
 import Testing
 
 @Suite struct KernelTests {
