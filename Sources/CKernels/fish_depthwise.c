@@ -157,6 +157,13 @@ static inline __attribute__((always_inline)) void output_row(const layer *l, int
     }
 }
 
+int fish_depthwise_band_rows(int height, int width, int channels, int kernel, int stride) {
+    const long row_bytes = (long)width * channels * sizeof(float);
+    if (row_bytes * height > RESIDENT_BYTES) return 0;
+    const int band_input_rows = (int)(BAND_BYTES / row_bytes);
+    return band_input_rows > kernel ? (band_input_rows - kernel) / stride + 1 : 1;
+}
+
 /// The call's output rows and channels. An input larger than `RESIDENT_BYTES` streams in from
 /// memory: each strip does all its channels, reading its pixels front to back. A smaller one is
 /// still in the cache from the layer before: bands of output rows whose input fits `BAND_BYTES`
@@ -164,15 +171,13 @@ static inline __attribute__((always_inline)) void output_row(const layer *l, int
 /// cache from one output row to the next.
 static inline __attribute__((always_inline)) void rows(const layer *l, const int kernel, const int stride,
                                                        const int max_strip, const int vector) {
-    const long row_bytes = (long)l->width * l->channels * sizeof(float);
-    if (row_bytes * l->height > RESIDENT_BYTES) {
+    const int band = fish_depthwise_band_rows(l->height, l->width, l->channels, kernel, stride);
+    if (band == 0) {
         for (int image_row = l->first_row; image_row < l->end_row; image_row++) {
             output_row(l, image_row, l->first_channel, l->end_channel, kernel, stride, max_strip, vector);
         }
         return;
     }
-    const int band_input_rows = (int)(BAND_BYTES / row_bytes);
-    const int band = band_input_rows > kernel ? (band_input_rows - kernel) / stride + 1 : 1;
     for (int band_start = l->first_row; band_start < l->end_row; band_start += band) {
         const int band_end = band_start + band < l->end_row ? band_start + band : l->end_row;
         // A block of 16 channels at a time; the scalar path takes all that remain at once.

@@ -198,10 +198,11 @@ public final class InferenceEngine: Sendable {
         let current = workspace.buffers[0], spare = workspace.buffers[1]
         let team = workspace.team(threads)
 
-        // Stem: 3x3 stride-2 convolution, each thread its own rows and scratch.
+        // Stem: 3x3 stride-2 convolution in chunks of 4 rows (each chunk its own scratch; chunks of
+        // one row measured 1.06x the time), shared out between the threads.
         let outputSide = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
         let scratchFloats = PackedPointwise.stemScratchFloats(width: size)
-        Parallel.ranges(outputSide, threads: threads, team: team) { rows in
+        Parallel.ranges(outputSide, threads: threads, team: team, chunks: outputSide / 4) { rows in
             stem.applyStem(source, height: size, width: size, rows: rows,
                            scratch: spare + rows.lowerBound * scratchFloats, output: current)
         }

@@ -23,7 +23,8 @@ public final class PackedPointwise: Sendable {
 
     /// `output[rows, outChannels] = act(input[rows, inChannels] x weights^T + bias (+ residual))`,
     /// ReLU6 when `relu6`. Large layers split their rows between `threads` threads, small ones
-    /// (few pixels, many channels) their output panels; on `team` when given.
+    /// (few pixels, many channels) their output panels; on `team` when given, in chunks its
+    /// threads share out (see `chunks(rows:threads:)`).
     public func apply(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, relu6: Bool,
                       residual: UnsafePointer<Float>? = nil, threads: Int, team: ThreadTeam? = nil,
                       instructionSet: InstructionSet = .best) {
@@ -36,11 +37,12 @@ public final class PackedPointwise: Sendable {
             precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
         }
         if rows >= threads * Self.rowsPerThread || panels < 2 * threads {
-            Parallel.ranges(rows, threads: min(threads, max(rows / 8, 1)), team: team) { run($0, 0..<panels) }
+            Parallel.ranges(rows, threads: min(threads, max(rows / 8, 1)), team: team,
+                            chunks: Self.chunks(rows: rows, threads: threads)) { run($0, 0..<panels) }
         } else {
             // Panels in pairs, so that each thread's tiles are two panels wide.
             let pairs = (panels + 1) / 2
-            Parallel.ranges(pairs, threads: threads, team: team) { range in
+            Parallel.ranges(pairs, threads: threads, team: team, chunks: pairs) { range in
                 run(0..<rows, (range.lowerBound * 2)..<min(range.upperBound * 2, panels))
             }
         }
@@ -67,4 +69,15 @@ public final class PackedPointwise: Sendable {
     /// through the last blocks, at the cost of each reading all their weights: 2-thread batch-1
     /// 6.58 -> 6.27 ms against 64 rows per thread.
     static let rowsPerThread = 16
+
+    /// How many chunks a row split shares out between `threads` threads of a team (the two vCPUs
+    /// here often run at different speeds for a while): blocks of 64 rows where there are at least
+    /// four per thread, else tiles of 8 rows where there are at least eight per thread; a 7x7
+    /// layer (49 rows) stays in one piece per thread, since each chunk reads all the weights
+    /// again (1.04-1.08x slower in 7 chunks, while 14x14 to 56x56 layers ran 0.85-0.95x the time).
+    static func chunks(rows: Int, threads: Int) -> Int {
+        let blocks = (rows + 63) / 64
+        if blocks >= 4 * threads { return blocks }
+        return rows >= 8 * 8 * threads ? (rows + 7) / 8 : threads
+    }
 }

@@ -4,10 +4,12 @@ import Dispatch
 /// that different indices touch different memory.
 public enum Parallel {
     /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each in
-    /// parallel: on `team` when given (for the many short loops of one forward pass), else on
+    /// parallel: on `team` when given (for the many short loops of one forward pass; there in
+    /// `chunks` smaller ranges the threads share out as they go, see `ThreadTeam.ranges`), else on
     /// Dispatch's pool.
-    public static func ranges(_ count: Int, threads: Int, team: ThreadTeam? = nil, _ body: (Range<Int>) -> Void) {
-        if let team { return team.ranges(count, parts: threads, body) }
+    public static func ranges(_ count: Int, threads: Int, team: ThreadTeam? = nil, chunks: Int? = nil,
+                              _ body: (Range<Int>) -> Void) {
+        if let team { return team.ranges(count, parts: threads, chunks: chunks, body) }
         let parts = min(max(threads, 1), count)
         if parts <= 1 {
             if count > 0 { body(0..<count) }

@@ -16,20 +16,25 @@ public final class ThreadTeam: @unchecked Sendable {
 
     deinit { fish_team_destroy(team) }
 
-    /// Splits `0..<count` into at most `parts` contiguous ranges and runs `body` on each, in parallel.
-    public func ranges(_ count: Int, parts requested: Int, _ body: (Range<Int>) -> Void) {
+    /// Splits `0..<count` into `chunks` (at least `parts`) contiguous, even ranges and runs `body`
+    /// on each, on at most `parts` threads in parallel. Each thread starts on its own share of the
+    /// ranges, in order, and one that runs out early takes ranges left in another's share (see
+    /// `fish_team_run`), so more chunks even out threads that run at different speeds.
+    public func ranges(_ count: Int, parts requested: Int, chunks requestedChunks: Int? = nil,
+                       _ body: (Range<Int>) -> Void) {
         let parts = min(requested, size, count)
         guard parts > 1, let team else {
             if count > 0 { body(0..<count) }
             return
         }
+        let chunks = min(max(requestedChunks ?? parts, parts), count)
         withoutActuallyEscaping(body) { body in
-            var job = Job(count: count, parts: parts, body: body)
+            var job = Job(count: count, chunks: chunks, body: body)
             withUnsafeMutablePointer(to: &job) { pointer in
-                fish_team_run(team, Int32(parts), { context, part in
+                fish_team_run(team, Int32(parts), Int32(chunks), { context, chunk in
                     guard let job = context?.assumingMemoryBound(to: Job.self).pointee else { return }
-                    let part = Int(part)
-                    job.body((job.count * part / job.parts)..<(job.count * (part + 1) / job.parts))
+                    let chunk = Int(chunk)
+                    job.body((job.count * chunk / job.chunks)..<(job.count * (chunk + 1) / job.chunks))
                 }, pointer)
             }
         }
@@ -37,7 +42,7 @@ public final class ThreadTeam: @unchecked Sendable {
 
     private struct Job {
         let count: Int
-        let parts: Int
+        let chunks: Int
         let body: (Range<Int>) -> Void
     }
 }

@@ -38,10 +38,12 @@ import Testing
     /// every length and edge strips on both sides, whole 16-channel blocks plus a scalar tail, a
     /// tiny input (split by channels between the two threads), small ones (bands of channel
     /// blocks, split by rows) and a large one (streamed), on every instruction-set build this CPU
-    /// runs, against a float64 computation.
+    /// runs, on two threads of a team (rows or channels in chunks the threads share out), against
+    /// a float64 computation.
     @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2), (7, 1)])
     func depthwiseMatchesDirectComputation(kernel: Int, stride: Int) {
         var generator = SystemRandomNumberGenerator()
+        let team = ThreadTeam(size: 2)
         for (height, width, channels) in [(5, 5, 85), (9, 11, 53), (7, 23, 32), (40, 37, 200)] {
             let input = (0..<(height * width * channels)).map { _ in Float.random(in: -2...2, using: &generator) }
             let weights = (0..<(kernel * kernel * channels)).map { _ in Float.random(in: -1...1, using: &generator) }
@@ -54,7 +56,7 @@ import Testing
                     output.withUnsafeMutableBufferPointer { o in
                         Kernels.depthwise(i.baseAddress!, batch: 1, height: height, width: width, channels: channels,
                                           weights: w.baseAddress!, bias: b.baseAddress!, kernel: kernel, stride: stride,
-                                          output: o.baseAddress!, threads: 2, instructionSet: instructionSet)
+                                          output: o.baseAddress!, threads: 2, team: team, instructionSet: instructionSet)
                     }
                 } } }
                 let worst = largestDifference(zip(output, expected))
@@ -124,10 +126,11 @@ import Testing
     }
 
     /// Shapes that leave partial row tiles and partial panels, that split rows or panels between
-    /// two threads, on every instruction-set build this CPU runs, against a float64 product.
+    /// two threads of a team (in halves, or in chunks of 8 or 64 rows the threads share out), on
+    /// every instruction-set build this CPU runs, against a float64 product.
     @Test(arguments: [(rows: 1, inChannels: 1280, outChannels: 1000), (rows: 13, inChannels: 27, outChannels: 24),
                       (rows: 49, inChannels: 192, outChannels: 1152), (rows: 300, inChannels: 16, outChannels: 40),
-                      (rows: 9, inChannels: 5, outChannels: 7)])
+                      (rows: 9, inChannels: 5, outChannels: 7), (rows: 1100, inChannels: 24, outChannels: 40)])
     func pointwiseMatchesDirectComputation(rows: Int, inChannels: Int, outChannels: Int) {
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(rows * inChannels)).map { _ in Float.random(in: -2...2, using: &generator) }
@@ -135,13 +138,14 @@ import Testing
         let bias = (0..<outChannels).map { _ in Float.random(in: -1...1, using: &generator) }
         let residual = (0..<(rows * outChannels)).map { _ in Float.random(in: -3...3, using: &generator) }
         let layer = PackedPointwise(weights: weights, bias: bias, inChannels: inChannels)
+        let team = ThreadTeam(size: 2)
         for instructionSet in InstructionSet.allCases where instructionSet.isSupported {
             for (relu6, withResidual, threads) in [(true, false, 1), (false, true, 2), (true, true, 2)] {
                 var output = [Float](repeating: .nan, count: rows * outChannels)
                 input.withUnsafeBufferPointer { i in residual.withUnsafeBufferPointer { r in
                     output.withUnsafeMutableBufferPointer { o in
                         layer.apply(i.baseAddress!, rows: rows, output: o.baseAddress!, relu6: relu6,
-                                    residual: withResidual ? r.baseAddress! : nil, threads: threads,
+                                    residual: withResidual ? r.baseAddress! : nil, threads: threads, team: team,
                                     instructionSet: instructionSet)
                     }
                 } }

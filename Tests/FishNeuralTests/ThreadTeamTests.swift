@@ -22,6 +22,45 @@ import Testing
         }
     }
 
+    /// More chunks than threads: every index once, in ranges that differ in length by at most one.
+    @Test(arguments: [2, 3]) func everyIndexRunsOnceWithChunks(parts: Int) {
+        let team = ThreadTeam(size: parts)
+        for (count, chunks) in [(5, 5), (17, 4), (100, 7), (1000, 125), (9, 40)] {
+            let visits = Visits(count)
+            let lengths = Mutex<Set<Int>>([])
+            for _ in 0..<20 {
+                team.ranges(count, parts: parts, chunks: chunks) { range in
+                    visits.visit(range)
+                    lengths.withLock { _ = $0.insert(range.count) }
+                }
+            }
+            #expect(visits.all == [Int](repeating: 20, count: count), "count \(count), \(chunks) chunks")
+            let all = lengths.withLock { $0 }
+            #expect(all.min() ?? 0 >= 1 && (all.max() ?? 0) - (all.min() ?? 0) <= 1, "count \(count): lengths \(all)")
+        }
+    }
+
+    /// A thread held up in its first chunk leaves the rest of its share to the other, which takes
+    /// it from the far end.
+    @Test func aHeldUpThreadsChunksGoToTheOther() {
+        let team = ThreadTeam(size: 2)
+        let caller = "\(pthread_self())"
+        let ranByCaller = Mutex<[Int]>([]), helperStarted = Atomic(false)
+        team.ranges(20, parts: 2, chunks: 20) { range in
+            if "\(pthread_self())" == caller {
+                // Until the helper holds its first chunk (it may still be waking up).
+                let deadline = Date().addingTimeInterval(5)
+                while !helperStarted.load(ordering: .acquiring) && Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                ranByCaller.withLock { $0.append(range.lowerBound) }
+            } else {
+                helperStarted.store(true, ordering: .releasing)
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        // Its own ten in order, then the helper's from the back, all but the one the helper holds.
+        #expect(ranByCaller.withLock { $0 } == Array(0..<10) + Array((11..<20).reversed()))
+    }
+
     @Test func partsRunOnDifferentThreads() {
         let team = ThreadTeam(size: 2)
         let threads = Mutex<Set<String>>([])

@@ -7,8 +7,8 @@
 /// a thread wake-up, and sleeps once the team has been idle for longer.
 typedef struct fish_team fish_team;
 
-/// A part of a loop: `part` in `0..<parts`.
-typedef void (*fish_team_task)(void *context, int part);
+/// One chunk of a loop: `chunk` in `0..<chunks`.
+typedef void (*fish_team_chunk_task)(void *context, int chunk);
 
 /// A team of `size` threads (the caller counts as one), or NULL if threads cannot be started.
 fish_team *fish_team_create(int size);
@@ -16,8 +16,11 @@ fish_team *fish_team_create(int size);
 /// Stops and joins the helpers. No loop may be running.
 void fish_team_destroy(fish_team *team);
 
-/// Runs `task(context, part)` for every part in `0..<parts` (at most the team's size), the caller
-/// taking part 0, and returns when all are done. One loop at a time per team.
-void fish_team_run(fish_team *team, int parts, fish_team_task task, void *context);
+/// Runs `task(context, chunk)` for every chunk in `0..<chunks` on `parts` threads (at most the
+/// team's size), the caller included, and returns when all are done. Each thread starts on its
+/// own contiguous share of the chunks, in order; one that finishes early takes the remaining
+/// chunks from the far end of the largest share left, so a thread slowed down (a busy core, a late
+/// wake-up) holds the loop up by at most about a chunk. One loop at a time per team.
+void fish_team_run(fish_team *team, int parts, int chunks, fish_team_chunk_task task, void *context);
 
 #endif
