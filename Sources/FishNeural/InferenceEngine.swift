@@ -17,10 +17,23 @@ public final class InferenceEngine: Sendable {
         }
     }
 
-    /// A depthwise convolution with batch norm folded in: tap-major weights, one bias per channel.
-    struct DepthwiseConv: Sendable {
-        let weights: [Float]
-        let bias: [Float]
+    /// A depthwise convolution with batch norm folded in: tap-major weights, one bias per channel,
+    /// each on a 64-byte boundary.
+    final class DepthwiseConv: Sendable {
+        nonisolated(unsafe) let weights: UnsafeMutablePointer<Float>
+        nonisolated(unsafe) let bias: UnsafeMutablePointer<Float>
+
+        init(weights: [Float], bias: [Float]) {
+            self.weights = allocateAlignedFloats(weights.count)
+            self.weights.initialize(from: weights, count: weights.count)
+            self.bias = allocateAlignedFloats(bias.count)
+            self.bias.initialize(from: bias, count: bias.count)
+        }
+
+        deinit {
+            weights.deallocate()
+            bias.deallocate()
+        }
     }
 
     struct FoldedBlock: Sendable {
@@ -225,13 +238,9 @@ public final class InferenceEngine: Sendable {
                 expand.apply(current, rows: batch * side * side, output: spare, relu6: true, threads: threads, team: team)
                 depthwiseIn = spare
             }
-            block.depthwise.weights.withUnsafeBufferPointer { weights in
-                block.depthwise.bias.withUnsafeBufferPointer { bias in
-                    Kernels.depthwise(depthwiseIn, batch: batch, height: side, width: side, channels: spec.expandedChannels,
-                                      weights: weights.baseAddress!, bias: bias.baseAddress!, kernel: spec.kernel,
-                                      stride: spec.stride, output: depthwiseOut, threads: threads, team: team)
-                }
-            }
+            Kernels.depthwise(depthwiseIn, batch: batch, height: side, width: side, channels: spec.expandedChannels,
+                              weights: block.depthwise.weights, bias: block.depthwise.bias, kernel: spec.kernel,
+                              stride: spec.stride, output: depthwiseOut, threads: threads, team: team)
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
             block.project.apply(depthwiseOut, rows: batch * side * side, output: spare, relu6: false,
                                 residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads, team: team)
@@ -282,7 +291,7 @@ final class Workspace: @unchecked Sendable {
     func gather(floats: Int) -> UnsafeMutablePointer<Float> {
         if let gathered, gatheredCapacity >= floats { return gathered }
         gathered?.deallocate()
-        let buffer = Self.allocate(floats)
+        let buffer = allocateAlignedFloats(floats)
         gathered = buffer
         gatheredCapacity = floats
         return buffer
@@ -298,15 +307,8 @@ final class Workspace: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        buffers = (0..<3).map { _ in Self.allocate(capacity) }
-    }
-
-    /// `floats` floats on a 64-byte boundary, so that the kernels' 16-float vectors of channel
-    /// rows that are multiples of 16 floats each lie in one cache line (`allocate(capacity:)`
-    /// returns 16-byte aligned memory, where every such vector straddled two).
-    private static func allocate(_ floats: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: floats)
+        // 64-byte aligned: 0.89-0.97x the time of 16-byte aligned buffers (alternating passes).
+        buffers = (0..<3).map { _ in allocateAlignedFloats(capacity) }
     }
 
     deinit {

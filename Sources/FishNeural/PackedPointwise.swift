@@ -14,8 +14,7 @@ public final class PackedPointwise: Sendable {
         self.inChannels = inChannels
         outChannels = bias.count
         let count = fish_pointwise_packed_floats(Int32(inChannels), Int32(bias.count))
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        packed = raw.bindMemory(to: Float.self, capacity: count)
+        packed = allocateAlignedFloats(count)
         fish_pointwise_pack(weights, bias, Int32(inChannels), Int32(bias.count), packed)
     }
 
