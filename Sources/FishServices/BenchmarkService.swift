@@ -91,17 +91,19 @@ public struct BenchmarkService: Sendable {
             }
         }
         var ours = Timings(), theirs = Timings()
-        for _ in 0..<rounds {
+        for round in 0..<rounds {
             for (threads, model) in zip(threadCounts, models) {
+                // One thread: both engines on the same CPU, a different one each round.
+                let cpu = threads == 1 ? round : nil
                 for _ in 0..<passes {
-                    ours.single[threads, default: []].append(Self.milliseconds { _ = model.forward(single, count: 1) })
+                    ours.single[threads, default: []].append(Self.milliseconds(onCPU: cpu) { _ = model.forward(single, count: 1) })
                     if let onnxRuntime {
-                        theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: 1)
+                        theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: 1, cpu: cpu)
                     }
                 }
-                ours.batches[threads, default: []].append(Self.milliseconds { _ = model.forward(input, count: batch) })
+                ours.batches[threads, default: []].append(Self.milliseconds(onCPU: cpu) { _ = model.forward(input, count: batch) })
                 if let onnxRuntime {
-                    theirs.batches[threads, default: []].append(try onnxRuntime.batchPass(threads: threads))
+                    theirs.batches[threads, default: []].append(try onnxRuntime.batchPass(threads: threads, cpu: cpu))
                 }
             }
         }
@@ -180,6 +182,14 @@ public struct BenchmarkService: Sendable {
         let start = DispatchTime.now()
         work()
         return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+    }
+
+    /// `milliseconds(work)` with the calling thread pinned to the `cpu`-th CPU it may use, if given.
+    private static func milliseconds(onCPU cpu: Int?, _ work: () -> Void) -> Double {
+        guard let cpu else { return milliseconds(work) }
+        var elapsed = 0.0
+        CPUPinning.run(onCPU: cpu) { elapsed = milliseconds(work) }
+        return elapsed
     }
 
     /// The process's peak resident set size (getrusage reports kilobytes on Linux).

@@ -86,27 +86,36 @@ public struct ONNXRuntimeComparison: Sendable {
             try? FileManager.default.removeItem(at: folder)
         }
 
-        /// Milliseconds of each of `count` single-image passes with `threads` threads.
-        public func singlePasses(threads: Int, count: Int) throws -> [Double] {
-            guard let times = try channel.ask(["threads": threads, "single": count])["times"] as? [Double] else {
+        /// Milliseconds of each of `count` single-image passes with `threads` threads; on the
+        /// `cpu`-th CPU the process may use if given (as `CPUPinning.run(onCPU:)` picks it).
+        public func singlePasses(threads: Int, count: Int, cpu: Int? = nil) throws -> [Double] {
+            guard let times = try channel.ask(request(["threads": threads, "single": count], cpu: cpu))["times"] as? [Double] else {
                 throw ServiceError.failed("ONNX Runtime benchmark: no times in its answer")
             }
             return times
         }
 
-        /// Milliseconds of one pass over the whole batch with `threads` threads.
-        public func batchPass(threads: Int) throws -> Double {
-            guard let milliseconds = try channel.ask(["threads": threads, "batch": true])["ms"] as? Double else {
+        /// Milliseconds of one pass over the whole batch with `threads` threads (on `cpu` as above).
+        public func batchPass(threads: Int, cpu: Int? = nil) throws -> Double {
+            guard let milliseconds = try channel.ask(request(["threads": threads, "batch": true], cpu: cpu))["ms"] as? Double else {
                 throw ServiceError.failed("ONNX Runtime benchmark: no time in its answer")
             }
             return milliseconds
         }
 
+        private func request(_ fields: [String: Any], cpu: Int?) -> [String: Any] {
+            var request = fields
+            if let cpu { request["cpu"] = cpu }
+            return request
+        }
+
         /// One session per thread count, the logits check, then timed passes on request (one JSON
-        /// line in, one out) until standard input closes. Times come from `perf_counter` around each
-        /// run. Its thread pools stop spinning when a run ends, as ours stop 0.2 ms after a loop.
+        /// line in, one out) until standard input closes, the calling thread (the one a 1-thread
+        /// session runs on) pinned for a request that names a CPU. Times come from `perf_counter`
+        /// around each run. Its thread pools stop spinning when a run ends, as ours stop 0.2 ms
+        /// after a loop.
         static let script = #"""
-import json, sys, time
+import json, os, sys, time
 import numpy as np
 import onnxruntime as ort
 
@@ -136,13 +145,19 @@ def timed(session, feed):
     return (time.perf_counter() - start) * 1000
 
 print(json.dumps({"version": ort.__version__, "max_logit_difference": difference}), flush=True)
+allowed = sorted(os.sched_getaffinity(0))
 for line in sys.stdin:
     request = json.loads(line)
     session = sessions[request["threads"]]
+    if "cpu" in request:
+        os.sched_setaffinity(0, {allowed[request["cpu"] % len(allowed)]})
     if request.get("batch"):
-        print(json.dumps({"ms": timed(session, x)}), flush=True)
+        answer = {"ms": timed(session, x)}
     else:
-        print(json.dumps({"times": [timed(session, one) for _ in range(request["single"])]}), flush=True)
+        answer = {"times": [timed(session, one) for _ in range(request["single"])]}
+    if "cpu" in request:
+        os.sched_setaffinity(0, allowed)
+    print(json.dumps(answer), flush=True)
 """#
     }
 
