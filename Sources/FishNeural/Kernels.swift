@@ -33,7 +33,8 @@ public enum Kernels {
         let pairWidth = 32, pairs = (channels + pairWidth - 1) / pairWidth, blocks = (channels + 15) / 16
         if batch * height * width >= threads * PackedPointwise.rowsPerThread || blocks < 2 * threads {
             // Chunks of a band, or smaller so that each thread gets at least two (single rows at
-            // 7x7, whose halves of 3 and 4 rows took 0.69-0.75x the time shared out row by row).
+            // 7x7, whose 5x5 layers' halves of 3 and 4 rows took 0.72-0.84x the time shared out
+            // row by row).
             let band = Int(fish_depthwise_band_rows(Int32(height), Int32(width), Int32(channels), Int32(kernel),
                                                     Int32(stride)))
             let chunkRows = max(min(band, outHeight / (2 * threads)), 1)

@@ -73,7 +73,8 @@ public final class PackedPointwise: Sendable {
     /// here often run at different speeds for a while): blocks of 64 rows where there are at least
     /// four per thread, else tiles of 8 rows where there are at least eight per thread; a 7x7
     /// layer (49 rows) stays in one piece per thread, since each chunk reads all the weights
-    /// again (1.04-1.08x slower in 7 chunks, while 14x14 to 56x56 layers ran 0.85-0.95x the time).
+    /// again (1.00-1.08x the time in 7 chunks, while 14x14 to 56x56 layers ran in 0.85-1.02x,
+    /// median 0.93).
     static func chunks(rows: Int, threads: Int) -> Int {
         let blocks = (rows + 63) / 64
         if blocks >= 4 * threads { return blocks }
