@@ -54,7 +54,13 @@ static void cmyk_row_to_rgb(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
     }
 }
 
+/// Whether one side of a `w` x `h` image is more than `max_aspect` times the other (0: no limit).
+static int fish_aspect_over(unsigned long long w, unsigned long long h, unsigned max_aspect) {
+    return max_aspect != 0 && (w > h * max_aspect || h > w * max_aspect);
+}
+
 int fish_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
+                     unsigned max_aspect,
                      unsigned char **rgb, int *width, int *height, char *err, size_t err_len) {
     struct jpeg_decompress_struct cinfo;
     struct fish_error_mgr mgr;
@@ -80,6 +86,12 @@ int fish_jpeg_decode(const unsigned char *data, size_t size, unsigned long long 
                  cinfo.image_width, cinfo.image_height, pixel_count, max_pixels);
         jpeg_destroy_decompress(&cinfo);
         return 2;
+    }
+    if (fish_aspect_over(cinfo.image_width, cinfo.image_height, max_aspect)) {
+        snprintf(err, err_len, "image is %ux%u: one side is over %u times the other",
+                 cinfo.image_width, cinfo.image_height, max_aspect);
+        jpeg_destroy_decompress(&cinfo);
+        return 3;
     }
 
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;

@@ -53,7 +53,13 @@ static void fish_png_write(png_structp png, png_bytep source, size_t length) {
 
 static void fish_png_flush(png_structp png) { (void)png; }
 
+/// Whether one side of a `w` x `h` image is more than `max_aspect` times the other (0: no limit).
+static int fish_aspect_over(unsigned long long w, unsigned long long h, unsigned max_aspect) {
+    return max_aspect != 0 && (w > h * max_aspect || h > w * max_aspect);
+}
+
 int fish_png_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
+                    unsigned max_aspect,
                     unsigned char **rgba, int *width, int *height, char *err, size_t err_len) {
     struct fish_png_io io = {.data = data, .size = size, .err = err, .err_len = err_len};
     png_structp png = NULL;
@@ -88,6 +94,12 @@ int fish_png_decode(const unsigned char *data, size_t size, unsigned long long m
                  w, h, pixel_count, max_pixels);
         png_destroy_read_struct(&png, &info, NULL);
         return 2;
+    }
+    if (fish_aspect_over(w, h, max_aspect)) {
+        snprintf(err, err_len, "image is %ux%u: one side is over %u times the other",
+                 w, h, max_aspect);
+        png_destroy_read_struct(&png, &info, NULL);
+        return 3;
     }
 
     int color_type = png_get_color_type(png, info);

@@ -7,11 +7,20 @@ public struct ImageDecoder: Sendable {
     /// The default pixel limit: 50 megapixels.
     public static let defaultMaxPixels = 50_000_000
 
+    /// The default shape limit: one side at most 100 times the other.
+    public static let defaultMaxAspectRatio = 100
+
     /// Images with more pixels than this are refused before their pixels are allocated.
     public var maxPixels: Int
+    /// Images with one side more than this many times the other are refused before decoding:
+    /// no photo of a fish is that shape, and fitting one to the model's square input would
+    /// stretch a line of pixels into the whole picture.
+    public var maxAspectRatio: Int
 
-    public init(maxPixels: Int = ImageDecoder.defaultMaxPixels) {
+    public init(maxPixels: Int = ImageDecoder.defaultMaxPixels,
+                maxAspectRatio: Int = ImageDecoder.defaultMaxAspectRatio) {
         self.maxPixels = maxPixels
+        self.maxAspectRatio = maxAspectRatio
     }
 
     /// Reads and decodes the file at `path`.
@@ -20,7 +29,7 @@ public struct ImageDecoder: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
-            throw .unreadable(file: path, reason: Self.reason(for: error))
+            throw .unreadable(file: path, reason: Self.reason(for: error, path: path))
         }
         return try decode(data, name: path)
     }
@@ -44,18 +53,20 @@ public struct ImageDecoder: Sendable {
         var height: Int32 = 0
         var output: UnsafeMutablePointer<UInt8>?
         let limit = UInt64(max(maxPixels, 0))
+        let aspect = UInt32(clamping: max(maxAspectRatio, 0))
         let status: Int32 = data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self).baseAddress
             switch format {
             case .jpeg:
-                return fish_jpeg_decode(bytes, raw.count, limit, &output, &width, &height, &message, message.count)
+                return fish_jpeg_decode(bytes, raw.count, limit, aspect, &output, &width, &height, &message, message.count)
             case .png:
-                return fish_png_decode(bytes, raw.count, limit, &output, &width, &height, &message, message.count)
+                return fish_png_decode(bytes, raw.count, limit, aspect, &output, &width, &height, &message, message.count)
             }
         }
         let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard status == 0, let output else {
             if status == 2 { throw .tooLarge(file: name, detail: reason) }
+            if status == 3 { throw .badShape(file: name, detail: reason) }
             throw .corrupt(file: name, format: format.rawValue, reason: reason)
         }
         let count = Int(width) * Int(height)
@@ -86,16 +97,13 @@ public struct ImageDecoder: Sendable {
         }
     }
 
-    private static func reason(for error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
-        }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError {
-            return "no such file"
-        }
-        return nsError.localizedDescription
+    /// What the system says about `path` ("no such file or directory", "permission denied",
+    /// "too many levels of symbolic links", "is a directory"), else Foundation's message.
+    private static func reason(for error: any Error, path: String) -> String {
+        var status = stat()
+        if stat(path, &status) != 0 { return String(cString: strerror(errno)).lowercased() }
+        if access(path, R_OK) != 0 { return String(cString: strerror(errno)).lowercased() }
+        if status.st_mode & S_IFMT == S_IFDIR { return String(cString: strerror(EISDIR)).lowercased() }
+        return (error as NSError).localizedDescription
     }
 }

@@ -4,6 +4,7 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
     case empty(file: String)
     case unsupportedFormat(file: String, detail: String)
     case tooLarge(file: String, detail: String)
+    case badShape(file: String, detail: String)
     case corrupt(file: String, format: String, reason: String)
 
     public var description: String {
@@ -15,7 +16,9 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedFormat(file, detail):
             return "\(file): unsupported image format (\(detail)); use JPEG or PNG"
         case let .tooLarge(file, detail):
-            return "\(file): \(detail); downscale it or raise the pixel limit (--max-pixels)"
+            return "\(file): \(detail); downscale it or raise the pixel limit (FISHOPS_MAX_PIXELS)"
+        case let .badShape(file, detail):
+            return "\(file): \(detail); crop it to the subject"
         case let .corrupt(file, format, reason):
             return "\(file): corrupt or truncated \(format) (\(reason))"
         }

@@ -48,15 +48,17 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         case .squash:
             return image.resized(width: inputSize, height: inputSize, method: resize)
         case .centerCrop:
+            // The crop is resampled straight from the source: only its inputSize x inputSize
+            // pixels are computed, however long the resized image would be.
             let shorter = min(image.width, image.height)
             let longer = max(image.width, image.height)
             let scaledLonger = max(Int((Double(longer) * Double(resizeShorterSide) / Double(shorter)).rounded()), resizeShorterSide)
-            let resized = image.width <= image.height
-                ? image.resized(width: resizeShorterSide, height: scaledLonger, method: resize)
-                : image.resized(width: scaledLonger, height: resizeShorterSide, method: resize)
-            return resized.cropped(
-                left: (resized.width - inputSize) / 2, top: (resized.height - inputSize) / 2,
-                width: inputSize, height: inputSize)
+            let (width, height) = image.width <= image.height
+                ? (resizeShorterSide, scaledLonger) : (scaledLonger, resizeShorterSide)
+            let left = (width - inputSize) / 2
+            let top = (height - inputSize) / 2
+            return image.resized(width: width, height: height, method: resize,
+                                 columns: left..<(left + inputSize), rows: top..<(top + inputSize))
         }
     }
 

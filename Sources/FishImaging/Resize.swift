@@ -12,18 +12,34 @@ extension RGBImage {
     /// This image resampled to `width` x `height`, values rounded to 8 bits.
     public func resized(width newWidth: Int, height newHeight: Int, method: ResizeMethod) -> RGBImage {
         if newWidth == width && newHeight == height { return self }
-        switch method {
-        case .bilinear: return bilinear(width: newWidth, height: newHeight)
-        case .area: return area(width: newWidth, height: newHeight)
-        case .auto:
-            let shrinksALot = width > 2 * newWidth || height > 2 * newHeight
-            return shrinksALot ? area(width: newWidth, height: newHeight) : bilinear(width: newWidth, height: newHeight)
-        }
+        return resized(width: newWidth, height: newHeight, method: method,
+                       columns: 0..<newWidth, rows: 0..<newHeight)
     }
 
-    private func bilinear(width newWidth: Int, height newHeight: Int) -> RGBImage {
-        let xTaps = Self.bilinearTaps(from: width, to: newWidth)
-        let yTaps = Self.bilinearTaps(from: height, to: newHeight)
+    /// The region `columns` x `rows` of this image resampled to `width` x `height`, computed without
+    /// resampling the rest: the work and memory follow the region, not the virtual size.
+    public func resized(width newWidth: Int, height newHeight: Int, method: ResizeMethod,
+                        columns: Range<Int>, rows: Range<Int>) -> RGBImage {
+        precondition(columns.lowerBound >= 0 && columns.upperBound <= newWidth && !columns.isEmpty
+                     && rows.lowerBound >= 0 && rows.upperBound <= newHeight && !rows.isEmpty,
+                     "resize region outside the target")
+        let useArea: Bool
+        switch method {
+        case .bilinear: useArea = false
+        case .area: useArea = true
+        case .auto: useArea = width > 2 * newWidth || height > 2 * newHeight
+        }
+        if useArea {
+            return area(xWeights: Self.areaWeights(from: width, to: newWidth, indices: columns),
+                        yWeights: Self.areaWeights(from: height, to: newHeight, indices: rows))
+        }
+        return bilinear(xTaps: Self.bilinearTaps(from: width, to: newWidth, indices: columns),
+                        yTaps: Self.bilinearTaps(from: height, to: newHeight, indices: rows))
+    }
+
+    private func bilinear(xTaps: [(Int, Int, Float)], yTaps: [(Int, Int, Float)]) -> RGBImage {
+        let newWidth = xTaps.count
+        let newHeight = yTaps.count
         var output = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
         pixels.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
@@ -47,47 +63,52 @@ extension RGBImage {
         return RGBImage(width: newWidth, height: newHeight, pixels: output)
     }
 
-    /// For each output coordinate: the two source coordinates and the weight of the second.
-    private static func bilinearTaps(from source: Int, to target: Int) -> [(Int, Int, Float)] {
+    /// For each output coordinate in `indices` of a `target`-long axis: the two source coordinates
+    /// and the weight of the second.
+    private static func bilinearTaps(from source: Int, to target: Int, indices: Range<Int>) -> [(Int, Int, Float)] {
         let scale = Double(source) / Double(target)
-        return (0..<target).map { index in
+        return indices.map { index in
             let position = min(max((Double(index) + 0.5) * scale - 0.5, 0), Double(source - 1))
             let lower = Int(position)
             return (lower, min(lower + 1, source - 1), Float(position - Double(lower)))
         }
     }
 
-    private func area(width newWidth: Int, height newHeight: Int) -> RGBImage {
-        // Separable: average rows into columns first, then columns into rows.
-        let xWeights = Self.areaWeights(from: width, to: newWidth)
-        let yWeights = Self.areaWeights(from: height, to: newHeight)
-        var horizontal = [Float](repeating: 0, count: newWidth * height * 3)
-        for y in 0..<height {
+    private func area(xWeights: [[(Int, Float)]], yWeights: [[(Int, Float)]]) -> RGBImage {
+        // Separable: average rows into columns first, then columns into rows. Only the source rows
+        // the output rows cover take the first pass.
+        let newWidth = xWeights.count
+        let firstRow = yWeights.compactMap { $0.first?.0 }.min() ?? 0
+        let lastRow = yWeights.compactMap { $0.last?.0 }.max() ?? 0
+        var horizontal = [Float](repeating: 0, count: newWidth * (lastRow - firstRow + 1) * 3)
+        for y in firstRow...lastRow {
+            let rowOffset = (y - firstRow) * newWidth
             for (x, taps) in xWeights.enumerated() {
                 for (sx, weight) in taps {
                     for c in 0..<3 {
-                        horizontal[(y * newWidth + x) * 3 + c] += weight * Float(pixels[(y * width + sx) * 3 + c])
+                        horizontal[(rowOffset + x) * 3 + c] += weight * Float(pixels[(y * width + sx) * 3 + c])
                     }
                 }
             }
         }
-        var output = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
+        var output = [UInt8](repeating: 0, count: newWidth * yWeights.count * 3)
         for (y, taps) in yWeights.enumerated() {
             for x in 0..<newWidth {
                 for c in 0..<3 {
                     var sum: Float = 0
-                    for (sy, weight) in taps { sum += weight * horizontal[(sy * newWidth + x) * 3 + c] }
+                    for (sy, weight) in taps { sum += weight * horizontal[((sy - firstRow) * newWidth + x) * 3 + c] }
                     output[(y * newWidth + x) * 3 + c] = Self.toByte(sum)
                 }
             }
         }
-        return RGBImage(width: newWidth, height: newHeight, pixels: output)
+        return RGBImage(width: newWidth, height: yWeights.count, pixels: output)
     }
 
-    /// For each output coordinate: the source coordinates it covers and their normalised weights.
-    private static func areaWeights(from source: Int, to target: Int) -> [[(Int, Float)]] {
+    /// For each output coordinate in `indices` of a `target`-long axis: the source coordinates it
+    /// covers and their normalised weights.
+    private static func areaWeights(from source: Int, to target: Int, indices: Range<Int>) -> [[(Int, Float)]] {
         let scale = Double(source) / Double(target)
-        return (0..<target).map { index in
+        return indices.map { index in
             let start = Double(index) * scale
             let end = min(Double(index + 1) * scale, Double(source))
             if end - start <= 1 {

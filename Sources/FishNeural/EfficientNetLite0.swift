@@ -72,6 +72,7 @@ public enum EfficientNetLite0 {
             guard let tensor = tensors[name] else { throw .missingTensor(name: name) }
             guard tensor.dtype == .f32 else { throw .unsupportedDType(name: name, dtype: tensor.dtype.rawValue) }
             guard tensor.shape == shape else { throw .shapeMismatch(name: name, expected: shape, found: tensor.shape) }
+            _ = try tensor.floats(name: name)
             weights[name] = tensor
         }
         return (weights, classes)

@@ -35,15 +35,17 @@ public struct HostTensor: Sendable {
         self.bytes = values.withUnsafeBytes { Array($0) }
     }
 
-    /// The values of a float32 tensor.
+    /// The values of a float32 tensor; NaN or infinity anywhere in it is refused.
     public func floats(name: String) throws(NeuralError) -> [Float] {
         guard dtype == .f32 else { throw .unsupportedDType(name: name, dtype: dtype.rawValue) }
-        return [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
+        let values = [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
             bytes.withUnsafeBytes { raw in
                 _ = raw.copyBytes(to: UnsafeMutableRawBufferPointer(buffer))
             }
             count = elementCount
         }
+        guard values.allSatisfy(\.isFinite) else { throw .nonFinite(name: name) }
+        return values
     }
 
     /// The largest tensor accepted from a file: 2^31 elements.

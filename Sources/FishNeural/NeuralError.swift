@@ -7,6 +7,7 @@ public enum NeuralError: Error, Equatable, CustomStringConvertible {
     case missingTensor(name: String)
     case unexpectedTensor(name: String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
+    case nonFinite(name: String)
     case invalidPackage(path: String, reason: String)
     case invalidInput(String)
 
@@ -26,6 +27,8 @@ public enum NeuralError: Error, Equatable, CustomStringConvertible {
             return "unexpected tensor \(name): this is not an EfficientNet-Lite0 checkpoint"
         case let .shapeMismatch(name, expected, found):
             return "tensor \(name) has shape \(found), expected \(expected): not an EfficientNet-Lite0 checkpoint"
+        case let .nonFinite(name):
+            return "tensor \(name) holds NaN or infinite values: the checkpoint is broken (export or download it again)"
         case let .invalidPackage(path, reason):
             return "\(path): invalid model package (\(reason)); re-import or re-train the model"
         case let .invalidInput(reason):

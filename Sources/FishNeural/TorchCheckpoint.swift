@@ -62,15 +62,19 @@ enum TorchCheckpoint {
                 throw malformed(path, "zip archive without data.pkl: not a PyTorch checkpoint")
             }
             let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
-            if let order = archive[prefix + "byteorder"], try String(decoding: contents(of: order, in: archive), as: UTF8.self) != "little" {
+            // PyTorch stores its entries uncompressed, and tensors compress poorly: what the archive
+            // holds cannot honestly unpack to much more than the file, so a zip bomb stops early.
+            var budget = 2 * data.count + 16 * 1024 * 1024
+            if let order = archive[prefix + "byteorder"],
+               try String(decoding: contents(of: order, in: archive, budget: &budget), as: UTF8.self) != "little" {
                 throw malformed(path, "big-endian checkpoints are not supported")
             }
-            var unpickler = Unpickler(bytes: try contents(of: pickleEntry, in: archive), reduce: construct)
+            var unpickler = Unpickler(bytes: try contents(of: pickleEntry, in: archive, budget: &budget), reduce: construct)
             let references = try stateDict(try unpickler.load(), path: path)
             var storages: [String: ArraySlice<UInt8>] = [:]
             for key in Set(references.values.map(\.storageKey)) {
                 guard let entry = archive[prefix + "data/" + key] else { throw malformed(path, "storage \(key) is missing") }
-                storages[key] = try contents(of: entry, in: archive)[...]
+                storages[key] = try contents(of: entry, in: archive, budget: &budget)[...]
             }
             return try materialise(references, storages: storages, path: path)
         } catch let error as NeuralError {
@@ -80,10 +84,19 @@ enum TorchCheckpoint {
         }
     }
 
-    private static func contents(of entry: Entry, in archive: Archive) throws -> [UInt8] {
+    /// The entry's bytes, taken from `budget`; an entry that unpacks past the budget is refused.
+    private static func contents(of entry: Entry, in archive: Archive, budget: inout Int) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(entry.uncompressedSize))
-        _ = try archive.extract(entry) { chunk in bytes.append(contentsOf: chunk) }
+        bytes.reserveCapacity(min(Int(clamping: entry.uncompressedSize), budget))
+        var remaining = budget
+        _ = try archive.extract(entry) { chunk in
+            guard chunk.count <= remaining else {
+                throw Unpickler.Failure.malformed("\(entry.path) unpacks to far more than the archive holds")
+            }
+            remaining -= chunk.count
+            bytes.append(contentsOf: chunk)
+        }
+        budget = remaining
         return bytes
     }
 

@@ -1,3 +1,4 @@
+import FishServices
 import Foundation
 import Hummingbird
 
@@ -12,6 +13,11 @@ struct APIError: HTTPResponseError, Encodable {
     static let notReady = APIError(status: .serviceUnavailable, code: "not_ready", message: "no model is loaded yet")
     static let overloaded = APIError(status: .serviceUnavailable, code: "overloaded",
                                      message: "the inference queue is full; retry shortly", retryAfterSeconds: 1)
+
+    /// The model answered NaN or infinity: its weights are broken, and no answer is better than a wrong one.
+    static func nonFiniteOutput(_ model: LoadedModel) -> APIError {
+        APIError(status: .internalServerError, code: "non_finite_output", message: model.nonFiniteMessage)
+    }
 
     /// The `{"code","message"}` object, also used for one image's failure inside a batch answer.
     var body: [String: String] { ["code": code, "message": message] }

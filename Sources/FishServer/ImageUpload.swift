@@ -10,13 +10,19 @@ struct ImageUpload: Sendable {
     let bytes: ByteBuffer
 
     /// Every image in `body`. A multipart part is an image when it carries a file name or its
-    /// field is called `image` or `images`; other fields are ignored.
-    static func all(in body: ByteBuffer, contentType: String?) throws(APIError) -> [ImageUpload] {
+    /// field is called `image` or `images`; other fields are ignored. A body of more than `maxParts`
+    /// parts is refused before it is parsed.
+    static func all(in body: ByteBuffer, contentType: String?, maxParts: Int) throws(APIError) -> [ImageUpload] {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/") else {
             return [ImageUpload(name: "image 1", bytes: body)]
         }
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
             throw APIError(status: .badRequest, code: "bad_multipart", message: "the multipart Content-Type has no boundary")
+        }
+        let delimiters = occurrences(of: "--" + boundary, in: body)
+        guard delimiters <= maxParts + 1 else {
+            throw APIError(status: .contentTooLarge, code: "too_many_parts",
+                           message: "the multipart body has \(delimiters - 1) parts; the limit is \(maxParts)")
         }
         let parts: [MultipartPart]
         do { parts = try Self.parts(of: body, boundary: boundary) } catch {
@@ -46,6 +52,28 @@ struct ImageUpload: Sendable {
         }
         try parser.execute(body)
         return parts
+    }
+
+    /// How many times `needle` occurs in `body` (not overlapping).
+    static func occurrences(of needle: String, in body: ByteBuffer) -> Int {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return 0 }
+        return body.withUnsafeReadableBytes { haystack in
+            guard let base = haystack.baseAddress else { return 0 }
+            var count = 0
+            var offset = 0
+            while offset + pattern.count <= haystack.count,
+                  let found = memchr(base + offset, Int32(first), haystack.count - offset - pattern.count + 1) {
+                let start = base.distance(to: UnsafeRawPointer(found))
+                if memcmp(found, pattern, pattern.count) == 0 {
+                    count += 1
+                    offset = start + pattern.count
+                } else {
+                    offset = start + 1
+                }
+            }
+            return count
+        }
     }
 
     /// The value of `name=value` or `name="value"` among the `;`-separated parameters of a header.

@@ -25,6 +25,19 @@ public struct InferenceAPI: Sendable {
         public var maxQueue = 256
         /// Answers kept in the LRU cache (0 turns it off).
         public var cacheEntries = 10_000
+        /// Most parts in one multipart body (413 above it), counted before the body is parsed.
+        public var maxParts = 256
+        /// Threads that parse, decode and resize uploads (never the cooperative pool's).
+        public var decodeThreads = ProcessInfo.processInfo.activeProcessorCount
+        /// Uploads waiting for a decode thread before new ones get 503 with `Retry-After`.
+        public var maxDecodeQueue = 64
+        /// How long an upload may wait for a decode thread before it gets 503.
+        public var decodeTimeout: Duration = .seconds(10)
+        /// How long a client may take to send a request's body once its head has arrived (408 after it).
+        public var bodyTimeout: Duration = .seconds(60)
+        /// How long a connection may stay open with no request part arriving: between requests, and
+        /// while a request's head is still incomplete (closed after it).
+        public var idleTimeout: Duration = .seconds(30)
 
         public init() {}
     }
@@ -32,6 +45,7 @@ public struct InferenceAPI: Sendable {
     let served: ServedModel
     let options: Options
     let batcher: InferenceBatcher
+    let decoder: DecodePool
     let cache: PredictionCache
 
     /// Serves `model` as its `alias` points (falling back to the latest version while the alias is unset).
@@ -41,6 +55,7 @@ public struct InferenceAPI: Sendable {
         self.options = options
         batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue,
                                                   cores: context.config.threads), metrics: metrics)
+        decoder = DecodePool(threads: options.decodeThreads, maxQueue: options.maxDecodeQueue)
         cache = PredictionCache(capacity: options.cacheEntries, metrics: metrics)
     }
 
@@ -48,8 +63,11 @@ public struct InferenceAPI: Sendable {
     @discardableResult
     public func reload() throws -> Int? { try served.reloadIfMoved() }
 
-    /// Finishes the queued requests and stops the inference thread.
-    public func shutdown() { batcher.shutdown() }
+    /// Finishes the queued requests and stops the inference and decode threads.
+    public func shutdown() {
+        batcher.shutdown()
+        decoder.shutdown()
+    }
 
     /// The routes.
     public func router() -> Router<BasicRequestContext> {
@@ -96,15 +114,45 @@ public struct InferenceAPI: Sendable {
         return model
     }
 
-    /// The request's images and `?top=K`, after checking the body size.
+    /// The request's images and `?top=K`, after checking the body's size and how long it takes to arrive.
     private func uploads(_ request: Request) async throws -> ([ImageUpload], Int) {
-        var request = request
         let top = try Self.top(request, limit: options.maxTop)
-        let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: options.maxBodyBytes) } catch {
-            throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(options.maxBodyBytes) bytes")
+        let body = try await Self.collectBody(of: request, limit: options.maxBodyBytes, timeout: options.bodyTimeout)
+        let (contentType, maxParts) = (request.headers[.contentType], options.maxParts)
+        return (try await onDecodeThread { try ImageUpload.all(in: body, contentType: contentType, maxParts: maxParts) }, top)
+    }
+
+    /// The whole body, or 413 past `limit` bytes, or 408 when it has not arrived within `timeout`.
+    static func collectBody(of request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                var request = request
+                do { return try await request.collectBody(upTo: limit) } catch {
+                    throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(limit) bytes")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let body = try await group.next() ?? nil else {
+                throw APIError(status: .requestTimeout, code: "body_timeout",
+                               message: "the body did not arrive within \(Int(timeout.seconds)) seconds")
+            }
+            return body
         }
-        return (try ImageUpload.all(in: body, contentType: request.headers[.contentType]), top)
+    }
+
+    /// `work` on a decode thread; a full queue or a wait past the deadline is 503.
+    private func onDecodeThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws(APIError) -> T {
+        do {
+            return try await decoder.run(timeout: options.decodeTimeout, work)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .overloaded
+        }
     }
 
     static func top(_ request: Request, limit: Int) throws(APIError) -> Int {
@@ -115,22 +163,38 @@ public struct InferenceAPI: Sendable {
         return top
     }
 
-    /// One image's answer: from the cache, or decoded here and run in the next batch.
+    /// What a decode thread makes of an upload: a cached answer, or the model's input for it.
+    private enum Prepared: Sendable {
+        case cached([Prediction])
+        case input([Float], key: PredictionCache.Key)
+    }
+
+    /// One image's answer: from the cache, or decoded on a decode thread and run in the next batch.
     func classify(_ upload: ImageUpload, model: LoadedModel, top: Int) async throws(APIError) -> ClassifyResponse {
         let start = ContinuousClock.now
         let line = ModelLine(name: model.name, version: model.version)
-        let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)
-        if let predictions = cache.lookup(key) {
+        let (cache, maxPixels) = (cache, options.maxPixels)
+        let prepared = try await onDecodeThread { () throws(APIError) -> Prepared in
+            let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)
+            if let predictions = cache.lookup(key) { return .cached(predictions) }
+            let image = try Self.decode(Data(buffer: upload.bytes), maxPixels: maxPixels)
+            var input = [Float](repeating: 0, count: model.inputFloats)
+            input.withUnsafeMutableBufferPointer { model.metadata.preprocessing.writeTensor(of: image, into: $0) }
+            return .input(input, key: key)
+        }
+        let input: [Float], key: PredictionCache.Key
+        switch prepared {
+        case let .cached(predictions):
             let total = (ContinuousClock.now - start).milliseconds
             return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: true,
                                     timingsMs: ["decode": 0, "queue": 0, "infer": 0, "total": total])
+        case let .input(prepared, preparedKey):
+            (input, key) = (prepared, preparedKey)
         }
-        let image = try Self.decode(Data(buffer: upload.bytes), maxPixels: options.maxPixels)
-        var input = [Float](repeating: 0, count: model.inputFloats)
-        input.withUnsafeMutableBufferPointer { model.metadata.preprocessing.writeTensor(of: image, into: $0) }
         let decoded = ContinuousClock.now
         let outcome: InferenceBatcher.Outcome
         do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
+        guard outcome.logits.allSatisfy(\.isFinite) else { throw .nonFiniteOutput(model) }
         let predictions = Softmax.top(options.maxTop, logits: outcome.logits, labels: model.metadata.classNames)
         cache.store(predictions, for: key)
         return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,
@@ -166,6 +230,7 @@ public struct InferenceAPI: Sendable {
             let message = "\(error)"
             switch error {
             case .tooLarge: throw APIError(status: .unprocessableContent, code: "too_many_pixels", message: message)
+            case .badShape: throw APIError(status: .unprocessableContent, code: "bad_shape", message: message)
             case .corrupt: throw APIError(status: .unprocessableContent, code: "corrupt_image", message: message)
             default: throw APIError(status: .unsupportedMediaType, code: "unsupported_image", message: message)
             }

@@ -2,6 +2,7 @@ import FishServices
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// `fishops serve`: the inference API on one address, following alias moves without a restart.
 public enum InferenceServer {
@@ -16,7 +17,8 @@ public enum InferenceServer {
         var logger = Logger(label: "fishops.serve")
         logger.logLevel = .info
         if let version = try api.reload() { logger.info("serving \(model) v\(version) (alias \(alias))") }
-        let app = Application(router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
+        let idleTimeout = TimeAmount.nanoseconds(Int64(options.idleTimeout.seconds * 1e9))
+        let app = Application(router: api.router(), server: .http1(configuration: .init(idleTimeout: idleTimeout)), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
                               onServerRunning: { channel in ready(channel.localAddress?.port ?? port) }, logger: logger)
         let watcher = Task { [logger] in
             while !Task.isCancelled {

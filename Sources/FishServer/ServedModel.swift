@@ -31,7 +31,8 @@ final class ServedModel: Sendable {
         let target = try RegistryService(context: context).resolve(model: name, version: aliased).version.version
         if model?.version == target { return nil }
         let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
-        _ = loaded.forward([Float](repeating: 0, count: loaded.inputFloats), count: 1)
+        let warm = loaded.forward([Float](repeating: 0, count: loaded.inputFloats), count: 1)
+        guard warm.logits.allSatisfy(\.isFinite) else { throw ServiceError.failed(loaded.nonFiniteMessage) }
         current.withLock { $0 = loaded }
         metrics.modelVersion.record(target)
         return target

@@ -47,28 +47,52 @@ public struct ClassificationService: Sendable {
         return try LoadedModel(package: resolved.package, backbone: backbone, threads: threads ?? config.threads)
     }
 
-    /// Expands `paths`: files as given, folders recursively (image files only, sorted).
-    /// Paths that do not exist are returned as failures.
-    public func collectFiles(_ paths: [String]) -> (files: [String], missing: [String]) {
-        var files: [String] = [], missing: [String] = []
+    /// A path given to classify that yields no image: missing, unreadable, or a folder without images.
+    public struct UnusablePath: Sendable, Equatable {
+        public let path: String
+        /// The whole message, starting with the path.
+        public let message: String
+    }
+
+    /// Expands `paths`: files as given, folders recursively (image files only, sorted). Paths
+    /// that do not exist or cannot be read, and folders holding no image, are returned with why.
+    public func collectFiles(_ paths: [String]) -> (files: [String], unusable: [UnusablePath]) {
+        var files: [String] = [], unusable: [UnusablePath] = []
         let manager = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                missing.append(path)
+                unusable.append(UnusablePath(path: path, message: "\(path): \(Self.whyUnreachable(path))"))
                 continue
             }
             guard isDirectory.boolValue else {
                 files.append(path)
                 continue
             }
-            let found = (manager.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+            guard let enumerator = manager.enumerator(atPath: path), (try? manager.contentsOfDirectory(atPath: path)) != nil else {
+                unusable.append(UnusablePath(path: path, message: "\(path): cannot read the folder (\(Self.whyUnreachable(path)))"))
+                continue
+            }
+            let found = (enumerator.allObjects as? [String] ?? [])
                 .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
                 .sorted()
                 .map { (path as NSString).appendingPathComponent($0) }
+            if found.isEmpty {
+                unusable.append(UnusablePath(path: path, message: "\(path): no .jpg, .jpeg or .png files in this folder"))
+            }
             files.append(contentsOf: found)
         }
-        return (files, missing)
+        return (files, unusable)
+    }
+
+    /// Why `path` cannot be reached, as the system says it: "no such file or directory",
+    /// "permission denied", "too many levels of symbolic links".
+    static func whyUnreachable(_ path: String) -> String {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            return access(path, R_OK) == 0 ? "unreadable" : String(cString: strerror(EACCES)).lowercased()
+        }
+        return String(cString: strerror(errno)).lowercased()
     }
 
     /// Classifies `files` with `model`, calling `report` once per file in order.
@@ -118,7 +142,8 @@ public struct ClassificationService: Sendable {
                 if let message = failures[index] {
                     outcome = .failure(FileError(message: message))
                 } else if let output, let position = decoded.firstIndex(of: index) {
-                    outcome = .success(model.predictions(output, image: position, top: top))
+                    outcome = model.predictions(output, image: position, top: top).map { .success($0) }
+                        ?? .failure(FileError(message: "\(file): \(model.nonFiniteMessage)"))
                 } else {
                     outcome = .failure(FileError(message: "\(file): not classified"))
                 }

@@ -30,12 +30,27 @@ public struct FishConfig: Sendable {
 
     /// The configuration from the environment, with defaults for what it does not set.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ServiceError) -> FishConfig {
-        let home = environment["FISHOPS_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        if environment["FISHOPS_HOME"]?.isEmpty == true {
+            throw .badConfiguration("FISHOPS_HOME is set but empty; unset it to use ~/.fishops, or set it to a folder")
+        }
+        let home = environment["FISHOPS_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fishops")
         let threads = try positiveInteger(environment, "FISHOPS_THREADS") ?? ProcessInfo.processInfo.activeProcessorCount
+        if let problem = threadCountProblem(threads, source: "FISHOPS_THREADS") { throw .badConfiguration(problem) }
         let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? 50_000_000
         let gateMetric = environment["FISHOPS_GATE_METRIC"].flatMap { $0.isEmpty ? nil : $0 } ?? "macro_f1"
         return FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric)
+    }
+
+    /// The most compute threads accepted: four per core (more only adds switching).
+    public static var maxThreads: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Why `threads` (from `source`) is not a usable thread count, or nil.
+    public static func threadCountProblem(_ threads: Int, source: String) -> String? {
+        guard threads >= 1, threads <= maxThreads else {
+            return "\(source) must be from 1 to \(maxThreads) (4 per core on this machine); got \(threads)"
+        }
+        return nil
     }
 
     private static func positiveInteger(_ environment: [String: String], _ key: String) throws(ServiceError) -> Int? {

@@ -58,9 +58,17 @@ public struct LoadedModel: Sendable {
         return InferenceEngine.Output(logits: logits, embeddings: output.embeddings)
     }
 
-    /// The `top` most probable classes for each image of a forward pass.
-    public func predictions(_ output: InferenceEngine.Output, image: Int, top: Int) -> [Prediction] {
-        Softmax.top(top, logits: output.logits[(image * classes)..<((image + 1) * classes)], labels: metadata.classNames)
+    /// The `top` most probable classes for image `image` of a forward pass, or nil when the network
+    /// gave it NaN or infinite scores (broken weights).
+    public func predictions(_ output: InferenceEngine.Output, image: Int, top: Int) -> [Prediction]? {
+        let logits = output.logits[(image * classes)..<((image + 1) * classes)]
+        guard logits.allSatisfy(\.isFinite) else { return nil }
+        return Softmax.top(top, logits: logits, labels: metadata.classNames)
+    }
+
+    /// Why a version gave no answer: the message for non-finite scores.
+    public var nonFiniteMessage: String {
+        "\(name) v\(version) produced non-finite scores; its weights are broken (re-import or roll back the model)"
     }
 }
 

@@ -12,6 +12,7 @@ public final class ServiceContext: Sendable {
     public init(config: FishConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) {
         self.config = config
         store = try Store(directory: config.home)
+        PackageFolders.removeStaleStaging(in: config.modelsDirectory)
         let user = environment["FISHOPS_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
         actor = Actor(user: user, host: ProcessInfo.processInfo.hostName)
     }

@@ -45,10 +45,9 @@ public struct WeightsService: Sendable {
         let source = URL(fileURLWithPath: path).lastPathComponent
         var written: ModelPackage?
         let version = try context.store.registerVersion(model: name, actor: context.actor, reason: "imported \(source)") { version in
-            let relative = "models/\(name)/\(version)"
+            let relative = PackageFolders.relativePath(model: name, version: version)
             let directory = context.packageDirectory(relative)
-            // A folder without a registered version is left over from an import that was killed.
-            try? FileManager.default.removeItem(at: directory)
+            try PackageFolders.makeRoom(at: directory)
             let metadata = ModelPackage.Metadata(
                 name: name, version: version, architecture: EfficientNetLite0.name, weightsSha256: "",
                 preprocessing: .efficientNetLite, classNames: classNames, createdAt: Date(), source: source,

@@ -2,6 +2,9 @@ import GRDB
 
 /// The store's schema, as ordered migrations.
 enum Schema {
+    /// How many migrations this program knows: the store's `user_version` once migrated.
+    static var migrationCount: Int { migrator.migrations.count }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: tracking and registry") { db in

@@ -10,9 +10,25 @@ public final class Store: Sendable {
     public let artifacts: ArtifactStore
     let pool: DatabasePool
 
+    /// How much of the database is checked when it is opened.
+    public enum Verification: Sendable {
+        /// SQLite's `quick_check` (every page and record, no index cross-checks), on files up to
+        /// `quickCheckLimit` bytes; a damaged store is refused.
+        case quick
+        /// Nothing: for `fishops doctor`, which runs the full check itself and reports it.
+        case none
+    }
+
+    /// Files larger than this skip the quick check on open (it reads the whole file).
+    public static let quickCheckLimit = 256 * 1024 * 1024
+
     /// Opens (creating and migrating if needed) the store in `directory`: `store.sqlite` and
     /// `artifacts/`. Waits up to `busyTimeout` seconds for other writers.
-    public init(directory: URL, busyTimeout: TimeInterval = 10) throws(StoreError) {
+    ///
+    /// The database identifies itself (SQLite `application_id` and `user_version`): a database of
+    /// another program is refused, and so is an empty or missing one while model packages or
+    /// artifacts exist beside it (a new store would number versions from 1 again).
+    public init(directory: URL, busyTimeout: TimeInterval = 10, verification: Verification = .quick) throws(StoreError) {
         path = directory.appendingPathComponent("store.sqlite").path
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -28,8 +44,20 @@ public final class Store: Sendable {
         let databasePath = path
         do {
             pool = try SchemaLock.holding(in: directory) {
+                let fileSize = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
+                if (fileSize ?? 0) == 0, let leftovers = StoreIdentity.leftovers(in: directory) {
+                    throw StoreError.emptied(path: databasePath, leftovers: leftovers, missing: fileSize == nil)
+                }
                 let pool = try DatabasePool(path: databasePath, configuration: configuration)
+                try StoreIdentity.check(pool, path: databasePath)
+                if verification == .quick, (fileSize ?? 0) <= Self.quickCheckLimit {
+                    let problems = try pool.read { try String.fetchAll($0, sql: "PRAGMA quick_check(5)") }.filter { $0 != "ok" }
+                    if !problems.isEmpty {
+                        throw StoreError.corrupt(path: databasePath, detail: problems.joined(separator: "; "))
+                    }
+                }
                 try Schema.migrator.migrate(pool)
+                try StoreIdentity.stamp(pool)
                 return pool
             }
         } catch {

@@ -11,6 +11,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The promotion gate refused the move.
     case gateRefused(String)
     case database(path: String, detail: String)
+    /// The database belongs to another program, or to a newer FishOps.
+    case foreign(path: String, detail: String)
+    /// The database is empty or missing while the folder holds a store's packages or artifacts.
+    case emptied(path: String, leftovers: String, missing: Bool)
 
     public var description: String {
         switch self {
@@ -32,6 +36,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "promotion refused: \(reason)"
         case let .database(path, detail):
             return "\(path): database error (\(detail))"
+        case let .foreign(path, detail):
+            return "\(path): not a FishOps store (\(detail)); point FISHOPS_HOME at a FishOps folder, or move the file aside"
+        case let .emptied(path, leftovers, missing):
+            return "\(path): the store is \(missing ? "missing" : "empty (0 bytes)") but \(leftovers) exist beside it; "
+                + "restore store.sqlite from a backup, or move the folder's models/ and artifacts/ away to start a new store"
         }
     }
 }

@@ -28,10 +28,10 @@ struct Classify: ParsableCommand {
     func run() throws {
         let service = ClassificationService(context: try makeContext(threads: threads))
         let loaded = try reporting { try service.loadModel(name: model) }
-        let (files, missing) = service.collectFiles(paths)
-        var failures = missing.map { "\($0): no such file or folder" }
+        let (files, unusable) = service.collectFiles(paths)
+        var failures = unusable.map(\.message)
         if json {
-            for (path, message) in zip(missing, failures) { print(jsonLine(FileErrorLine(file: path, error: message))) }
+            for path in unusable { print(jsonLine(FileErrorLine(file: path.path, error: path.message))) }
         }
         let progress = ProgressBar(total: files.count, enabled: files.count > 1 && isatty(STDERR_FILENO) == 1)
         service.classify(files: files, model: loaded, top: top) { result in
@@ -56,7 +56,7 @@ struct Classify: ParsableCommand {
         progress.clear()
         guard !failures.isEmpty else { return }
         if !json {
-            printError("\n\(failures.count) of \(files.count + missing.count) files failed:")
+            printError("\n\(failures.count) of \(files.count + unusable.count) files failed:")
             failures.forEach { printError("  \($0)") }
         }
         throw ExitCode.failure

@@ -27,7 +27,7 @@ func makeContext(threads: Int? = nil) throws -> ServiceContext {
     do {
         var config = try FishConfig.fromEnvironment()
         if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+            if let problem = FishConfig.threadCountProblem(threads, source: "--threads") { throw ValidationError(problem) }
             config.threads = threads
         }
         config.workerExecutable = ownExecutable

@@ -19,11 +19,16 @@ struct Serve: ParsableCommand {
     @Option(help: "Images waiting for the engine before requests get 503.") var maxQueue = 256
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 20 * 1024 * 1024
     @Option(help: "Seconds between checks of the alias.") var reloadSeconds: Double = 3
+    @Option(help: "Most parts in one multipart body.") var maxParts = 256
+    @Option(help: "Seconds a client may take to send a request's body (408 after it).") var bodyTimeoutSeconds: Double = 60
+    @Option(help: "Seconds a connection may stay open with no complete request head arriving (closed after it).")
+    var idleTimeoutSeconds: Double = 30
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-        guard maxBatch >= 1, maxQueue >= 1, batchWaitMs >= 0, cacheEntries >= 0, maxBodyBytes >= 1, reloadSeconds > 0 else {
-            throw ValidationError("--max-batch, --max-queue, --max-body-bytes and --reload-seconds must be positive; --cache-entries and --batch-wait-ms not negative")
+        guard maxBatch >= 1, maxQueue >= 1, batchWaitMs >= 0, cacheEntries >= 0, maxBodyBytes >= 1, reloadSeconds > 0, maxParts >= 1,
+              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0 else {
+            throw ValidationError("--max-batch, --max-queue, --max-body-bytes, --max-parts, --reload-seconds and the timeouts must be positive; --cache-entries and --batch-wait-ms not negative")
         }
     }
 
@@ -37,6 +42,9 @@ struct Serve: ParsableCommand {
         options.maxWait = .milliseconds(batchWaitMs)
         options.maxQueue = maxQueue
         options.maxBodyBytes = maxBodyBytes
+        options.maxParts = maxParts
+        options.bodyTimeout = .milliseconds(Int64(bodyTimeoutSeconds * 1000))
+        options.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
         let (host, port, alias, reloadSeconds) = (host, port, alias, reloadSeconds)
         let failure = Mutex<(any Error)?>(nil)
         let finished = DispatchSemaphore(value: 0)

@@ -13,12 +13,19 @@ struct FishOpsProcess {
         }
     }
 
-    /// Starts `fishops arguments` with `FISHOPS_HOME=home`, without waiting.
-    static func start(_ arguments: [String], home: URL, output: Pipe = Pipe(), errors: Pipe = Pipe()) throws -> Process {
+    /// Starts `fishops arguments` with `FISHOPS_HOME=home`, without waiting; with
+    /// `memoryLimitKB`, under `ulimit -v` of that many KB.
+    static func start(_ arguments: [String], home: URL, output: Pipe = Pipe(), errors: Pipe = Pipe(),
+                      memoryLimitKB: Int? = nil) throws -> Process {
         guard let binary = Fixtures.binary else { throw CocoaError(.fileNoSuchFile) }
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let memoryLimitKB {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -v \(memoryLimitKB) && exec \"$0\" \"$@\"", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path, "FISHOPS_USER": "tester"]) { $1 }
         process.standardOutput = output
         process.standardError = errors
@@ -27,9 +34,9 @@ struct FishOpsProcess {
     }
 
     /// Runs `fishops arguments` to completion.
-    static func run(_ arguments: [String], home: URL) throws -> Result {
+    static func run(_ arguments: [String], home: URL, memoryLimitKB: Int? = nil) throws -> Result {
         let output = Pipe(), errors = Pipe()
-        let process = try start(arguments, home: home, output: output, errors: errors)
+        let process = try start(arguments, home: home, output: output, errors: errors, memoryLimitKB: memoryLimitKB)
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -141,9 +141,10 @@ final class ServeProcess: @unchecked Sendable {
     private let process: Process
     private let errors = CollectedBytes()
 
-    init(home: URL, arguments: [String]) throws {
+    init(home: URL, arguments: [String], memoryLimitKB: Int? = nil) throws {
         let output = Pipe(), errorPipe = Pipe()
-        process = try FishOpsProcess.start(["serve", "--port", "0"] + arguments, home: home, output: output, errors: errorPipe)
+        process = try FishOpsProcess.start(["serve", "--port", "0"] + arguments, home: home, output: output, errors: errorPipe,
+                                           memoryLimitKB: memoryLimitKB)
         let errors = self.errors
         errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
         var seen = Data()
@@ -155,6 +156,9 @@ final class ServeProcess: @unchecked Sendable {
         let line = String(decoding: seen, as: UTF8.self)
         url = String(line[try #require(line.range(of: "http://")).lowerBound...].prefix { !$0.isWhitespace })
     }
+
+    /// The port it listens on.
+    var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
     /// What the server logged so far.
     var log: String { String(decoding: errors.data, as: UTF8.self) }

@@ -35,7 +35,7 @@ import Testing
         #expect {
             _ = try decoder.decodeFile(atPath: "/nonexistent/fish.jpg")
         } throws: { error in
-            (error as? ImagingError)?.description == "/nonexistent/fish.jpg: cannot read the file (no such file)"
+            (error as? ImagingError)?.description == "/nonexistent/fish.jpg: cannot read the file (no such file or directory)"
         }
     }
 

@@ -50,6 +50,34 @@ let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/pyt
         }
     }
 
+    /// 100 KB of nested lists crashed the reader with a stack overflow when they were freed.
+    @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"))
+    func deeplyNestedPickleIsRefused() throws {
+        let path = try fixtureCheckpoint("nested")
+        #expect(throws: NeuralError.malformed(path: path, format: "PyTorch checkpoint", reason: "values nested deeper than 100 levels")) {
+            _ = try CheckpointReader.read(path: path)
+        }
+    }
+
+    /// A 200 KB zip whose pickle deflates to 200 MB is refused before it is unpacked (a 3.6 MB one
+    /// made the reader allocate 3.5 GB).
+    @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"))
+    func zipBombIsRefusedEarly() throws {
+        let path = try fixtureCheckpoint("bomb")
+        #expect(throws: NeuralError.malformed(path: path, format: "PyTorch checkpoint",
+                                              reason: "checkpoint/data.pkl unpacks to far more than the archive holds")) {
+            _ = try CheckpointReader.read(path: path)
+        }
+    }
+
+    /// NaN or infinity in a tensor is refused when its values are read (import and every load).
+    @Test func nonFiniteValuesAreRefused() throws {
+        for bad in [Float.nan, .infinity, -.infinity] {
+            let tensor = HostTensor(shape: [3], values: [1, bad, 2])
+            #expect(throws: NeuralError.nonFinite(name: "w")) { _ = try tensor.floats(name: "w") }
+        }
+    }
+
     @Test func foreignFilesAreRecognised() throws {
         let text = try Fixtures.file(named: "notes.pth", contents: Data("not weights at all".utf8))
         #expect(throws: NeuralError.unknownFormat(path: text)) { _ = try CheckpointReader.read(path: text) }

@@ -4,11 +4,13 @@ The layout follows torch.save: a pickle (protocol 2) of an OrderedDict whose ten
 torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks), with each
 storage replaced by a persistent id ('storage', <torch.FloatStorage>, key, 'cpu', numel).
 
-usage: torch_checkpoints.py legacy|zip OUTPUT
+usage: torch_checkpoints.py legacy|zip|nested|bomb OUTPUT
 The state dict holds:
   "a.weight": float32 [2, 3] = 0..5, stored transposed (stride (1, 2)) like the pretrained file
   "a.bias":   float32 [3] = [0.5, -1.5, 2.25], a view at offset 1 of a 4-element storage
   "a.num_batches_tracked": int64 scalar = 7
+Hostile files: "nested" is a zip whose data.pkl is 50,000 nested lists (about 100 KB);
+"bomb" a zip whose data.pkl deflates from about 200 KB to 200 MB.
 """
 import collections
 import io
@@ -107,5 +109,24 @@ def write_zip(path):
         archive.writestr("checkpoint/version", "3\n")
 
 
+def write_nested(path):
+    # Built opcode by opcode: Python's own pickler recurses and would hit its recursion limit.
+    depth = 50_000
+    data = b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."  # EMPTY_LIST x n, APPEND x n-1, STOP
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("checkpoint/data.pkl", data)
+        archive.writestr("checkpoint/byteorder", "little")
+
+
+def write_bomb(path):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("checkpoint/data.pkl", "w", force_zip64=True) as entry:
+            entry.write(b"\x80\x02")
+            chunk = b"N0" * (1 << 19)  # NONE, POP: a valid but endless pickle
+            for _ in range(200):
+                entry.write(chunk)
+        archive.writestr("checkpoint/byteorder", "little")
+
+
 if __name__ == "__main__":
-    {"legacy": write_legacy, "zip": write_zip}[sys.argv[1]](sys.argv[2])
+    {"legacy": write_legacy, "zip": write_zip, "nested": write_nested, "bomb": write_bomb}[sys.argv[1]](sys.argv[2])

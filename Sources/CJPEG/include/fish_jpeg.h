@@ -13,10 +13,12 @@ enum fish_jpeg_input {
 };
 
 /// Decodes a JPEG held in memory into 8-bit RGB (greyscale, YCbCr, CMYK and YCCK inputs).
-/// Refuses images of more than `max_pixels` pixels before allocating them.
+/// Refuses images of more than `max_pixels` pixels (returning 2) or with one side over
+/// `max_aspect` times the other (returning 3; 0 means no limit) before allocating them.
 /// On success returns 0 and sets `*rgb` (free with `fish_jpeg_free`), `*width`, `*height`.
 /// On failure returns non-zero and writes a message to `err`.
 int fish_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
+                     unsigned max_aspect,
                      unsigned char **rgb, int *width, int *height, char *err, size_t err_len);
 
 /// Encodes `components`-channel 8-bit pixels (see `fish_jpeg_input`) as a JPEG in memory.

@@ -73,9 +73,8 @@ final class ClassifyView: ConsoleView {
         loader?.load {
             let service = ClassificationService(context: context)
             let model = try service.loadModel(name: modelName)
-            let (files, missing) = service.collectFiles([target])
-            guard missing.isEmpty else { throw ServiceError.invalidArgument("\(target): no such file or folder") }
-            guard !files.isEmpty else { throw ServiceError.invalidArgument("\(target): no .jpg, .jpeg or .png files") }
+            let (files, unusable) = service.collectFiles([target])
+            if let problem = unusable.first { throw ServiceError.invalidArgument(problem.message) }
             progress.set(done: 0, total: files.count)
             var results: [(file: String, predictions: [Prediction]?, error: String?)] = []
             service.classify(files: files, model: model, top: 5) { result in

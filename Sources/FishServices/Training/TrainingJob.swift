@@ -334,9 +334,9 @@ struct TrainingJob {
         let (model, classNames, preprocessing, runId) = (spec.model, dataset.classNames, spec.preprocessing, run.id)
         let version = try store.registerVersion(model: model, sourceRunId: runId, actor: context.actor,
                                                 reason: "trained by run \(runId)") { version in
-            let relative = "models/\(model)/\(version)"
-            let directory = context.config.home.appendingPathComponent(relative)
-            try? FileManager.default.removeItem(at: directory)  // left over from a registration that was killed
+            let relative = PackageFolders.relativePath(model: model, version: version)
+            let directory = context.packageDirectory(relative)
+            try PackageFolders.makeRoom(at: directory)
             var metadata = ModelPackage.Metadata(
                 name: model, version: version, architecture: contents.architecture, weightsSha256: "",
                 preprocessing: preprocessing, classNames: classNames, createdAt: Date(),

@@ -1,0 +1,202 @@
+import FishTestSupport
+import Foundation
+import Testing
+
+/// Hostile but fair input against real `fishops` processes: each case once took FishOps down,
+/// stalled it, or lost data (see docs/security.md).
+@Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
+struct HostileInputTests {
+    /// 2 GB of address space: a 1x150000 PNG once made the server allocate 29 GB and abort.
+    static let memoryLimitKB = 2_000_000
+
+    /// A 1x`height` or `width`x1 grey PNG: a few hundred bytes.
+    static func line(width: Int, height: Int) throws -> Data {
+        try TestImages.png([UInt8](repeating: 128, count: width * height), width: width, height: height, colorType: .grey)
+    }
+
+    static func photo() throws -> Data {
+        try TestImages.png(TestImages.gradient(width: 300, height: 200), width: 300, height: 200, colorType: .rgb)
+    }
+
+    static func errorCode(_ body: Data) -> String? {
+        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    @Test func degenerateImagesGetAQuickErrorAndTheServerKeepsServing() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: [], memoryLimitKB: Self.memoryLimitKB)
+        defer { server.stop() }
+        for (width, height) in [(1, 150_000), (20_000, 1)] {
+            let image = try Self.line(width: width, height: height)
+            #expect(image.count < 1000, "a \(width)x\(height) PNG is \(image.count) bytes")
+            let start = ContinuousClock.now
+            let (status, body) = try await server.post("/v1/classify", body: image)
+            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(status == 422 && Self.errorCode(body) == "bad_shape", "\(String(decoding: body, as: UTF8.self))")
+        }
+        let (status, body) = try await server.post("/v1/classify", body: try Self.photo())
+        #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
+    }
+
+    @Test func classifyNamesTheDegenerateFilesAndClassifiesTheRest() throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let folder = try Fixtures.temporaryDirectory()
+        try Self.line(width: 1, height: 150_000).write(to: folder.appendingPathComponent("tall.png"))
+        try Self.line(width: 20_000, height: 1).write(to: folder.appendingPathComponent("wide.png"))
+        try Self.photo().write(to: folder.appendingPathComponent("photo.png"))
+        let run = try FishOpsProcess.run(["classify", folder.path], home: home, memoryLimitKB: Self.memoryLimitKB)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("photo.png"))
+        #expect(run.stderr.contains("2 of 3 files failed"), "\(run.stderr)")
+        #expect(run.stderr.contains("tall.png: image is 1x150000") && run.stderr.contains("wide.png: image is 20000x1"))
+    }
+
+    @Test func emptyFoldersAndSymlinkLoopsAreNamed() throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let empty = try Fixtures.temporaryDirectory()
+        let loop = try Fixtures.temporaryDirectory().appendingPathComponent("loop.jpg")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+        let run = try FishOpsProcess.run(["classify", empty.path, loop.path], home: home)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(empty.path): no .jpg, .jpeg or .png files in this folder"), "\(run.stderr)")
+        #expect(run.stderr.contains("\(loop.path): too many levels of symbolic links"), "\(run.stderr)")
+    }
+
+    /// Uploads that trickle in must not slow the routes a load balancer polls.
+    @Test func healthStaysFastDuringSlowUploads() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: [])
+        defer { server.stop() }
+        let uploads = try (0..<8).map { _ in try LoopbackConnection(port: server.port) }
+        for upload in uploads {
+            #expect(upload.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"))
+        }
+        let trickle = Task.detached {
+            while !Task.isCancelled {
+                for upload in uploads { upload.send(String(repeating: "x", count: 10)) }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        defer { trickle.cancel() }
+        var latencies: [Duration] = []
+        for _ in 0..<200 {
+            let start = ContinuousClock.now
+            let connection = try LoopbackConnection(port: server.port)
+            connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let (text, _) = connection.receive(timeout: .seconds(5))
+            latencies.append(ContinuousClock.now - start)
+            #expect(text.hasPrefix("HTTP/1.1 200"))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        latencies.sort()
+        let p99 = latencies[latencies.count * 99 / 100 - 1]
+        #expect(p99 < .milliseconds(50), "healthz p99 \(p99) during 8 slow uploads")
+    }
+
+    @Test func slowIdleAndHugeMultipartRequestsAreCut() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: ["--idle-timeout-seconds", "1", "--body-timeout-seconds", "1"])
+        defer { server.stop() }
+        let idle = try LoopbackConnection(port: server.port)
+        #expect(idle.receive(timeout: .seconds(4)).closed, "an idle connection is closed")
+        let slowHeader = try LoopbackConnection(port: server.port)
+        slowHeader.send("GET /healthz HTTP/1.1\r\nHo")
+        #expect(slowHeader.receive(timeout: .seconds(4)).closed, "a request head that never ends is cut")
+
+        let slowBody = try LoopbackConnection(port: server.port)
+        slowBody.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        var answer = ""
+        for _ in 0..<40 where answer.isEmpty {
+            slowBody.send("x")
+            answer = slowBody.receive(timeout: .milliseconds(100)).text
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 408") && answer.contains("body_timeout"), "\(answer)")
+
+        var parts = Data()
+        for _ in 0..<200_000 { parts.append(Data("--B\r\n\r\n\r\n".utf8)) }
+        parts.append(Data("--B--\r\n".utf8))
+        let (status, body) = try await server.post("/v1/classify/batch", body: parts, contentType: "multipart/form-data; boundary=B")
+        #expect(status == 413 && Self.errorCode(body) == "too_many_parts")
+    }
+
+    /// The bytes of `weights.safetensors` with the first float of `tensor` set to NaN.
+    static func withNaN(_ file: URL, tensor: String) throws -> Data {
+        var data = try Data(contentsOf: file)
+        let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let offsets = try #require((header[tensor] as? [String: Any])?["data_offsets"] as? [Int])
+        let start = 8 + headerLength + offsets[0]
+        data.replaceSubrange(start..<(start + 4), with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { Data($0) })
+        return data
+    }
+
+    @Test func nonFiniteWeightsAreRefusedAtImportAndAtLoad() throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let package = home.appendingPathComponent("models/imagenet-lite0/1")
+        let broken = try Self.withNaN(package.appendingPathComponent("weights.safetensors"), tensor: "_fc.weight")
+        let file = try Fixtures.file(named: "nan.safetensors", contents: broken)
+        let imported = try FishOpsProcess.run(["weights", "import", file], home: home)
+        #expect(imported.status != 0)
+        #expect(imported.stderr.contains("_fc.weight holds NaN or infinite values"), "\(imported.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("models/imagenet-lite0/2").path))
+
+        // A package damaged in place (its sha256 updated to match) fails loudly, not with "-nan%".
+        try broken.write(to: package.appendingPathComponent("weights.safetensors"))
+        let metadataFile = package.appendingPathComponent("metadata.json")
+        var metadata = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: metadataFile)) as? [String: Any])
+        metadata["weights_sha256"] = try Self.sha256(of: package.appendingPathComponent("weights.safetensors"))
+        try JSONSerialization.data(withJSONObject: metadata).write(to: metadataFile)
+        let photo = try Fixtures.file(named: "photo.png", contents: try Self.photo())
+        let classified = try FishOpsProcess.run(["classify", photo, "--json"], home: home)
+        #expect(classified.status == 1)
+        #expect(classified.stdout.contains("NaN or infinite") || classified.stderr.contains("NaN or infinite"),
+                "\(classified.stdout) \(classified.stderr)")
+    }
+
+    static func sha256(of file: URL) throws -> String {
+        let output = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [file.path]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return String(text.prefix(64))
+    }
+
+    @Test func registrationNeverReplacesAFolderItFinds() throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        // A folder where version 2 would go, left by an import killed before it was recorded.
+        let leftover = home.appendingPathComponent("models/imagenet-lite0/2")
+        try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: leftover.appendingPathComponent("note.txt"))
+        let stale = home.appendingPathComponent("models/imagenet-lite0/.tmp-2-killed")
+        try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: stale.path)
+
+        let again = home.appendingPathComponent("models/imagenet-lite0/1/weights.safetensors").path
+        let run = try FishOpsProcess.run(["weights", "import", again], home: home)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: leftover.appendingPathComponent("weights.safetensors").path))
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: leftover.deletingLastPathComponent().path)
+        let aside = try #require(siblings.first { $0.hasPrefix("2.orphaned-") }, "\(siblings)")
+        #expect(try String(contentsOf: leftover.deletingLastPathComponent().appendingPathComponent("\(aside)/note.txt"), encoding: .utf8) == "keep me")
+        #expect(!FileManager.default.fileExists(atPath: stale.path), "stale staging folders are removed on open")
+    }
+
+    @Test func emptiedStoreStopsEveryCommand() throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let store = home.appendingPathComponent("store.sqlite").path
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+        try Data().write(to: URL(fileURLWithPath: store))
+        for arguments in [["weights", "import", Fixtures.weights.path], ["models", "list"]] {
+            let run = try FishOpsProcess.run(arguments, home: home)
+            #expect(run.status != 0)
+            #expect(run.stderr.contains("restore store.sqlite from a backup"), "\(arguments): \(run.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("models/imagenet-lite0/1/weights.safetensors").path))
+        #expect((try FileManager.default.attributesOfItem(atPath: store)[.size] as? Int) == 0, "the store was not rewritten")
+    }
+}
