@@ -22,7 +22,13 @@ SWIFT_FLAGS := -c release
 export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
 export FISHOPS_PYTHON := $(VENV)/bin/python
 
-.PHONY: setup deps test-deps weights build import run test bench bench-setup loadtest clean
+# libFuzzer builds: every module instrumented with coverage and AddressSanitizer, in a build folder of their own.
+FUZZ_BUILD := .build-fuzz
+FUZZ_SWIFT_FLAGS := --scratch-path $(FUZZ_BUILD) --product fishops-fuzz -Xswiftc -sanitize=fuzzer,address \
+  -Xswiftc -DFISHOPS_FUZZ -Xcc -fsanitize=fuzzer-no-link,address
+SECONDS ?= 60
+
+.PHONY: setup deps test-deps weights build import run test bench bench-setup loadtest fuzz clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
@@ -106,5 +112,10 @@ loadtest: build
 	@$(MAKE) -s install-packages PACKAGES="$(LOAD_APT_PACKAGES)"
 	$(BIN) bench serve
 
+## fuzz: each libFuzzer harness (images, checkpoints, safetensors, multipart, manifest) for SECONDS (default 60)
+fuzz:
+	swift build $(FUZZ_SWIFT_FLAGS)
+	scripts/fuzz $(FUZZ_BUILD)/debug/fishops-fuzz $(SECONDS) $(FUZZ_BUILD)/work
+
 clean:
-	rm -rf .build
+	rm -rf .build $(FUZZ_BUILD)

@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. OpenBLAS is opened at run time (see fish_blas.h).
@@ -73,6 +75,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
 
@@ -85,9 +89,16 @@ let package = Package(
             ]
         ),
 
+        // libFuzzer harnesses for the parsers of untrusted input (make fuzz) and their replayer.
+        .target(
+            name: "FishFuzzHarnesses",
+            dependencies: ["FishImaging", "FishNeural", "FishServer", "FishServices", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(name: "fishops-fuzz", dependencies: ["FishFuzzHarnesses"]),
+
         // Test fixtures shared by the test targets: locations of the weights, ../shared, the binary,
         // and image encoders for generating test images.
-        .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG"], path: "Tests/Support"),
+        .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG", "FishNeural"], path: "Tests/Support"),
         .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "FishTestSupport"]),
         .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "FishImaging", "FishTestSupport"]),
         .testTarget(
@@ -104,6 +115,8 @@ let package = Package(
             dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
+                    exclude: ["regressions", "seeds"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,11 @@ public enum CheckpointReader {
             let exists = FileManager.default.fileExists(atPath: path)
             throw .unreadableFile(path: path, reason: exists ? "permission denied or not a regular file" : "no such file")
         }
+        return try decode(data, path: path)
+    }
+
+    /// The tensors stored in `data`, the contents of a weights file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws(NeuralError) -> [String: HostTensor] {
         let head = [UInt8](data.prefix(16))
         if TorchCheckpoint.isLegacy(head) { return try TorchCheckpoint.readLegacy([UInt8](data), path: path) }
         if TorchCheckpoint.isZip(head) { return try TorchCheckpoint.readZip(data, path: path) }

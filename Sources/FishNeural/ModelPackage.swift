@@ -82,15 +82,19 @@ public struct ModelPackage: Sendable {
 
     /// Reads the weights, checking them against the sha256 in the metadata.
     public func loadWeights() throws(NeuralError) -> [String: HostTensor] {
-        let file = directory.appendingPathComponent(Self.weightsFile)
+        try SafeTensors.decode(try verifiedWeights(), path: directory.appendingPathComponent(Self.weightsFile).path).tensors
+    }
+
+    /// The weights file's bytes, checked against the sha256 in the metadata.
+    public func verifiedWeights() throws(NeuralError) -> Data {
         let data: Data
-        do { data = try Data(contentsOf: file) } catch {
+        do { data = try Data(contentsOf: directory.appendingPathComponent(Self.weightsFile)) } catch {
             throw .invalidPackage(path: directory.path, reason: "cannot read \(Self.weightsFile)")
         }
         guard Self.sha256(data) == metadata.weightsSha256 else {
             throw .invalidPackage(path: directory.path, reason: "\(Self.weightsFile) does not match its sha256")
         }
-        return try SafeTensors.decode(data, path: file.path).tensors
+        return data
     }
 
     /// Writes a package atomically: into a temporary sibling folder, then renamed to `directory`.

@@ -4,11 +4,13 @@ import Hummingbird
 
 /// An API failure answered as `{"error":{"code","message"}}` with its HTTP status
 /// (and `Retry-After` when the client should simply try again later).
-struct APIError: HTTPResponseError, Encodable {
-    let status: HTTPResponse.Status
-    let code: String
-    let message: String
+public struct APIError: HTTPResponseError, Encodable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
     var retryAfterSeconds: Int?
+    /// The `WWW-Authenticate` challenge of a 401.
+    var wwwAuthenticate: String?
 
     static let notReady = APIError(status: .serviceUnavailable, code: "not_ready", message: "no model is loaded yet")
     static let overloaded = APIError(status: .serviceUnavailable, code: "overloaded",
@@ -22,15 +24,16 @@ struct APIError: HTTPResponseError, Encodable {
     /// The `{"code","message"}` object, also used for one image's failure inside a batch answer.
     var body: [String: String] { ["code": code, "message": message] }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(body)
     }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if let wwwAuthenticate { headers[.wwwAuthenticate] = wwwAuthenticate }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let body = try encoder.encode(["error": self.body])
@@ -38,14 +41,28 @@ struct APIError: HTTPResponseError, Encodable {
     }
 }
 
-/// Answers Hummingbird's own errors (an unknown route, say) in the API's JSON error form.
+/// Turns every failure into the API's JSON error response here, so the metrics middleware around
+/// it records errors like any other answer; a known path asked with the wrong method is 405.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The method each route path answers.
+    let methods: [String: HTTPRequest.Method]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
         } catch let error as HTTPError {
-            throw APIError(status: error.status, code: error.status == .notFound ? "not_found" : "http_\(error.status.code)",
-                           message: error.body ?? error.status.reasonPhrase)
+            var apiError = APIError(status: error.status, code: error.status == .notFound ? "not_found" : "http_\(error.status.code)",
+                                    message: error.body ?? error.status.reasonPhrase)
+            if error.status == .notFound, let allowed = methods[request.uri.path], allowed != request.method {
+                apiError = APIError(status: .methodNotAllowed, code: "method_not_allowed",
+                                    message: "\(request.uri.path) answers \(allowed.rawValue) only")
+                var response = try apiError.response(from: request, context: context)
+                response.headers[.allow] = allowed.rawValue
+                return response
+            }
+            return try apiError.response(from: request, context: context)
         }
     }
 }

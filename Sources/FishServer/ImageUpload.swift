@@ -4,15 +4,15 @@ import MultipartKit
 import NIOHTTP1
 
 /// The images of a request: the raw body, or the file parts of a `multipart/form-data` body.
-struct ImageUpload: Sendable {
+public struct ImageUpload: Sendable {
     /// The part's file name, else its field name, else "image N".
-    let name: String
-    let bytes: ByteBuffer
+    public let name: String
+    public let bytes: ByteBuffer
 
     /// Every image in `body`. A multipart part is an image when it carries a file name or its
     /// field is called `image` or `images`; other fields are ignored. A body of more than `maxParts`
     /// parts is refused before it is parsed.
-    static func all(in body: ByteBuffer, contentType: String?, maxParts: Int) throws(APIError) -> [ImageUpload] {
+    public static func all(in body: ByteBuffer, contentType: String?, maxParts: Int) throws(APIError) -> [ImageUpload] {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/") else {
             return [ImageUpload(name: "image 1", bytes: body)]
         }

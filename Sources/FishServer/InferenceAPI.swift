@@ -35,6 +35,10 @@ public struct InferenceAPI: Sendable {
         public var decodeTimeout: Duration = .seconds(10)
         /// How long a client may take to send a request's body once its head has arrived (408 after it).
         public var bodyTimeout: Duration = .seconds(60)
+        /// Tokens the routes require (nil: open, as on loopback by default).
+        public var auth: ServerAuth?
+        /// Whether `/metrics` needs the inference token too (it is open by default, for scrapers).
+        public var protectMetrics = false
         /// How long a connection may stay open with no request part arriving: between requests, and
         /// while a request's head is still incomplete (closed after it).
         public var idleTimeout: Duration = .seconds(30)
@@ -69,11 +73,18 @@ public struct InferenceAPI: Sendable {
         decoder.shutdown()
     }
 
+    /// The method each route answers.
+    static let methods: [String: HTTPRequest.Method] = [
+        "/": .get, "/healthz": .get, "/readyz": .get, "/metrics": .get, "/v1/models": .get,
+        "/v1/classify": .post, "/v1/classify/batch": .post,
+    ]
+
     /// The routes.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: JSONErrorMiddleware(methods: Self.methods))
+        if let auth = options.auth { router.add(middleware: AuthMiddleware(auth: auth, protectMetrics: options.protectMetrics)) }
         router.get("/") { _, _ in Self.response(WebPage.html, contentType: "text/html; charset=utf-8") }
         router.get("healthz") { _, _ in try Self.json(["status": "ok"]) }
         router.get("readyz") { _, _ in

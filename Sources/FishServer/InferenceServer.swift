@@ -12,13 +12,14 @@ public enum InferenceServer {
     public static func run(context: ServiceContext, model: String, alias: String, host: String, port: Int,
                            options: InferenceAPI.Options = .init(), reloadSeconds: Double = 3,
                            ready: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        guard options.auth != nil || isLoopback(host) else { throw ServerSetupError.tokenRequired(host: host) }
         let api = InferenceAPI(context: context, model: model, alias: alias, options: options)
         defer { api.shutdown() }
         var logger = Logger(label: "fishops.serve")
         logger.logLevel = .info
         if let version = try api.reload() { logger.info("serving \(model) v\(version) (alias \(alias))") }
         let idleTimeout = TimeAmount.nanoseconds(Int64(options.idleTimeout.seconds * 1e9))
-        let app = Application(router: api.router(), server: .http1(configuration: .init(idleTimeout: idleTimeout)), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
+        let app = Application(router: api.router(), server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()], idleTimeout: idleTimeout)), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
                               onServerRunning: { channel in ready(channel.localAddress?.port ?? port) }, logger: logger)
         let watcher = Task { [logger] in
             while !Task.isCancelled {
@@ -33,5 +34,22 @@ public enum InferenceServer {
         defer { watcher.cancel() }
         try await app.runService()
         logger.info("stopped accepting requests; finishing the queued ones")
+    }
+
+    /// Whether `host` is reachable only from this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}
+
+/// Why `fishops serve` refuses to start.
+public enum ServerSetupError: Error, CustomStringConvertible {
+    case tokenRequired(host: String)
+
+    public var description: String {
+        switch self {
+        case let .tokenRequired(host):
+            return "serving on \(host) opens the API to the network: give a token with --token-file FILE or FISHOPS_SERVE_TOKEN (see docs/security.md), or bind 127.0.0.1 behind a proxy"
+        }
     }
 }

@@ -35,7 +35,10 @@ enum WebPage {
     <p id="timing"></p>
     <script>
     const $ = (id) => document.getElementById(id);
-    fetch("/v1/models").then((r) => r.json()).then((m) => {
+    // A server that requires a token is opened as /#token=TOKEN: the fragment never leaves the browser.
+    const token = new URLSearchParams(location.hash.slice(1)).get("token");
+    const headers = token ? { Authorization: "Bearer " + token } : {};
+    fetch("/v1/models", { headers }).then((r) => r.json()).then((m) => {
       $("model").textContent = m.error ? m.error.message : `${m.name} v${m.version} (${m.alias}, ${m.classes.length} classes)`;
     }).catch(() => { $("model").textContent = "the server did not answer"; });
 
@@ -43,7 +46,7 @@ enum WebPage {
       $("error").textContent = ""; $("results").replaceChildren(); $("timing").textContent = "classifying…";
       $("preview").src = URL.createObjectURL(file); $("preview").style.display = "block";
       try {
-        const response = await fetch("/v1/classify?top=5", { method: "POST", body: file });
+        const response = await fetch("/v1/classify?top=5", { method: "POST", body: file, headers });
         const answer = await response.json();
         if (!response.ok) { throw new Error(answer.error ? answer.error.message : response.statusText); }
         for (const p of answer.top) {

@@ -52,6 +52,11 @@ public struct ClassificationService: Sendable {
         public let path: String
         /// The whole message, starting with the path.
         public let message: String
+
+        public init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     /// Expands `paths`: files as given, folders recursively (image files only, sorted). Paths

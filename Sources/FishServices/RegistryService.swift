@@ -81,6 +81,22 @@ public struct RegistryService: Sendable {
         return (chosen, try ModelPackage.open(context.packageDirectory(chosen.packagePath)))
     }
 
+    /// Why the package of `model` v`version` cannot be served (missing, unreadable, or weights that do
+    /// not match the sha256 the registry and the package recorded), or nil when it is sound.
+    public func packageProblem(model: String, version: Int) -> String? {
+        do {
+            let record = try store.version(model: model, version)
+            let package = try ModelPackage.open(context.packageDirectory(record.packagePath))
+            _ = try package.verifiedWeights()
+            guard package.metadata.weightsSha256 == record.packageSha256 else {
+                return "\(model) v\(version): the package's weights are not the ones registered (\(package.directory.path))"
+            }
+            return nil
+        } catch {
+            return "\(model) v\(version): \(error)"
+        }
+    }
+
     /// The gate's verdict on moving `alias` of `model` to `version`, without moving anything.
     public func gate(model: String, version: Int, alias: String = "production") throws(StoreError) -> GateResult {
         let metric = context.config.gateMetric
@@ -115,6 +131,9 @@ public struct RegistryService: Sendable {
             throw .invalid("a promotion needs a reason (--reason TEXT)")
         }
         let verdict = try gate(model: model, version: version, alias: alias)
+        if let problem = packageProblem(model: model, version: version) {
+            throw .invalid("\(problem); it cannot be promoted (re-import or re-train it, or pick another version)")
+        }
         if let expected, !expected.matches(verdict.currentVersion) {
             // The alias moved since the operator looked: a conflict, whatever the gate says.
             try store.recordRefusal(model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,
@@ -146,6 +165,9 @@ public struct RegistryService: Sendable {
         }
         guard let (current, previous) = try rollbackTarget(model: model, alias: alias) else {
             throw .notFound("\(alias) of \(model) has no previous version to roll back to")
+        }
+        if let problem = packageProblem(model: model, version: previous) {
+            throw .invalid("\(problem); cannot roll back to it (promote a sound version instead)")
         }
         return try store.moveAlias(model: model, alias: alias, to: previous, expected: .version(current), action: .rollback,
                                    actor: context.actor, reason: reason)

@@ -34,6 +34,15 @@ public struct WeightsService: Sendable {
                 "\(path): the classifier has \(classes) outputs; the ImageNet base model needs \(classNames.count)")
         }
         let sourceSha256 = ModelPackage.sha256(try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe))
+        // One import at a time: two imports of one file must find each other's version.
+        try FileManager.default.createDirectory(at: context.config.modelsDirectory, withIntermediateDirectories: true)
+        return try FileLock.holding(context.config.modelsDirectory.appendingPathComponent(".import.lock")) {
+            try register(weights, classNames: classNames, name: name, path: path, sourceSha256: sourceSha256)
+        }
+    }
+
+    private func register(_ weights: [String: HostTensor], classNames: [String], name: String, path: String,
+                          sourceSha256: String) throws -> ImportResult {
         let registered = try context.store.models().contains { $0.name == name } ? try context.store.versions(model: name) : []
         for version in registered.reversed() {
             if let package = try? ModelPackage.open(context.packageDirectory(version.packagePath)),

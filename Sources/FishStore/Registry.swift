@@ -212,9 +212,18 @@ extension Store {
     @discardableResult
     private static func audit(_ db: Database, actor: Actor, model: String, action: AuditAction, alias: String?,
                               from: Int?, to: Int?, outcome: AuditOutcome, reason: String, detail: String) throws -> Int64 {
-        try AuditEntry(id: nil, at: Date(), actor: actor.user, host: actor.host, model: model, action: action, alias: alias,
-                       fromVersion: from, toVersion: to, outcome: outcome, reason: reason, detail: detail).insert(db)
+        try AuditEntry(id: nil, at: Date(), actor: Self.printable(actor.user), host: Self.printable(actor.host), model: model, action: action,
+                       alias: alias, fromVersion: from, toVersion: to, outcome: outcome, reason: Self.printable(reason),
+                       detail: Self.printable(detail)).insert(db)
         return db.lastInsertedRowID
+    }
+
+    /// `text` with control characters (newlines, escape sequences) written as `\u{..}`, so an
+    /// audit line cannot be forged or repaint a terminal.
+    static func printable(_ text: String) -> String {
+        text.unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }.joined()
     }
 
     private static func describe(_ expected: ExpectedHolder) -> String {

@@ -10,16 +10,9 @@ public final class Store: Sendable {
     public let artifacts: ArtifactStore
     let pool: DatabasePool
 
-    /// How much of the database is checked when it is opened.
-    public enum Verification: Sendable {
-        /// SQLite's `quick_check` (every page and record, no index cross-checks), on files up to
-        /// `quickCheckLimit` bytes; a damaged store is refused.
-        case quick
-        /// Nothing: for `fishops doctor`, which runs the full check itself and reports it.
-        case none
-    }
-
-    /// Files larger than this skip the quick check on open (it reads the whole file).
+    /// Files up to this size get SQLite's `quick_check` (every page and record, no index
+    /// cross-checks) when they are opened, and a damaged one is refused; larger ones skip it (it
+    /// reads the whole file) and are checked by `fishops doctor`.
     public static let quickCheckLimit = 256 * 1024 * 1024
 
     /// Opens (creating and migrating if needed) the store in `directory`: `store.sqlite` and
@@ -28,7 +21,7 @@ public final class Store: Sendable {
     /// The database identifies itself (SQLite `application_id` and `user_version`): a database of
     /// another program is refused, and so is an empty or missing one while model packages or
     /// artifacts exist beside it (a new store would number versions from 1 again).
-    public init(directory: URL, busyTimeout: TimeInterval = 10, verification: Verification = .quick) throws(StoreError) {
+    public init(directory: URL, busyTimeout: TimeInterval = 10) throws(StoreError) {
         path = directory.appendingPathComponent("store.sqlite").path
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -43,14 +36,14 @@ public final class Store: Sendable {
         }
         let databasePath = path
         do {
-            pool = try SchemaLock.holding(in: directory) {
+            pool = try FileLock.holding(directory.appendingPathComponent("store.lock")) {
                 let fileSize = (try? FileManager.default.attributesOfItem(atPath: databasePath)[.size] as? Int) ?? nil
                 if (fileSize ?? 0) == 0, let leftovers = StoreIdentity.leftovers(in: directory) {
                     throw StoreError.emptied(path: databasePath, leftovers: leftovers, missing: fileSize == nil)
                 }
                 let pool = try DatabasePool(path: databasePath, configuration: configuration)
                 try StoreIdentity.check(pool, path: databasePath)
-                if verification == .quick, (fileSize ?? 0) <= Self.quickCheckLimit {
+                if (fileSize ?? 0) <= Self.quickCheckLimit {
                     let problems = try pool.read { try String.fetchAll($0, sql: "PRAGMA quick_check(5)") }.filter { $0 != "ok" }
                     if !problems.isEmpty {
                         throw StoreError.corrupt(path: databasePath, detail: problems.joined(separator: "; "))
@@ -94,6 +87,25 @@ public final class Store: Sendable {
         try read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
                 + (try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")).map { "foreign key: \($0)" }
+        }
+    }
+
+    /// SQLite's full integrity check of the store in `directory`, read-only and without opening it
+    /// as a store (so a damaged one can be examined): the problems found, empty when consistent.
+    public static func integrityReport(directory: URL) -> [String] {
+        let path = directory.appendingPathComponent("store.sqlite").path
+        guard FileManager.default.fileExists(atPath: path) else { return ["\(path): no store here"] }
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+                    + (try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")).map { "foreign key: \($0)" }
+            }
+        } catch {
+            return ["\(translate(error, path: path))"]
         }
     }
 

@@ -38,7 +38,7 @@ extension Store {
         guard let experimentId = experiment.id else { throw .invalid("experiment \(name) has no id") }
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let run = Run(id: id, experimentId: experimentId, name: runName ?? "run-\(id.prefix(8))", status: .running,
-                      startTime: Date(), endTime: nil, user: user, host: host,
+                      startTime: Date(), endTime: nil, user: Self.printable(user), host: Self.printable(host),
                       datasetFingerprint: datasetFingerprint, parentRunId: parent)
         try write { db in try run.insert(db) }
         return run

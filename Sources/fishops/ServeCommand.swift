@@ -19,6 +19,11 @@ struct Serve: ParsableCommand {
     @Option(help: "Images waiting for the engine before requests get 503.") var maxQueue = 256
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 20 * 1024 * 1024
     @Option(help: "Seconds between checks of the alias.") var reloadSeconds: Double = 3
+    @Option(help: "File holding the token the inference routes require (else $FISHOPS_SERVE_TOKEN); required off loopback.")
+    var tokenFile: String?
+    @Option(help: "File holding the admin token (else $FISHOPS_SERVE_ADMIN_TOKEN); it also grants inference.")
+    var adminTokenFile: String?
+    @Flag(help: "Require the token on /metrics too.") var protectMetrics = false
     @Option(help: "Most parts in one multipart body.") var maxParts = 256
     @Option(help: "Seconds a client may take to send a request's body (408 after it).") var bodyTimeoutSeconds: Double = 60
     @Option(help: "Seconds a connection may stay open with no complete request head arriving (closed after it).")
@@ -43,6 +48,8 @@ struct Serve: ParsableCommand {
         options.maxQueue = maxQueue
         options.maxBodyBytes = maxBodyBytes
         options.maxParts = maxParts
+        options.auth = try serverAuth()
+        options.protectMetrics = protectMetrics
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutSeconds * 1000))
         options.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
         let (host, port, alias, reloadSeconds) = (host, port, alias, reloadSeconds)
@@ -61,5 +68,22 @@ struct Serve: ParsableCommand {
         }
         finished.wait()
         if let error = failure.withLock({ $0 }) { throw fail(error) }
+    }
+
+    /// The tokens from the files or the environment; nil when none is given.
+    private func serverAuth() throws -> ServerAuth? {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let inference = try tokenFile.map(ServerAuth.token(fromFile:)) ?? environment["FISHOPS_SERVE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            let admin = try adminTokenFile.map(ServerAuth.token(fromFile:)) ?? environment["FISHOPS_SERVE_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            guard let inference else {
+                if admin != nil { throw ValidationError("an admin token needs an inference token too (--token-file or FISHOPS_SERVE_TOKEN)") }
+                if protectMetrics { throw ValidationError("--protect-metrics needs a token (--token-file or FISHOPS_SERVE_TOKEN)") }
+                return nil
+            }
+            return try ServerAuth(inferenceToken: inference, adminToken: admin)
+        } catch let error as ServerAuthError {
+            throw ValidationError("\(error)")
+        }
     }
 }

@@ -157,6 +157,11 @@ struct PipelineCommandTests {
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
+        // While the coordinator lives, a resume is refused (it would run the trials twice).
+        if let runId, coordinator.isRunning {
+            let early = try FishOpsProcess.run(["pipeline", "resume", runId], home: home)
+            #expect(early.status == 1 && early.stderr.contains("live coordinator"), "\(early.stderr)")
+        }
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
         #expect(coordinator.terminationReason == .uncaughtSignal)

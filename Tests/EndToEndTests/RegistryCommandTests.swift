@@ -13,7 +13,7 @@ struct RegistryCommandTests {
         let store = try Store(directory: home)
         let actor = Actor(user: "setup", host: "test")
         for value in [0.80, 0.85, 0.90] {
-            let version = try store.registerVersion(model: "fish", actor: actor) { ("sha\($0)", "models/fish/\($0)") }
+            let version = try store.registerVersion(model: "fish", actor: actor) { try TestPackages.write(home: home, model: "fish", version: $0) }
             try store.addEvaluation(model: "fish", version: version.version, evaluationData: "split-A", metrics: ["macro_f1": value])
         }
         _ = try store.moveAlias(model: "fish", alias: "production", to: 1, expected: .vacant, action: .promote, actor: actor, reason: "first")

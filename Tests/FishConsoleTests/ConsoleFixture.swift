@@ -25,7 +25,7 @@ struct ConsoleFixture {
             } + [MetricPoint(key: "test_macro_f1", value: 0.95 + 0.02 * Double(index), step: 0)])
             try store.endRun(run.id, status: .finished)
             _ = try store.registerVersion(model: "fish-classifier", sourceRunId: run.id, actor: context.actor) { version in
-                ("sha\(version)", "models/fish-classifier/\(version)")
+                try TestPackages.write(home: context.config.home, model: "fish-classifier", version: version)
             }
             try store.addEvaluation(model: "fish-classifier", version: index + 1, evaluationData: "test:0123456789abcdef",
                                     metrics: ["macro_f1": 0.95 + 0.02 * Double(index), "accuracy": 0.96])

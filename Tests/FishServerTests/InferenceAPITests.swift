@@ -135,6 +135,74 @@ struct InferenceAPITests {
         }
     }
 
+    @Test func tokensGuardEveryRouteButHealthReadinessAndMetrics() async throws {
+        var options = InferenceAPI.Options()
+        options.auth = try ServerAuth(inferenceToken: "s3cret-inference", adminToken: "s3cret-admin")
+        let api = try api(options: options)
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        let image = try coffee
+        try await app.test(.router) { client in
+            for open in ["/healthz", "/readyz", "/metrics", "/"] {
+                try await client.execute(uri: open, method: .get) { #expect($0.status == .ok, "\(open)") }
+            }
+            for header in [nil, "Bearer wrong", "Basic czNjcmV0", "Bearer s3cret-inferenc"] {
+                var headers = HTTPFields()
+                if let header { headers[.authorization] = header }
+                try await client.execute(uri: "/v1/classify", method: .post, headers: headers, body: image) { response in
+                    #expect(response.status == .unauthorized && errorCode(response.body) == "unauthorized")
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                    #expect(!String(buffer: response.body).contains("s3cret"), "the answer never echoes a token")
+                }
+            }
+            for token in ["s3cret-inference", "s3cret-admin"] {
+                try await client.execute(uri: "/v1/classify", method: .post, headers: [.authorization: "Bearer \(token)"], body: image) {
+                    #expect($0.status == .ok)
+                }
+            }
+            try await client.execute(uri: "/v1/admin/anything", method: .get, headers: [.authorization: "Bearer s3cret-inference"]) {
+                #expect($0.status == .forbidden && errorCode($0.body) == "forbidden")
+            }
+            try await client.execute(uri: "/v1/admin/anything", method: .get, headers: [.authorization: "Bearer s3cret-admin"]) {
+                #expect($0.status == .notFound, "the admin token passes; no admin route exists yet")
+            }
+        }
+        var protected = options
+        protected.protectMetrics = true
+        let guarded = try self.api(options: protected)
+        defer { guarded.shutdown() }
+        try await Application(router: guarded.router()).test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer s3cret-inference"]) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+
+    @Test func wrongMethodsGet405AndErrorsAreCounted() async throws {
+        let api = try api()
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/classify", method: .get) { response in
+                #expect(response.status == .methodNotAllowed && errorCode(response.body) == "method_not_allowed")
+                #expect(response.headers[.allow] == "POST")
+            }
+            try await client.execute(uri: "/healthz", method: .post) { #expect($0.status == .methodNotAllowed) }
+            try await client.execute(uri: "/v1/classify", method: .post, body: ByteBuffer(string: "not an image")) {
+                #expect($0.status == .unsupportedMediaType)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                let errorLine = text.split(separator: "\n").first {
+                    $0.hasPrefix("http_server_request_duration_count") && $0.contains("http_route=\"/v1/classify\"")
+                        && $0.contains("415")
+                }
+                #expect(errorLine != nil, "failed requests are in the duration histogram")
+            }
+        }
+    }
+
     @Test func notReadyBeforeTheModelLoads() async throws {
         let api = try api(load: false)
         defer { api.shutdown() }

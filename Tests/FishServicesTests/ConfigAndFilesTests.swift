@@ -16,6 +16,10 @@ import Testing
             _ = try FishConfig.fromEnvironment(["FISHOPS_THREADS": "many"])
         }
         #expect(throws: ServiceError.self) { _ = try FishConfig.fromEnvironment(["FISHOPS_MAX_PIXELS": "-5"]) }
+        #expect(throws: ServiceError.self) { _ = try FishConfig.fromEnvironment(["FISHOPS_THREADS": "\(FishConfig.maxThreads + 1)"]) }
+        #expect(throws: ServiceError.badConfiguration("FISHOPS_HOME is set but empty; unset it to use ~/.fishops, or set it to a folder")) {
+            _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": ""])
+        }
     }
 
     @Test func foldersAreSearchedForImagesOnly() throws {
@@ -28,8 +32,8 @@ import Testing
         let home = try Fixtures.temporaryDirectory()
         let service = ClassificationService(context: try ServiceContext(config: FishConfig(home: home, threads: 1)))
         let explicit = root.appendingPathComponent("cod/notes.txt").path
-        let (files, missing) = service.collectFiles([root.path, explicit, "/nonexistent.jpg"])
+        let (files, unusable) = service.collectFiles([root.path, explicit, "/nonexistent.jpg"])
         #expect(files == ["cod/a.png", "cod/b.JPG", "cod/deep/c.jpeg"].map { root.appendingPathComponent($0).path } + [explicit])
-        #expect(missing == ["/nonexistent.jpg"])
+        #expect(unusable == [.init(path: "/nonexistent.jpg", message: "/nonexistent.jpg: no such file or directory")])
     }
 }

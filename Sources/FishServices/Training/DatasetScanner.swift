@@ -16,10 +16,11 @@ public struct DatasetImage: Sendable {
 /// hashing and decoding every file so that unreadable ones are found before training.
 public struct DatasetScanner: Sendable {
     /// A file listed for training, before it is read.
-    struct Entry: Sendable {
-        let path: String
-        let label: String
-        let group: String?
+    /// One image of the set: its file, its class, and its group (frames of one fish) if known.
+    public struct Entry: Sendable {
+        public let path: String
+        public let label: String
+        public let group: String?
     }
 
     public let maxPixels: Int
@@ -97,12 +98,16 @@ public struct DatasetScanner: Sendable {
         }
     }
 
-    /// Lines `path,label[,group]` (a first line starting with `path,` is a header); relative paths
-    /// are taken from `base`.
     static func readManifest(_ file: URL, base: URL) throws -> [Entry] {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else {
             throw ServiceError.invalidArgument("\(file.path): cannot read the manifest (a UTF-8 CSV file is expected)")
         }
+        return try parseManifest(text, file: file, base: base)
+    }
+
+    /// Lines `path,label[,group]` (a first line starting with `path,` is a header); relative paths
+    /// are taken from `base`; `file` names the manifest in errors.
+    public static func parseManifest(_ text: String, file: URL, base: URL) throws -> [Entry] {
         var entries: [Entry] = []
         for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)

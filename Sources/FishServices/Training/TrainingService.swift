@@ -34,16 +34,38 @@ public struct TrainingService: Sendable {
         try store.createPipeline(runId: run.id, kind: "train", spec: String(decoding: try JSONEncoder().encode(spec), as: UTF8.self),
                                  backend: spec.cluster.backend.rawValue, stages: PipelineStageName.allCases.map(\.rawValue))
         events(.started(runId: run.id))
-        return try execute(TrainingJob(context: context, spec: spec, run: run, dataset: prepared.dataset, split: prepared.split,
-                                       backbone: backbone, backbonePackage: package, clock: clock,
-                                       isCancelled: { cancellation.isCancelled }, events: events), cancellation: cancellation)
+        return try coordinating(run.id) {
+            try execute(TrainingJob(context: context, spec: spec, run: run, dataset: prepared.dataset, split: prepared.split,
+                                    backbone: backbone, backbonePackage: package, clock: clock,
+                                    isCancelled: { cancellation.isCancelled }, events: events), cancellation: cancellation)
+        }
+    }
+
+    /// Runs `body` as the one coordinator of `runId`: a lock file in `pipelines/` is held while it
+    /// runs (and released by the system if the process dies), so a resume while the coordinator
+    /// lives is refused instead of running its trials twice.
+    private func coordinating<T>(_ runId: String, _ body: () throws -> T) throws -> T {
+        let folder = config.home.appendingPathComponent("pipelines")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard let result = try FileLock.ifFree(folder.appendingPathComponent("\(runId).lock"), body) else {
+            throw ServiceError.invalidArgument("run \(runId) is still being run by a live coordinator process; stop it (Ctrl-C or kill) before resuming")
+        }
+        return result
     }
 
     /// Continues the pipeline of `runId` after its coordinator died or was stopped: finished
     /// stages and completed worker tasks are kept, the rest run (on `backend` when given).
     public func resume(runId reference: String, backend: ClusterOptions.Backend? = nil, cancellation: CancellationFlag = CancellationFlag(),
                        events: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> TrainingReport {
-        let detail = try store.run(reference)
+        let run = try store.run(reference).run
+        return try coordinating(run.id) {
+            try resumeCoordinated(runId: run.id, backend: backend, cancellation: cancellation, events: events)
+        }
+    }
+
+    private func resumeCoordinated(runId: String, backend: ClusterOptions.Backend?, cancellation: CancellationFlag,
+                                   events: @escaping @Sendable (TrainingEvent) -> Void) throws -> TrainingReport {
+        let detail = try store.run(runId)
         let run = detail.run
         guard let pipeline = try store.pipeline(runId: run.id) else {
             throw ServiceError.invalidArgument("run \(run.id) is not a pipeline run; only `fishops train` runs can be resumed")
