@@ -94,7 +94,8 @@ let package = Package(
             name: "FishFuzzHarnesses",
             dependencies: ["FishImaging", "FishNeural", "FishServer", "FishServices", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .executableTarget(name: "fishops-fuzz", dependencies: ["FishFuzzHarnesses"]),
+        .target(name: "CFuzzer"),
+        .executableTarget(name: "fishops-fuzz", dependencies: ["FishFuzzHarnesses", "CFuzzer"]),
 
         // Test fixtures shared by the test targets: locations of the weights, ../shared, the binary,
         // and image encoders for generating test images.
@@ -116,7 +117,7 @@ let package = Package(
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
-                    exclude: ["regressions", "seeds"]),
+                    exclude: ["regressions", "seeds", "lsan-suppressions.txt"]),
     ],
     swiftLanguageModes: [.v6]
 )

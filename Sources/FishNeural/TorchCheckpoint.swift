@@ -56,8 +56,13 @@ enum TorchCheckpoint {
 
     /// Reads a zip-format checkpoint (`<name>/data.pkl` plus one `<name>/data/<key>` per storage).
     static func readZip(_ data: Data, path: String) throws(NeuralError) -> [String: HostTensor] {
+        // ZIPFoundation's in-memory archives leak their copy of the data when the archive is
+        // malformed (the stream is never closed), so the archive is read from a file.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-zip-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
         do {
-            let archive = try Archive(data: data, accessMode: .read)
+            try data.write(to: file)
+            let archive = try Archive(url: file, accessMode: .read)
             guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") }) else {
                 throw malformed(path, "zip archive without data.pkl: not a PyTorch checkpoint")
             }

@@ -19,10 +19,13 @@ public struct ImageUpload: Sendable {
         guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
             throw APIError(status: .badRequest, code: "bad_multipart", message: "the multipart Content-Type has no boundary")
         }
-        let delimiters = occurrences(of: "--" + boundary, in: body)
-        guard delimiters <= maxParts + 1 else {
+        let scan = MultipartScan(body: body, boundary: boundary)
+        guard scan.parts <= maxParts else {
             throw APIError(status: .contentTooLarge, code: "too_many_parts",
-                           message: "the multipart body has \(delimiters - 1) parts; the limit is \(maxParts)")
+                           message: "the multipart body has \(scan.parts) parts; the limit is \(maxParts)")
+        }
+        guard scan.headerNamesAreASCII else {
+            throw APIError(status: .badRequest, code: "bad_multipart", message: "a multipart header name holds a non-ASCII byte")
         }
         let parts: [MultipartPart]
         do { parts = try Self.parts(of: body, boundary: boundary) } catch {
@@ -52,28 +55,6 @@ public struct ImageUpload: Sendable {
         }
         try parser.execute(body)
         return parts
-    }
-
-    /// How many times `needle` occurs in `body` (not overlapping).
-    static func occurrences(of needle: String, in body: ByteBuffer) -> Int {
-        let pattern = Array(needle.utf8)
-        guard let first = pattern.first else { return 0 }
-        return body.withUnsafeReadableBytes { haystack in
-            guard let base = haystack.baseAddress else { return 0 }
-            var count = 0
-            var offset = 0
-            while offset + pattern.count <= haystack.count,
-                  let found = memchr(base + offset, Int32(first), haystack.count - offset - pattern.count + 1) {
-                let start = base.distance(to: UnsafeRawPointer(found))
-                if memcmp(found, pattern, pattern.count) == 0 {
-                    count += 1
-                    offset = start + pattern.count
-                } else {
-                    offset = start + 1
-                }
-            }
-            return count
-        }
     }
 
     /// The value of `name=value` or `name="value"` among the `;`-separated parameters of a header.

@@ -113,7 +113,8 @@ public final class Store: Sendable {
     static func translate(_ error: any Error, path: String) -> StoreError {
         if let storeError = error as? StoreError { return storeError }
         guard let databaseError = error as? DatabaseError else {
-            return .database(path: path, detail: "\(error)")
+            // A failure inside a transaction's body (writing a model package, say) is about its own file.
+            return .invalid(describeFileError(error))
         }
         let detail = databaseError.message ?? "\(databaseError.resultCode)"
         switch databaseError.resultCode.primaryResultCode {
@@ -125,4 +126,19 @@ public final class Store: Sendable {
         default: return .database(path: path, detail: detail)
         }
     }
+}
+
+/// A file operation's failure as "PATH: reason" in the system's words ("No space left on device",
+/// "Permission denied"), not Foundation's error domain and code.
+public func describeFileError(_ error: any Error) -> String {
+    let nsError = error as NSError
+    guard nsError.domain == NSCocoaErrorDomain else { return "\(error)" }
+    let path = (nsError.userInfo[NSFilePathErrorKey] as? String) ?? (nsError.userInfo[NSURLErrorKey] as? URL)?.path
+    let reason: String
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(underlying.code)))
+    } else {
+        reason = nsError.localizedDescription
+    }
+    return path.map { "\($0): \(reason)" } ?? reason
 }

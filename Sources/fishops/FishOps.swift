@@ -46,7 +46,7 @@ var ownExecutable: URL {
 
 /// Prints `error` to standard error and returns the exit code that fits it.
 func fail(_ error: any Error) -> ExitCode {
-    printError("error: \(error)")
+    printError("error: \(describeFileError(error))")
     switch error as? StoreError {
     case .conflict?: return ExitCode(conflictExitCode)
     case .gateRefused?: return ExitCode(refusedExitCode)

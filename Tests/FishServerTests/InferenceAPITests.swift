@@ -123,6 +123,10 @@ struct InferenceAPITests {
             ("/v1/classify", [.contentType: "multipart/form-data"], small, .badRequest, "bad_multipart"),
             ("/v1/classify/batch", three.headers, three.body, .contentTooLarge, "too_many_images"),
             ("/v1/nowhere", [:], small, .notFound, "not_found"),
+            // Found by fuzzing: one byte over 0x7f in a part's header name crashed MultipartKit 4.7.1.
+            ("/v1/classify/batch", [.contentType: "multipart/form-data; boundary=B"],
+             ByteBuffer(bytes: Array("--B\r\nContent-Disposition: form-data; name=\"images\"; filename=\"a.png\"\r\nContent-Typ".utf8)
+                        + [0xE5] + Array(": image/png\r\n\r\nxx\r\n--B--\r\n".utf8)), .badRequest, "bad_multipart"),
         ]
         try await app.test(.router) { client in
             for (uri, headers, body, status, code) in cases {

@@ -23,6 +23,19 @@ import Testing
         return PreparedDataset(images: scanned.images, unreadable: scanned.unreadable, nearDuplicateDistance: 24)
     }
 
+    /// A 1x150000 PNG in a training folder crashed every feature-extraction attempt without
+    /// naming the file; now the check names it and training goes on without it.
+    @Test func degenerateImagesAreNamedByTheCheck() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        try write(picture(1), to: folder.appendingPathComponent("bream/good.png"))
+        let tall = folder.appendingPathComponent("bream/tall.png")
+        try TestImages.png([UInt8](repeating: 128, count: 150_000), width: 1, height: 150_000, colorType: .grey).write(to: tall)
+        let scanned = try DatasetScanner(maxPixels: 50_000_000, threads: 2).scan(data: folder, manifest: nil)
+        #expect(scanned.images.map(\.path) == [folder.appendingPathComponent("bream/good.png").path])
+        #expect(scanned.unreadable.map(\.path) == [tall.path])
+        #expect(scanned.unreadable.first?.reason.contains("image is 1x150000: one side is over 100 times the other") == true)
+    }
+
     @Test func plantedProblemsAreFound() throws {
         let folder = try Fixtures.temporaryDirectory()
         for seed in 0..<4 {

@@ -54,7 +54,16 @@ public struct ClusterService: Sendable {
         for kind in backends.sorted(by: { $0.rawValue < $1.rawValue }) {
             switch kind {
             case .local:
-                let busy = tasks.filter { $0.state == TaskState.running.rawValue && !($0.worker ?? "").contains("job") }.count
+                // A running task whose worker has not reported for a heartbeat timeout is not
+                // keeping anyone busy: its worker or its coordinator is gone.
+                let running = tasks.filter { $0.state == TaskState.running.rawValue && !($0.worker ?? "").contains("job") }
+                let silent = running.filter { Date().timeIntervalSince($0.heartbeatAt ?? $0.updatedAt) > ClusterOptions().heartbeatTimeout }
+                let busy = running.count - silent.count
+                if !silent.isEmpty {
+                    let runs = Set(silent.map(\.runId)).sorted().joined(separator: ", ")
+                    problems.append("\(silent.count) running task(s) have not reported for over \(Int(ClusterOptions().heartbeatTimeout)) s; "
+                                    + "their coordinator is gone (resume with `fishops pipeline resume RUN`: \(runs))")
+                }
                 let workers = ProcessInfo.processInfo.activeProcessorCount
                 nodes.append(LocalBackend.machine(busyWorkers: busy, workers: workers, threadsPerWorker: 1))
             case .slurm:

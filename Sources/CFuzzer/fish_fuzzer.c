@@ -1,0 +1,2 @@
+// Declarations only: see include/fish_fuzzer.h.
+#include "fish_fuzzer.h"
