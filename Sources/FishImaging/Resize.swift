@@ -23,6 +23,10 @@ extension RGBImage {
         precondition(columns.lowerBound >= 0 && columns.upperBound <= newWidth && !columns.isEmpty
                      && rows.lowerBound >= 0 && rows.upperBound <= newHeight && !rows.isEmpty,
                      "resize region outside the target")
+        if newWidth == width && newHeight == height {
+            // Resampling to the same size gives the source pixels: the region is a plain crop.
+            return cropped(left: columns.lowerBound, top: rows.lowerBound, width: columns.count, height: rows.count)
+        }
         let useArea: Bool
         switch method {
         case .bilinear: useArea = false
