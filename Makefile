@@ -112,7 +112,7 @@ loadtest: build
 	@$(MAKE) -s install-packages PACKAGES="$(LOAD_APT_PACKAGES)"
 	$(BIN) bench serve
 
-## fuzz: each libFuzzer harness (images, checkpoints, safetensors, multipart, manifest) for SECONDS (default 60)
+## fuzz: each libFuzzer harness (images, checkpoints, safetensors, multipart, manifest) for SECONDS (default 60; FUZZ_SEED=N repeats a run)
 fuzz:
 	swift build $(FUZZ_SWIFT_FLAGS)
 	scripts/fuzz $(FUZZ_BUILD)/debug/fishops-fuzz $(SECONDS) $(FUZZ_BUILD)/work

@@ -6,24 +6,21 @@ import NIOCore
 /// in a 128-entry table, so one byte of 0x80 or more in a header name (a 238-byte request, found by
 /// fuzzing) crashed the whole server; such a body is refused here instead.
 ///
-/// Delimiters are found as MultipartKit finds them: the first `--BOUNDARY` anywhere, then
-/// `CRLF--BOUNDARY`; after `--BOUNDARY--` the rest is epilogue. The header block of a part is the
-/// lines after its delimiter up to the first empty line; a header name ends at its colon.
+/// MultipartKit starts a part's headers only right after `--BOUNDARY` and a CRLF, so every such
+/// place is checked (a superset of the parts it will see: its preamble matching skips some); the
+/// header block runs to the first empty line, and a header name ends at its colon.
 struct MultipartScan {
     private(set) var parts = 0
     private(set) var headerNamesAreASCII = true
 
     init(body: ByteBuffer, boundary: String) {
-        let delimiter = Array("--\(boundary)".utf8)
+        let delimiter = Array("--\(boundary)\r\n".utf8)
         body.withUnsafeReadableBytes { bytes in
-            guard var position = Self.find(delimiter, in: bytes, from: 0) else { return }
-            while true {
-                let end = position + delimiter.count
-                guard end + 1 < bytes.count, bytes[end] == UInt8(ascii: "\r"), bytes[end + 1] == UInt8(ascii: "\n") else { return }
+            var from = 0
+            while let found = Self.find(delimiter, in: bytes, from: from) {
                 parts += 1
-                if headerNamesAreASCII, !Self.headerNamesAreASCII(bytes, from: end + 2) { headerNamesAreASCII = false }
-                guard let next = Self.find([UInt8(ascii: "\r"), UInt8(ascii: "\n")] + delimiter, in: bytes, from: end + 2) else { return }
-                position = next + 2
+                if headerNamesAreASCII, !Self.headerNamesAreASCII(bytes, from: found + delimiter.count) { headerNamesAreASCII = false }
+                from = found + delimiter.count
             }
         }
     }
