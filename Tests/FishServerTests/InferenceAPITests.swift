@@ -243,6 +243,35 @@ struct InferenceAPITests {
         }
     }
 
+    /// The decode queue is bounded: with one decode thread and room for one waiting upload, a burst
+    /// of heavy uploads gets fast 503s beyond that instead of a growing queue.
+    @Test func fullDecodeQueueAnswers503() async throws {
+        var options = InferenceAPI.Options()
+        options.decodeThreads = 1
+        options.maxDecodeQueue = 1
+        let api = try api(options: options)
+        defer { api.shutdown() }
+        let app = Application(router: api.router())
+        let heavy = try TestImages.png([UInt8](repeating: 90, count: 3000 * 3000), width: 3000, height: 3000, colorType: .grey)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for index in 0..<6 {
+                    var unique = heavy
+                    unique.append(contentsOf: Array("\(index)".utf8))  // after IEND: a new hash
+                    group.addTask {
+                        let answer = try await post(ByteBuffer(bytes: unique), port: port)
+                        return (answer.status, errorCode(ByteBuffer(bytes: answer.body)))
+                    }
+                }
+                return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0.0 == 200 || ($0.0 == 503 && $0.1 == "overloaded") }, "\(statuses)")
+            #expect(statuses.contains { $0.0 == 503 }, "six at once exceed one thread and one waiting place: \(statuses)")
+            #expect(statuses.contains { $0.0 == 200 })
+        }
+    }
+
     /// Concurrent requests share forward passes (two lanes: the context has two threads).
     @Test func concurrentRequestsAreBatched() async throws {
         var options = InferenceAPI.Options()
