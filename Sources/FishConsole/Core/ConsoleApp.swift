@@ -81,13 +81,14 @@ public final class ConsoleApp {
 
     /// Ticks until every load and background action has finished (scripted sessions and tests).
     public func settle(timeout: TimeInterval = 30) {
+        // Idle over three ticks in a row, a few milliseconds apart: a load that finishes can start
+        // the next one (a run's history after its summary) on a later tick.
         let deadline = Date().addingTimeInterval(timeout)
+        var idleTicks = 0
         repeat {
             tick()
-            if activity.isIdle && pending.isEmpty {
-                tick()
-                if activity.isIdle && pending.isEmpty { return }
-            }
+            idleTicks = activity.isIdle && pending.isEmpty ? idleTicks + 1 : 0
+            if idleTicks >= 3 { return }
             usleep(2_000)
         } while Date() < deadline
     }
