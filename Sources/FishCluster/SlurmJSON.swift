@@ -1,3 +1,4 @@
+import FishRecords
 import Foundation
 
 /// Reads the JSON of `squeue --json` and `sinfo --json`. Slurm 22.05 prints states as strings and

@@ -1,12 +1,9 @@
+import FishRecords
+
 /// How a model turns a decoded image into its input tensor; stored in every model package.
 public struct Preprocessing: Codable, Sendable, Equatable {
     /// How the image is fitted to the square input.
-    public enum Fit: String, Codable, Sendable {
-        /// Resize so the shorter side is `resizeShorterSide`, then take the centred square.
-        case centerCrop = "center-crop"
-        /// Resize straight to the input size, ignoring the aspect ratio.
-        case squash
-    }
+    public typealias Fit = ImageFit
 
     public var inputSize: Int
     public var resizeShorterSide: Int

@@ -40,7 +40,8 @@ public struct HostTensor: Sendable {
         guard dtype == .f32 else { throw .unsupportedDType(name: name, dtype: dtype.rawValue) }
         let values = [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
             bytes.withUnsafeBytes { raw in
-                _ = raw.copyBytes(to: UnsafeMutableRawBufferPointer(buffer))
+                let target = UnsafeMutableRawBufferPointer(buffer)
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(target.count)))
             }
             count = elementCount
         }

@@ -1,17 +1,5 @@
+import FishRecords
 import Foundation
-
-/// One class and its probability.
-public struct Prediction: Sendable, Codable, Equatable {
-    public let label: String
-    public let index: Int
-    public let probability: Double
-
-    public init(label: String, index: Int, probability: Double) {
-        self.label = label
-        self.index = index
-        self.probability = probability
-    }
-}
 
 public enum Softmax {
     /// The softmax of `logits`, computed in double precision.

@@ -41,6 +41,19 @@ public struct APIError: HTTPResponseError, Encodable {
     }
 }
 
+extension APIError {
+    /// An upload that cannot be a model's input: 422 for an image too large, misshapen or corrupt,
+    /// 415 for anything that is not a JPEG or PNG.
+    init(_ error: ImageInputError) {
+        switch error.kind {
+        case .tooManyPixels: self.init(status: .unprocessableContent, code: "too_many_pixels", message: error.message)
+        case .badShape: self.init(status: .unprocessableContent, code: "bad_shape", message: error.message)
+        case .corrupt: self.init(status: .unprocessableContent, code: "corrupt_image", message: error.message)
+        case .unsupported: self.init(status: .unsupportedMediaType, code: "unsupported_image", message: error.message)
+        }
+    }
+}
+
 /// Turns every failure into the API's JSON error response here, so the metrics middleware around
 /// it records errors like any other answer; a known path asked with the wrong method is 405.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {

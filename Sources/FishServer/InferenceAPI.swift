@@ -1,5 +1,3 @@
-import FishImaging
-import FishNeural
 import FishServices
 import Foundation
 import Hummingbird
@@ -12,7 +10,7 @@ public struct InferenceAPI: Sendable {
         /// Largest request body accepted (413 above it).
         public var maxBodyBytes = 20 * 1024 * 1024
         /// Largest decoded image accepted (422 above it), checked before its pixels are allocated.
-        public var maxPixels = ImageDecoder.defaultMaxPixels
+        public var maxPixels = FishConfig.defaultMaxPixels
         public var maxTop = 20
         /// Most images in one `/v1/classify/batch` request (413 above it).
         public var maxImagesPerRequest = 64
@@ -95,7 +93,7 @@ public struct InferenceAPI: Sendable {
         router.get("v1/models") { _, _ in
             let model = try loaded()
             return try Self.json(ModelsResponse(name: model.name, version: model.version, alias: served.alias,
-                                                classes: model.metadata.classNames, metrics: model.metadata.metrics ?? [:]))
+                                                classes: model.classNames, metrics: model.recordedMetrics))
         }
         router.post("v1/classify") { request, _ in
             let (images, top) = try await uploads(request)
@@ -188,10 +186,11 @@ public struct InferenceAPI: Sendable {
         let prepared = try await onDecodeThread { () throws(APIError) -> Prepared in
             let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)
             if let predictions = cache.lookup(key) { return .cached(predictions) }
-            let image = try Self.decode(Data(buffer: upload.bytes), maxPixels: maxPixels)
-            var input = [Float](repeating: 0, count: model.inputFloats)
-            input.withUnsafeMutableBufferPointer { model.metadata.preprocessing.writeTensor(of: image, into: $0) }
-            return .input(input, key: key)
+            do throws(ImageInputError) {
+                return .input(try model.input(fromImage: Data(upload.bytes.readableBytesView), name: "upload", maxPixels: maxPixels), key: key)
+            } catch {
+                throw APIError(error)
+            }
         }
         let input: [Float], key: PredictionCache.Key
         switch prepared {
@@ -205,8 +204,7 @@ public struct InferenceAPI: Sendable {
         let decoded = ContinuousClock.now
         let outcome: InferenceBatcher.Outcome
         do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
-        guard outcome.logits.allSatisfy(\.isFinite) else { throw .nonFiniteOutput(model) }
-        let predictions = Softmax.top(options.maxTop, logits: outcome.logits, labels: model.metadata.classNames)
+        guard let predictions = model.topPredictions(outcome.logits, top: options.maxTop) else { throw .nonFiniteOutput(model) }
         cache.store(predictions, for: key)
         return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,
                                 timingsMs: ["decode": (decoded - start).milliseconds, "queue": outcome.queueMilliseconds,
@@ -229,22 +227,6 @@ public struct InferenceAPI: Sendable {
             var items = [BatchItem?](repeating: nil, count: images.count)
             for await (position, item) in group { items[position] = item }
             return items.compactMap { $0 }
-        }
-    }
-
-    /// The decoded upload, or the API error that fits what is wrong with it.
-    static func decode(_ data: Data, maxPixels: Int) throws(APIError) -> RGBImage {
-        let result = Result { () throws(ImagingError) -> RGBImage in try ImageDecoder(maxPixels: maxPixels).decode(data, name: "upload") }
-        switch result {
-        case let .success(image): return image
-        case let .failure(error):
-            let message = "\(error)"
-            switch error {
-            case .tooLarge: throw APIError(status: .unprocessableContent, code: "too_many_pixels", message: message)
-            case .badShape: throw APIError(status: .unprocessableContent, code: "bad_shape", message: message)
-            case .corrupt: throw APIError(status: .unprocessableContent, code: "corrupt_image", message: message)
-            default: throw APIError(status: .unsupportedMediaType, code: "unsupported_image", message: message)
-            }
         }
     }
 

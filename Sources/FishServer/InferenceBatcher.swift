@@ -1,5 +1,6 @@
 import FishServices
 import Foundation
+import Metrics
 
 /// Groups concurrent classification requests into batched forward passes on dedicated threads
 /// (never on the server's event loops or Swift's cooperative pool).
@@ -137,24 +138,17 @@ final class InferenceBatcher: @unchecked Sendable {
             for (slot, job) in batch.enumerated() {
                 _ = UnsafeMutableBufferPointer(rebasing: inputs[(slot * floats)..<((slot + 1) * floats)]).update(fromContentsOf: job.input)
             }
-            return model.forward(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
+            return model.logits(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
         }
         let inferMilliseconds = (ContinuousClock.now - start).milliseconds
         metrics.batchSize.record(batch.count)
         metrics.forwardDuration.recordNanoseconds(Int64(inferMilliseconds * 1e6))
         let classes = model.classes
         for (slot, job) in batch.enumerated() {
-            job.continuation.resume(returning: Outcome(logits: output.logits[(slot * classes)..<((slot + 1) * classes)],
+            job.continuation.resume(returning: Outcome(logits: output[(slot * classes)..<((slot + 1) * classes)],
                                                        queueMilliseconds: (start - job.enqueued).milliseconds,
                                                        inferMilliseconds: inferMilliseconds, batchSize: batch.count))
         }
-    }
-}
-
-extension LoadedModel {
-    /// Whether two loaded models are the same served version (and so can share a batch).
-    func serves(as other: LoadedModel) -> Bool {
-        name == other.name && version == other.version && metadata.weightsSha256 == other.metadata.weightsSha256
     }
 }
 

@@ -1,6 +1,7 @@
 import Crypto
 import FishServices
 import Foundation
+import Metrics
 import Synchronization
 
 /// Recent answers, keyed by the sha256 of the image bytes and the model version that answered,

@@ -1,5 +1,6 @@
 import FishServices
 import Foundation
+import Metrics
 import Synchronization
 
 /// The model version being served. A background check loads the version the alias points at,
@@ -26,13 +27,13 @@ final class ServedModel: Sendable {
     /// served; returns the new version when it swapped.
     func reloadIfMoved() throws -> Int? {
         // The common case, every few seconds: the alias still points at the served version (one read).
-        let aliased = try context.store.aliases(model: name)[alias]
+        let registry = RegistryService(context: context)
+        let aliased = try registry.holder(model: name, alias: alias)
         if let aliased, aliased == model?.version { return nil }
-        let target = try RegistryService(context: context).resolve(model: name, version: aliased).version.version
+        let target = try registry.resolvedVersion(model: name, version: aliased).version
         if model?.version == target { return nil }
         let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
-        let warm = loaded.forward([Float](repeating: 0, count: loaded.inputFloats), count: 1)
-        guard warm.logits.allSatisfy(\.isFinite) else { throw ServiceError.failed(loaded.nonFiniteMessage) }
+        try loaded.warmUp()
         current.withLock { $0 = loaded }
         metrics.modelVersion.record(target)
         return target

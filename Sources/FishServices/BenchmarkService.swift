@@ -1,4 +1,5 @@
 import Dispatch
+import FishImaging
 import FishNeural
 import Foundation
 

@@ -19,6 +19,8 @@ public struct ClassificationService: Sendable {
         public let outcome: Result<[Prediction], FileError>
         /// Decode, preprocessing and this file's share of the batch's forward pass.
         public let milliseconds: Double
+        /// The image shrunk for a preview, when one was asked for and the file decoded.
+        public let thumbnail: Thumbnail?
     }
 
     /// Why one file failed.
@@ -100,9 +102,10 @@ public struct ClassificationService: Sendable {
         return String(cString: strerror(errno)).lowercased()
     }
 
-    /// Classifies `files` with `model`, calling `report` once per file in order.
+    /// Classifies `files` with `model`, calling `report` once per file in order; with `thumbnails`,
+    /// each result carries its image shrunk to fit that size (from the same decode).
     public func classify(files: [String], model: LoadedModel, top: Int, batchSize: Int = 16,
-                         report: (FileResult) -> Void) {
+                         thumbnails: (maxWidth: Int, maxHeight: Int)? = nil, report: (FileResult) -> Void) {
         let decoder = ImageDecoder(maxPixels: config.maxPixels)
         let reference = ModelReference(name: model.name, version: model.version)
         let preprocessing = model.metadata.preprocessing
@@ -114,19 +117,25 @@ public struct ClassificationService: Sendable {
             var input = [Float](repeating: 0, count: group.count * floatsPerImage)
             var failures = [String?](repeating: nil, count: group.count)
             var seconds = [Double](repeating: 0, count: group.count)
+            var shrunk = [Thumbnail?](repeating: nil, count: group.count)
             input.withUnsafeMutableBufferPointer { tensor in
                 failures.withUnsafeMutableBufferPointer { failed in
                     seconds.withUnsafeMutableBufferPointer { elapsed in
-                        Parallel.forEach(group.count, threads: config.threads) { index in
-                            let began = DispatchTime.now()
-                            do {
-                                let image = try decoder.decodeFile(atPath: group[index])
-                                let slot = UnsafeMutableBufferPointer(rebasing: tensor[(index * floatsPerImage)..<((index + 1) * floatsPerImage)])
-                                preprocessing.writeTensor(of: image, into: slot)
-                            } catch {
-                                failed[index] = "\(error)"
+                        shrunk.withUnsafeMutableBufferPointer { thumbnail in
+                            Parallel.forEach(group.count, threads: config.threads) { index in
+                                let began = DispatchTime.now()
+                                do {
+                                    let image = try decoder.decodeFile(atPath: group[index])
+                                    let slot = UnsafeMutableBufferPointer(rebasing: tensor[(index * floatsPerImage)..<((index + 1) * floatsPerImage)])
+                                    preprocessing.writeTensor(of: image, into: slot)
+                                    if let thumbnails {
+                                        thumbnail[index] = Thumbnail(image, maxWidth: thumbnails.maxWidth, maxHeight: thumbnails.maxHeight)
+                                    }
+                                } catch {
+                                    failed[index] = "\(error)"
+                                }
+                                elapsed[index] = Self.seconds(since: began)
                             }
-                            elapsed[index] = Self.seconds(since: began)
                         }
                     }
                 }
@@ -154,7 +163,7 @@ public struct ClassificationService: Sendable {
                 }
                 let share = failures[index] == nil ? forwardSeconds : 0
                 report(FileResult(file: file, model: reference, outcome: outcome,
-                                  milliseconds: (seconds[index] + share) * 1000))
+                                  milliseconds: (seconds[index] + share) * 1000, thumbnail: shrunk[index]))
             }
         }
     }

@@ -1,3 +1,4 @@
+import FishImaging
 import FishNeural
 import Foundation
 

@@ -1,3 +1,4 @@
+import FishImaging
 import Foundation
 
 /// Where FishOps keeps its state and how much of the machine it uses; resolved once, here.
@@ -12,16 +13,22 @@ public struct FishConfig: Sendable {
     public var maxPixels: Int
     /// The metric the promotion gate compares: `$FISHOPS_GATE_METRIC`, default `macro_f1`.
     public var gateMetric: String
+    /// The image folder the console's train form and the benchmarks start from: `$FISHOPS_DATA`
+    /// (nil when unset: the form starts at the current folder, `bench` skips its end-to-end classify).
+    public var dataFolder: String?
 
     /// The `fishops` binary that worker processes run; nil when FishOps runs as a library
     /// (worker tasks then run on threads of the calling process).
     public var workerExecutable: URL?
 
     public static let baseModelName = "imagenet-lite0"
+    /// Largest decoded image accepted unless FISHOPS_MAX_PIXELS says otherwise.
+    public static let defaultMaxPixels = ImageDecoder.defaultMaxPixels
 
-    public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = 50_000_000,
-                gateMetric: String = "macro_f1") {
+    public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = FishConfig.defaultMaxPixels,
+                gateMetric: String = "macro_f1", dataFolder: String? = nil) {
         self.home = home
+        self.dataFolder = dataFolder
         self.threads = max(threads, 1)
         self.defaultModel = defaultModel
         self.maxPixels = maxPixels
@@ -37,10 +44,14 @@ public struct FishConfig: Sendable {
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fishops")
         let threads = try positiveInteger(environment, "FISHOPS_THREADS") ?? ProcessInfo.processInfo.activeProcessorCount
         if let problem = threadCountProblem(threads, source: "FISHOPS_THREADS") { throw .badConfiguration(problem) }
-        let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? 50_000_000
+        let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? Self.defaultMaxPixels
         let gateMetric = environment["FISHOPS_GATE_METRIC"].flatMap { $0.isEmpty ? nil : $0 } ?? "macro_f1"
-        return FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric)
+        let dataFolder = environment["FISHOPS_DATA"].flatMap { $0.isEmpty ? nil : $0 }
+        return FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
     }
+
+    /// The image folder a command works on: `given` (its flag), else `dataFolder`, else the current folder.
+    public func imageFolder(_ given: String?) -> String { given ?? dataFolder ?? "." }
 
     /// The most compute threads accepted: four per core (more only adds switching).
     public static var maxThreads: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }

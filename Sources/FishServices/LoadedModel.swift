@@ -5,11 +5,11 @@ import Foundation
 /// A model package loaded and ready to run: a whole network, or a trained head on top of its
 /// registered backbone.
 public struct LoadedModel: Sendable {
-    public let metadata: ModelPackage.Metadata
-    public let engine: InferenceEngine
+    package let metadata: ModelPackage.Metadata
+    package let engine: InferenceEngine
     /// The trained classifier applied to the backbone's embeddings; nil when the network's own
     /// classifier gives the classes.
-    public let head: ClassifierHead?
+    package let head: ClassifierHead?
 
     public var name: String { metadata.name }
     public var version: Int { metadata.version }
@@ -17,7 +17,7 @@ public struct LoadedModel: Sendable {
 
     /// Loads `package`, checking its weights' hash and shapes. A head package needs `backbone`,
     /// the package its metadata refers to.
-    public init(package: ModelPackage, backbone: ModelPackage? = nil, threads: Int) throws {
+    package init(package: ModelPackage, backbone: ModelPackage? = nil, threads: Int) throws {
         let weights = try package.loadWeights()
         if let reference = package.metadata.backbone {
             guard let backbone, backbone.metadata.weightsSha256 == reference.weightsSha256 else {
@@ -46,13 +46,13 @@ public struct LoadedModel: Sendable {
     public var inputFloats: Int { metadata.preprocessing.inputSize * metadata.preprocessing.inputSize * 3 }
 
     /// Runs preprocessed inputs (`count * inputFloats` floats) through the network (and head).
-    public func forward(_ input: [Float], count: Int) -> InferenceEngine.Output {
+    package func forward(_ input: [Float], count: Int) -> InferenceEngine.Output {
         input.withUnsafeBufferPointer { forward($0, count: count) }
     }
 
     /// Runs `count * inputFloats` preprocessed floats through the network (and head) on at most
     /// `threads` threads (default: the engine's).
-    public func forward(_ input: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> InferenceEngine.Output {
+    package func forward(_ input: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> InferenceEngine.Output {
         let output = engine.forward(input, batch: count, size: metadata.preprocessing.inputSize, threads: threads)
         let logits = head.map { $0.logits(output.embeddings, count: count) } ?? output.logits
         return InferenceEngine.Output(logits: logits, embeddings: output.embeddings)
@@ -60,10 +60,8 @@ public struct LoadedModel: Sendable {
 
     /// The `top` most probable classes for image `image` of a forward pass, or nil when the network
     /// gave it NaN or infinite scores (broken weights).
-    public func predictions(_ output: InferenceEngine.Output, image: Int, top: Int) -> [Prediction]? {
-        let logits = output.logits[(image * classes)..<((image + 1) * classes)]
-        guard logits.allSatisfy(\.isFinite) else { return nil }
-        return Softmax.top(top, logits: logits, labels: metadata.classNames)
+    package func predictions(_ output: InferenceEngine.Output, image: Int, top: Int) -> [Prediction]? {
+        topPredictions(output.logits[(image * classes)..<((image + 1) * classes)], top: top)
     }
 
     /// Why a version gave no answer: the message for non-finite scores.
@@ -71,6 +69,3 @@ public struct LoadedModel: Sendable {
         "\(name) v\(version) produced non-finite scores; its weights are broken (re-import or roll back the model)"
     }
 }
-
-/// One class and its probability (re-exported for the interfaces).
-public typealias Prediction = FishNeural.Prediction

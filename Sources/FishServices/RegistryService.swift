@@ -59,6 +59,11 @@ public struct RegistryService: Sendable {
         return ModelDetail(model: overview, versions: versions)
     }
 
+    /// The version `alias` of `model` points at, or nil while it is unset.
+    public func holder(model: String, alias: String) throws(StoreError) -> Int? {
+        try store.aliases(model: model)[alias]
+    }
+
     public func history(model: String) throws(StoreError) -> [AuditEntry] {
         guard try store.models().contains(where: { $0.name == model }) else {
             throw .notFound("model \(model) not found; see `fishops models list`")
@@ -67,17 +72,16 @@ public struct RegistryService: Sendable {
     }
 
     /// The version `name` resolves to: `version` if given, else the `production` alias, else the latest.
-    public func resolve(model name: String, version: Int? = nil) throws -> (version: ModelVersion, package: ModelPackage) {
-        let chosen: ModelVersion
-        if let version {
-            chosen = try store.version(model: name, version)
-        } else if let production = try store.aliases(model: name)["production"] {
-            chosen = try store.version(model: name, production)
-        } else if let latest = try store.versions(model: name).last {
-            chosen = latest
-        } else {
-            throw ServiceError.modelNotFound(name: name, available: try store.models().map(\.name))
-        }
+    public func resolvedVersion(model name: String, version: Int? = nil) throws -> ModelVersion {
+        if let version { return try store.version(model: name, version) }
+        if let production = try store.aliases(model: name)["production"] { return try store.version(model: name, production) }
+        if let latest = try store.versions(model: name).last { return latest }
+        throw ServiceError.modelNotFound(name: name, available: try store.models().map(\.name))
+    }
+
+    /// The version `name` resolves to (see `resolvedVersion`) with its package opened.
+    package func resolve(model name: String, version: Int? = nil) throws -> (version: ModelVersion, package: ModelPackage) {
+        let chosen = try resolvedVersion(model: name, version: version)
         return (chosen, try ModelPackage.open(context.packageDirectory(chosen.packagePath)))
     }
 

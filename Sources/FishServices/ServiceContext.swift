@@ -5,8 +5,9 @@ import Foundation
 /// Interfaces create one per process and hand it to the services they use.
 public final class ServiceContext: Sendable {
     public let config: FishConfig
-    public let store: Store
-    public let actor: Actor
+    /// The store; the interfaces reach it only through the services (tests of this package may read it).
+    package let store: Store
+    public let actor: ActingUser
 
     /// Opens the store under `config.home`.
     public init(config: FishConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) {
@@ -14,7 +15,7 @@ public final class ServiceContext: Sendable {
         store = try Store(directory: config.home)
         PackageFolders.removeStaleStaging(in: config.modelsDirectory)
         let user = environment["FISHOPS_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
-        actor = Actor(user: user, host: ProcessInfo.processInfo.hostName)
+        actor = ActingUser(user: user, host: ProcessInfo.processInfo.hostName)
     }
 
     /// The folder of a package recorded as `relativePath` in the registry.

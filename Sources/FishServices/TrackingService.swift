@@ -44,6 +44,14 @@ public struct TrackingService: Sendable {
         return try context.store.artifacts.get(record.sha256)
     }
 
+    /// The test-split evaluation a training run recorded (`evaluation.json`), or nil when it has none.
+    public func evaluation(_ runId: String) throws -> ClassificationMetrics? {
+        guard let data = try artifact(runId, path: "evaluation.json") else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(ClassificationMetrics.self, from: data)
+    }
+
     public func compare(_ references: [String]) throws(StoreError) -> Comparison {
         guard references.count >= 2 else { throw .invalid("compare needs at least two runs") }
         let details = try references.map { reference throws(StoreError) in try context.store.run(reference) }

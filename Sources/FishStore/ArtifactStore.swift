@@ -1,4 +1,5 @@
 import Crypto
+import FishRecords
 import Foundation
 
 /// Files stored by content: `objects/<2 hex>/<62 hex>` named by sha256. A write goes to a

@@ -1,3 +1,4 @@
+import FishRecords
 import Foundation
 
 /// An exclusive advisory lock (`flock`) on a lock file, held while `body` runs; other processes

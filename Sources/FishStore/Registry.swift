@@ -1,60 +1,13 @@
+import FishRecords
 import Foundation
 import GRDB
-
-/// A registered model with its versions' count and aliases.
-public struct ModelOverview: Sendable, Codable, Equatable {
-    public let name: String
-    public let createdAt: Date
-    public let latestVersion: Int?
-    public let versionCount: Int
-    public let aliases: [String: Int]
-}
-
-/// What the caller believes an alias points at; a move fails with a conflict if it changed.
-public enum ExpectedHolder: Sendable, Equatable {
-    /// Move whatever the alias points at now.
-    case unchecked
-    /// The alias must not exist yet.
-    case vacant
-    /// The alias must point at this version.
-    case version(Int)
-
-    /// Whether an alias currently at `holder` (nil: absent) is what this expects.
-    public func matches(_ holder: Int?) -> Bool {
-        switch self {
-        case .unchecked: return true
-        case .vacant: return holder == nil
-        case .version(let version): return holder == version
-        }
-    }
-}
-
-/// An alias move that took effect.
-public struct AliasMove: Sendable, Codable, Equatable {
-    public let model: String
-    public let alias: String
-    public let fromVersion: Int?
-    public let toVersion: Int
-    public let auditId: Int64
-}
-
-/// Who acts on the registry, for the audit log.
-public struct Actor: Sendable, Equatable {
-    public let user: String
-    public let host: String
-
-    public init(user: String, host: String) {
-        self.user = user
-        self.host = host
-    }
-}
 
 extension Store {
     /// Registers the next version of `model` (creating the model on first use). `writePackage`
     /// runs inside the transaction with the new version number and returns the package's sha256
     /// and folder (relative to the home): the version exists exactly when its package does.
     public func registerVersion(
-        model: String, sourceRunId: String? = nil, actor: Actor, reason: String = "",
+        model: String, sourceRunId: String? = nil, actor: ActingUser, reason: String = "",
         writePackage: (Int) throws -> (sha256: String, path: String)
     ) throws(StoreError) -> ModelVersion {
         guard Self.isValidName(model) else {
@@ -136,7 +89,7 @@ extension Store {
     /// Moves `alias` of `model` to `version` in one transaction, if it still points where the
     /// caller expects (compare-and-swap), and appends the attempt to the audit log either way.
     public func moveAlias(model: String, alias: String, to version: Int, expected: ExpectedHolder, action: AuditAction,
-                          actor: Actor, reason: String) throws(StoreError) -> AliasMove {
+                          actor: ActingUser, reason: String) throws(StoreError) -> AliasMove {
         guard Self.isValidName(alias) else { throw .invalid("alias \(alias) must be 1-64 letters, digits, '.', '_' or '-'") }
         enum Outcome { case moved(AliasMove), conflict(current: Int?) }
         let outcome: Outcome = try write { db in
@@ -169,7 +122,7 @@ extension Store {
     }
 
     /// Appends an attempt that moved nothing (a failed promotion gate, a stale expectation) to the audit log.
-    public func recordRefusal(model: String, alias: String, from: Int?, to: Int, action: AuditAction, actor: Actor,
+    public func recordRefusal(model: String, alias: String, from: Int?, to: Int, action: AuditAction, actor: ActingUser,
                               reason: String, detail: String, outcome: AuditOutcome = .refused) throws(StoreError) {
         _ = try write { db in
             try Self.audit(db, actor: actor, model: model, action: action, alias: alias, from: from, to: to,
@@ -210,7 +163,7 @@ extension Store {
     }
 
     @discardableResult
-    private static func audit(_ db: Database, actor: Actor, model: String, action: AuditAction, alias: String?,
+    private static func audit(_ db: Database, actor: ActingUser, model: String, action: AuditAction, alias: String?,
                               from: Int?, to: Int?, outcome: AuditOutcome, reason: String, detail: String) throws -> Int64 {
         try AuditEntry(id: nil, at: Date(), actor: Self.printable(actor.user), host: Self.printable(actor.host), model: model, action: action,
                        alias: alias, fromVersion: from, toVersion: to, outcome: outcome, reason: Self.printable(reason),

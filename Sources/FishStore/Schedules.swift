@@ -1,53 +1,15 @@
+import FishRecords
 import Foundation
 import GRDB
 
-/// A recurring command: `fishops ARGUMENTS...` whenever the cron expression comes due.
-public struct ScheduleRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+extension ScheduleRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "schedules"
-    public var name: String
-    public var cron: String
-    /// The fishops arguments, e.g. `["train", "--data", "/data/fish"]`.
-    public var arguments: [String]
-    public var createdAt: Date
-    public var createdBy: String
-
-    public init(name: String, cron: String, arguments: [String], createdAt: Date, createdBy: String) {
-        self.name = name
-        self.cron = cron
-        self.arguments = arguments
-        self.createdAt = createdAt
-        self.createdBy = createdBy
-    }
 }
 
-/// What happened at one due time of a schedule.
-public enum ScheduleOutcome: String, Codable, Sendable, DatabaseValueConvertible {
-    /// An agent started the command.
-    case started
-    /// No agent was running at the time; reported, not run.
-    case missed
-    /// The command could not be started.
-    case failed
-}
+extension ScheduleOutcome: DatabaseValueConvertible {}
 
-public struct ScheduleRun: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+extension ScheduleRun: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "schedule_runs"
-    public var schedule: String
-    public var dueAt: Date
-    public var outcome: ScheduleOutcome
-    /// The agent (host and pid) that recorded it.
-    public var agent: String
-    public var recordedAt: Date
-    public var detail: String
-
-    public init(schedule: String, dueAt: Date, outcome: ScheduleOutcome, agent: String, detail: String = "") {
-        self.schedule = schedule
-        self.dueAt = dueAt
-        self.outcome = outcome
-        self.agent = agent
-        recordedAt = Date()
-        self.detail = detail
-    }
 }
 
 extension Store {

@@ -1,3 +1,4 @@
+import FishRecords
 import Foundation
 import GRDB
 

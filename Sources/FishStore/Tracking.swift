@@ -1,22 +1,6 @@
+import FishRecords
 import Foundation
 import GRDB
-
-/// A run with its metric summaries, as listed.
-public struct RunSummary: Sendable, Codable, Equatable {
-    public let run: Run
-    public let experiment: String
-    public let metrics: [MetricSummary]
-}
-
-/// Everything recorded about one run.
-public struct RunDetail: Sendable, Codable, Equatable {
-    public let run: Run
-    public let experiment: String
-    public let params: [String: String]
-    public let tags: [String: String]
-    public let metrics: [MetricSummary]
-    public let artifacts: [ArtifactRecord]
-}
 
 extension Store {
     /// The experiment named `name`, created if it does not exist.

@@ -14,14 +14,15 @@ struct ServeSpeed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Load `fishops serve` with wrk on loopback (uncached, half load, cached) beside the engine's own speed.")
 
-    @Option(help: "Images sent (JPEG or PNG files under this folder).") var images = "../shared/datasets/large-scale-fish"
+    @Option(help: "Images sent (JPEG or PNG files under this folder; default: $FISHOPS_DATA, else the current folder).")
+    var images: String?
     @Option(help: "Seconds per load.") var seconds = 10.0
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let context = try makeContext()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let report = try reporting { try ServeBenchmark(context: context, executable: executable).run(folder: images, seconds: seconds) }
+        let report = try reporting { try ServeBenchmark(context: context, executable: executable).run(folder: context.config.imageFolder(images), seconds: seconds) }
         if json { return print(jsonLine(report)) }
         print(String(format: "engine (%@): batch-32 %.1f images/s, single image %.2f ms", report.model,
                      report.engineBatch32ImagesPerSecond, report.engineSingleImageMs))
@@ -39,13 +40,13 @@ struct ConsoleSpeed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console", abstract: "Time console frames during a key burst while training runs (scratch home, no terminal).")
 
-    @Option(help: "Image folder trained on meanwhile.") var data = "../shared/datasets/large-scale-fish"
+    @Option(help: "Image folder trained on meanwhile (default: $FISHOPS_DATA, else the current folder).") var data: String?
     @Option(help: "Length of the burst.") var seconds = 20.0
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let context = try makeContext()
-        let report = try reporting { try ConsoleBenchmark.run(context: context, data: data, seconds: seconds) }
+        let report = try reporting { try ConsoleBenchmark.run(context: context, data: context.config.imageFolder(data), seconds: seconds) }
         if json { return print(jsonLine(report)) }
         print(String(format: "console frames during a %.0f s key burst with training in the background: %d frames, "
                      + "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms, %d over 50 ms", report.seconds, report.frames,
@@ -57,14 +58,14 @@ struct TrainSpeed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Time the training pipeline cold and with cached features, in a scratch home.")
 
-    @Option(help: "Image folder (default: ../shared/datasets/large-scale-fish).")
-    var data = "../shared/datasets/large-scale-fish"
+    @Option(help: "Image folder (default: $FISHOPS_DATA, else the current folder).")
+    var data: String?
     @Option(help: "Data-set size to project the cold time to.") var project = 9_000
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let context = try makeContext()
-        let report = try reporting { try TrainingBenchmark(context: context).run(data: data, projectTo: project) }
+        let report = try reporting { try TrainingBenchmark(context: context).run(data: context.config.imageFolder(data), projectTo: project) }
         if json { return print(jsonLine(report)) }
         print(String(format: "train on %@ (%d images): %.1f s cold (scan %.1f, features %.1f, head %.1f), %.1f s with cached features",
                      report.data, report.images, report.coldSeconds, report.stages["scan"] ?? 0, report.stages["features"] ?? 0,
@@ -108,7 +109,7 @@ struct Engine: ParsableCommand {
     @Option(help: "The model to measure (default: the base model).")
     var model: String?
 
-    @Option(help: "Folder to classify end to end (default: ../shared/datasets/large-scale-fish when present).")
+    @Option(help: "Folder to classify end to end (default: $FISHOPS_DATA when set, else none).")
     var folder: String?
 
     @Option(help: "Images per batch for the throughput figures.")
@@ -123,8 +124,7 @@ struct Engine: ParsableCommand {
     func run() throws {
         let context = try makeContext()
         let config = context.config
-        let defaultFolder = "../shared/datasets/large-scale-fish"
-        let chosenFolder = folder ?? (FileManager.default.fileExists(atPath: defaultFolder) ? defaultFolder : nil)
+        let chosenFolder = folder ?? config.dataFolder
         let threadCounts = Array(Set([1, config.threads])).sorted()
         let report = try reporting {
             try BenchmarkService(context: context).run(

@@ -7,15 +7,15 @@ struct ClusterSpeed: ParsableCommand {
         commandName: "cluster",
         abstract: "Feature-extraction throughput with 1 and 2 local workers, and the Slurm backend's overhead, in scratch homes.")
 
-    @Option(help: "Image folder (default: ../shared/datasets/large-scale-fish).")
-    var data = "../shared/datasets/large-scale-fish"
+    @Option(help: "Image folder (default: $FISHOPS_DATA, else the current folder).")
+    var data: String?
     @Flag(help: "Also run on the Slurm cluster SLURM_CONF points at.") var slurm = false
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let context = try makeContext()
         let report = try reporting {
-            try ClusterBenchmark(context: context).run(data: data, slurm: slurm) { if !json { printError("running \($0)") } }
+            try ClusterBenchmark(context: context).run(data: context.config.imageFolder(data), slurm: slurm) { if !json { printError("running \($0)") } }
         }
         if json { return print(jsonLine(report)) }
         print(table(["backend", "workers", "threads each", "images", "features s", "images/s", "total s", "test macro-F1"],

@@ -7,15 +7,15 @@ struct FineTuneSpeed: ParsableCommand {
         commandName: "finetune",
         abstract: "Time fine-tuning: the trainable tail's forward + backward at batch 32, input preparation, and one epoch.")
 
-    @Option(help: "Image folder of <class>/<image> files (default: ../shared/datasets/fish4knowledge).")
-    var data = "../shared/datasets/fish4knowledge"
+    @Option(help: "Image folder of <class>/<image> files (default: $FISHOPS_DATA, else the current folder).")
+    var data: String?
     @Option(help: "Images in the epoch.") var images = 1000
     @Option(help: "First trainable block (12: the last 4).") var unfreezeFrom = 12
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let context = try makeContext()
-        let report = try reporting { try FineTuneBenchmark(context: context).run(data: data, images: images, unfreezeFrom: unfreezeFrom) }
+        let report = try reporting { try FineTuneBenchmark(context: context).run(data: context.config.imageFolder(data), images: images, unfreezeFrom: unfreezeFrom) }
         if json { return print(jsonLine(report)) }
         print(String(format: "trainable tail from block %d, batch %d: forward + backward %.3f s per batch (%.1f images/s)",
                      report.unfreezeFrom, report.batchSize, report.tailSecondsPerBatch, report.tailImagesPerSecond))

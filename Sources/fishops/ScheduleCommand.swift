@@ -1,6 +1,5 @@
 import ArgumentParser
 import FishServices
-import FishStore
 import Foundation
 
 struct Schedule: ParsableCommand {

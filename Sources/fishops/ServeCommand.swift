@@ -1,5 +1,6 @@
 import ArgumentParser
 import FishServer
+import FishServices
 import Foundation
 import Synchronization
 

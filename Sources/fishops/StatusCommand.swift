@@ -1,5 +1,6 @@
 import ArgumentParser
 import FishServices
+import Foundation
 
 /// `fishops` with no arguments: what is installed and where to go next.
 struct Status: ParsableCommand {

@@ -1,6 +1,4 @@
 import ArgumentParser
-import FishImaging
-import FishNeural
 import FishServices
 import Foundation
 
@@ -121,7 +119,7 @@ struct Train: ParsableCommand {
         guard let searchMethod = TrainingSpec.Search(rawValue: search) else {
             throw ValidationError("--search must be random or grid")
         }
-        guard let fitMode = Preprocessing.Fit(rawValue: fit) else {
+        guard let fitMode = ImageFit(rawValue: fit) else {
             throw ValidationError("--fit must be center-crop or squash")
         }
         var spec = TrainingSpec(data: data)

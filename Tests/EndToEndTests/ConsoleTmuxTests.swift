@@ -68,7 +68,11 @@ struct ConsoleTmuxTests {
     @Test func classifyTrainPromoteAndQuit() throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let binary = try #require(Fixtures.binary)
-        let session = try TmuxSession(command: binary.path, environment: ["FISHOPS_HOME": home.path, "FISHOPS_USER": "operator"])
+        let session = try TmuxSession(command: binary.path, environment: [
+            "FISHOPS_HOME": home.path, "FISHOPS_USER": "operator",
+            // The train form starts at the configured data folder.
+            "FISHOPS_DATA": Fixtures.shared.appendingPathComponent("datasets/large-scale-fish").path,
+        ])
         defer { session.kill() }
         try session.waitFor("overview")
         try session.waitFor("imagenet-lite0")

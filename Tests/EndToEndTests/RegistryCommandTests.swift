@@ -1,3 +1,4 @@
+import FishRecords
 import FishStore
 import FishTestSupport
 import Foundation
@@ -11,7 +12,7 @@ struct RegistryCommandTests {
     func homeWithThreeVersions() throws -> URL {
         let home = try Fixtures.temporaryDirectory()
         let store = try Store(directory: home)
-        let actor = Actor(user: "setup", host: "test")
+        let actor = ActingUser(user: "setup", host: "test")
         for value in [0.80, 0.85, 0.90] {
             let version = try store.registerVersion(model: "fish", actor: actor) { try TestPackages.write(home: home, model: "fish", version: $0) }
             try store.addEvaluation(model: "fish", version: version.version, evaluationData: "split-A", metrics: ["macro_f1": value])

@@ -1,4 +1,6 @@
 import FishConsole
+import FishServices
+import FishStore
 import FishTestSupport
 import Foundation
 import Testing

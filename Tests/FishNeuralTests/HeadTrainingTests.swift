@@ -1,4 +1,5 @@
 import FishNeural
+import FishRecords
 import Foundation
 import Testing
 

@@ -312,7 +312,7 @@ struct InferenceAPITests {
 func post(_ image: ByteBuffer, port: Int) async throws -> (status: Int, retryAfter: String?, body: Data) {
     var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/v1/classify")))
     request.httpMethod = "POST"
-    request.httpBody = Data(buffer: image)
+    request.httpBody = Data(image.readableBytesView)
     let (data, response) = try await URLSession.shared.data(for: request)
     let http = response as? HTTPURLResponse
     return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Retry-After"), data)
@@ -340,7 +340,7 @@ struct Multipart {
 }
 
 func json(_ body: ByteBuffer) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
+    (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
 }
 
 func errorCode(_ body: ByteBuffer) -> String? {

@@ -1,5 +1,7 @@
+import FishImaging
 import FishNeural
 import FishServices
+import FishStore
 import FishTestSupport
 import Foundation
 import Testing

@@ -1,8 +1,9 @@
+import FishRecords
 import FishStore
 import FishTestSupport
 import Foundation
-import Synchronization
 import GRDB
+import Synchronization
 import Testing
 
 /// Files can be made unwritable: by permissions for ordinary users, by the immutable attribute for root.

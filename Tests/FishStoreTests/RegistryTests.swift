@@ -1,3 +1,4 @@
+import FishRecords
 import FishStore
 import FishTestSupport
 import Foundation
@@ -5,7 +6,7 @@ import GRDB
 import Testing
 
 @Suite struct RegistryTests {
-    let ana = Actor(user: "ana", host: "h1")
+    let ana = ActingUser(user: "ana", host: "h1")
 
     func storeWithVersions(_ count: Int) throws -> Store {
         let store = try Store(directory: try Fixtures.temporaryDirectory())

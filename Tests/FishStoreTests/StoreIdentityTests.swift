@@ -1,3 +1,4 @@
+import FishRecords
 import FishStore
 import FishTestSupport
 import Foundation
@@ -11,7 +12,7 @@ import Testing
     func homeWithOneVersion() throws -> (URL, String) {
         let home = try Fixtures.temporaryDirectory()
         let store = try Store(directory: home)
-        _ = try store.registerVersion(model: "fish", actor: Actor(user: "u", host: "h")) { version in
+        _ = try store.registerVersion(model: "fish", actor: ActingUser(user: "u", host: "h")) { version in
             let folder = home.appendingPathComponent("models/fish/\(version)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return ("abc", "models/fish/\(version)")

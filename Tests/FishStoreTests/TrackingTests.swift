@@ -1,3 +1,4 @@
+import FishRecords
 import FishStore
 import FishTestSupport
 import Foundation

@@ -58,7 +58,7 @@ public final class ConsoleApp {
         views["overview"] = { OverviewView() }
         views["runs"] = { RunsView() }
         views["models"] = { ModelsView() }
-        views["train"] = { TrainView() }
+        views["train"] = { TrainView(dataFolder: context.config.imageFolder(nil)) }
         views["classify"] = { ClassifyView() }
         views["cluster"] = { ClusterView() }
         views["logs"] = { LogsView() }

@@ -1,4 +1,3 @@
-import FishImaging
 import FishServices
 import Foundation
 import Synchronization
@@ -24,7 +23,7 @@ final class ClassifyView: ConsoleView {
     private var modelName: String?
     private var editingPath = true
     private var loader: Loader<Outcome>?
-    private let progress = Progress()
+    private let progress = ClassifyProgress()
     private var table = Table(columns: [.init("file"), .init("class", width: 22), .init("p", width: 6)])
     static let previewSize = (width: 32, height: 16)
 
@@ -77,29 +76,28 @@ final class ClassifyView: ConsoleView {
             if let problem = unusable.first { throw ServiceError.invalidArgument(problem.message) }
             progress.set(done: 0, total: files.count)
             var results: [(file: String, predictions: [Prediction]?, error: String?)] = []
-            service.classify(files: files, model: model, top: 5) { result in
+            var preview: [[(TerminalColor, TerminalColor)]] = []
+            // One image gets a preview, shrunk from the decode that classified it.
+            let thumbnails = files.count == 1 ? (maxWidth: Self.previewSize.width, maxHeight: Self.previewSize.height * 2) : nil
+            service.classify(files: files, model: model, top: 5, thumbnails: thumbnails) { result in
                 switch result.outcome {
                 case let .success(predictions): results.append((result.file, predictions, nil))
                 case let .failure(error): results.append((result.file, nil, error.message))
                 }
+                if let thumbnail = result.thumbnail { preview = Self.halfBlocks(thumbnail) }
                 progress.advance()
                 wake()
             }
-            let preview = files.count == 1 ? Self.preview(of: files[0], maxPixels: context.config.maxPixels) : []
             return Outcome(model: "\(model.name) v\(model.version)", results: results, preview: preview)
         }
     }
 
-    /// The image shrunk to the preview size, as pairs of vertically adjacent pixels.
-    static func preview(of file: String, maxPixels: Int) -> [[(TerminalColor, TerminalColor)]] {
-        guard let image = try? ImageDecoder(maxPixels: maxPixels).decodeFile(atPath: file) else { return [] }
-        let scale = min(Double(previewSize.width) / Double(image.width), Double(previewSize.height * 2) / Double(image.height))
-        let width = max(Int(Double(image.width) * scale), 1), height = max(Int(Double(image.height) * scale) / 2 * 2, 2)
-        let small = image.resized(width: width, height: height, method: .area)
-        return stride(from: 0, to: height, by: 2).map { y in
-            (0..<width).map { x in
-                let top = small.pixel(x: x, y: y), bottom = small.pixel(x: x, y: y + 1)
-                return (.rgb(top.0, top.1, top.2), .rgb(bottom.0, bottom.1, bottom.2))
+    /// A thumbnail as pairs of vertically adjacent pixels (its height is even).
+    static func halfBlocks(_ thumbnail: Thumbnail) -> [[(TerminalColor, TerminalColor)]] {
+        stride(from: 0, to: thumbnail.height, by: 2).map { y in
+            (0..<thumbnail.width).map { x in
+                let top = thumbnail.pixel(x: x, y: y), bottom = thumbnail.pixel(x: x, y: y + 1)
+                return (.rgb(top.red, top.green, top.blue), .rgb(bottom.red, bottom.green, bottom.blue))
             }
         }
     }
@@ -117,7 +115,7 @@ final class ClassifyView: ConsoleView {
         canvas.box(rest, title: "results", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let inner = rest.inset(1)
         guard let loader else {
-            canvas.write("type an image or folder path, e.g. ../shared/reference/images/coffee.png", x: inner.x + 1, y: inner.y,
+            canvas.write("type the path of an image, or of a folder of images (tab completes)", x: inner.x + 1, y: inner.y,
                          style: app.style("ui.muted"))
             return
         }
@@ -175,7 +173,7 @@ final class ClassifyView: ConsoleView {
 }
 
 /// Files classified so far, shared with the background job.
-final class Progress: Sendable {
+final class ClassifyProgress: Sendable {
     private let state = Mutex((done: 0, total: 0))
 
     var value: (done: Int, total: Int) { state.withLock { $0 } }

@@ -1,5 +1,4 @@
 import FishServices
-import FishStore
 import Foundation
 
 /// Marked runs side by side: only the parameters that differ, best and last per metric, and one

@@ -1,5 +1,5 @@
+import FishServices
 import Foundation
-import FishStore
 
 /// Text forms shared by the views.
 enum Format {

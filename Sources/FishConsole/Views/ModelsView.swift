@@ -1,5 +1,4 @@
 import FishServices
-import FishStore
 import Foundation
 
 /// `:models`: registered models with their aliases; Enter lists a model's versions.

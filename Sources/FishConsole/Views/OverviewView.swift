@@ -1,5 +1,4 @@
 import FishServices
-import FishStore
 import Foundation
 
 /// `:overview`: models and their production versions, latest runs, the training job, this

@@ -1,6 +1,4 @@
-import FishNeural
 import FishServices
-import FishStore
 import Foundation
 
 /// One run: parameters, metrics (best and last), a chart of one metric's history (`m` picks it),
@@ -43,12 +41,7 @@ final class RunDetailView: ConsoleView {
             let loadHistory: @Sendable () throws -> [MetricPoint] = { try TrackingService(context: context).metricHistory(runId, key: metric) }
             if force { history?.load(loadHistory) } else { history?.refreshIfDue(loadHistory) }
         }
-        evaluation?.refreshIfDue {
-            guard let data = try TrackingService(context: context).artifact(runId, path: "evaluation.json") else { return nil }
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(ClassificationMetrics.self, from: data)
-        }
+        evaluation?.refreshIfDue { try TrackingService(context: context).evaluation(runId) }
     }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {

@@ -1,5 +1,4 @@
 import FishServices
-import FishStore
 import Foundation
 
 /// `:runs`: every run with the best and last value of one metric (chosen with `m`), filtered

@@ -1,5 +1,3 @@
-import FishImaging
-import FishNeural
 import FishServices
 import Foundation
 
@@ -18,8 +16,17 @@ final class TrainView: ConsoleView {
         var input: TextField
     }
 
-    private var fields = [
-        Field(label: "data folder", input: TextField("../shared/datasets/large-scale-fish", completesPaths: true)),
+    private var fields: [Field]
+    private var focus = 0
+    private var editing = false
+
+    /// A form whose data folder starts at `dataFolder` (the configured one).
+    init(dataFolder: String) {
+        fields = Self.fields(dataFolder: dataFolder)
+    }
+
+    private static func fields(dataFolder: String) -> [Field] { [
+        Field(label: "data folder", input: TextField(dataFolder, completesPaths: true)),
         Field(label: "experiment", input: TextField("fish-training")),
         Field(label: "model", input: TextField("fish-classifier")),
         Field(label: "learning rate", input: TextField("0.001")),
@@ -29,9 +36,7 @@ final class TrainView: ConsoleView {
         Field(label: "fine-tune from", input: TextField("off")),
         Field(label: "backend", input: TextField("local")),
         Field(label: "promote if better", input: TextField("no")),
-    ]
-    private var focus = 0
-    private var editing = false
+    ] }
 
     var isEditing: Bool { editing }
 

@@ -1,4 +1,3 @@
-import FishNeural
 import FishServices
 import Foundation
 import Synchronization

@@ -1,5 +1,4 @@
 import FishServices
-import FishStore
 import Foundation
 
 /// The versions of one model with their aliases and gate metric; promotion and rollback go

@@ -1,42 +1,6 @@
 import Dispatch
+import FishRecords
 import Foundation
-
-/// How the backbone is fine-tuned after the head-only warm-up.
-public struct FineTuneSettings: Sendable, Codable, Equatable {
-    /// The first trainable block (0-15; 0 trains the stem too, 16 only the head convolution).
-    public var unfreezeFrom = 12
-    public var epochs = 6
-    public var batchSize = 32
-    /// Learning rate of the classifier and head convolution; block `i` gets `layerDecay^depth` of it.
-    public var learningRate = 1e-3
-    public var layerDecay = 0.8
-    /// Linear warm-up length, then a cosine decay to zero.
-    public var warmupEpochs = 1.0
-    /// Decoupled weight decay on convolution and classifier weights (not on batch norm or biases).
-    public var weightDecay = 0.01
-    public var labelSmoothing = 0.1
-    /// Largest global L2 norm of the gradients.
-    public var clipNorm = 1.0
-    /// Epochs without a better validation loss before stopping.
-    public var patience = 3
-
-    public init() {}
-
-    /// What is wrong with these settings, or nil.
-    public var problem: String? {
-        if unfreezeFrom < 0 || unfreezeFrom > EfficientNetLite0.blocks.count { return "--unfreeze-from must be 0 to 16" }
-        if epochs < 1 || epochs > 1000 { return "fine-tuning epochs must be 1 to 1000" }
-        if batchSize < 1 || batchSize > 1024 { return "fine-tuning batch size must be 1 to 1024" }
-        if !(learningRate > 0 && learningRate < 1) { return "fine-tuning learning rate must be in (0, 1)" }
-        if !(layerDecay > 0 && layerDecay <= 1) { return "layer decay must be in (0, 1]" }
-        if !(warmupEpochs >= 0 && warmupEpochs <= Double(epochs)) { return "the warm-up must not be longer than the fine-tuning" }
-        if !(weightDecay >= 0 && weightDecay < 1) { return "weight decay must be in [0, 1)" }
-        if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "label smoothing must be in [0, 1)" }
-        if !(clipNorm > 0) { return "the gradient clip norm must be positive" }
-        if patience < 1 { return "patience must be at least 1" }
-        return nil
-    }
-}
 
 /// Trains a `TrainableTail` with AdamW: layer-wise learning-rate decay, linear warm-up then cosine,
 /// weight decay on weights only, global gradient-norm clipping, early stopping on validation loss

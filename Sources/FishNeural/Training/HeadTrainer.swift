@@ -1,43 +1,5 @@
+import FishRecords
 import Foundation
-
-/// Settings of one head-training trial.
-public struct HeadHyperparameters: Sendable, Codable, Equatable, Hashable {
-    public var learningRate: Double
-    public var weightDecay: Double
-    public var labelSmoothing: Double
-    /// Hidden layer width; 0 for a linear softmax classifier.
-    public var hidden: Int
-    public var epochs: Int
-    public var batchSize: Int
-    /// Epochs without a better validation loss before training stops.
-    public var patience: Int
-    /// Weighs each class's loss by the inverse of its frequency.
-    public var classBalanced: Bool
-
-    public init(learningRate: Double = 1e-3, weightDecay: Double = 1e-4, labelSmoothing: Double = 0.1, hidden: Int = 0,
-                epochs: Int = 60, batchSize: Int = 64, patience: Int = 8, classBalanced: Bool = true) {
-        self.learningRate = learningRate
-        self.weightDecay = weightDecay
-        self.labelSmoothing = labelSmoothing
-        self.hidden = hidden
-        self.epochs = epochs
-        self.batchSize = batchSize
-        self.patience = patience
-        self.classBalanced = classBalanced
-    }
-
-    /// What is wrong with these settings, or nil.
-    public var problem: String? {
-        if !(learningRate > 0 && learningRate < 10) { return "learning rate must be in (0, 10)" }
-        if !(weightDecay >= 0 && weightDecay < 1) { return "weight decay must be in [0, 1)" }
-        if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "label smoothing must be in [0, 1)" }
-        if hidden < 0 || hidden > 8192 { return "hidden size must be 0 (none) to 8192" }
-        if epochs < 1 || epochs > 10_000 { return "epochs must be 1 to 10000" }
-        if batchSize < 1 || batchSize > 65_536 { return "batch size must be 1 to 65536" }
-        if patience < 1 { return "patience must be at least 1" }
-        return nil
-    }
-}
 
 /// Embeddings and their class indices.
 public struct LabelledFeatures: Sendable {
@@ -51,26 +13,6 @@ public struct LabelledFeatures: Sendable {
         self.features = features
         self.labels = labels
         self.dimension = dimension
-    }
-}
-
-/// One epoch's figures.
-public struct EpochRecord: Sendable, Codable, Equatable {
-    public let epoch: Int
-    public let trainLoss: Double
-    public let trainAccuracy: Double
-    public let validationLoss: Double
-    public let validationAccuracy: Double
-    public let learningRate: Double
-
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double, validationAccuracy: Double,
-                learningRate: Double) {
-        self.epoch = epoch
-        self.trainLoss = trainLoss
-        self.trainAccuracy = trainAccuracy
-        self.validationLoss = validationLoss
-        self.validationAccuracy = validationAccuracy
-        self.learningRate = learningRate
     }
 }
 

@@ -29,7 +29,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     /// backbone pass per training image the first time).
     public var augmentedViews = 0
     /// How images are fitted to 224x224 (recorded in the package).
-    public var fit = Preprocessing.Fit.centerCrop
+    public var fit = ImageFit.centerCrop
     public var validationFraction = 0.15
     public var testFraction = 0.15
     /// Largest perceptual-hash Hamming distance (of 256 bits) at which two images count as near duplicates.
@@ -62,7 +62,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         }
         if nearDuplicateDistance < 0 || nearDuplicateDistance > 96 { return "near-duplicate distance must be 0 to 96 bits (of 256)" }
         if let problem = cluster.problem { return problem }
-        if let problem = finetune?.problem { return problem }
+        if let problem = finetune?.problem(blocks: EfficientNetLite0.blocks.count) { return problem }
         return nil
     }
 

@@ -1,0 +1,7 @@
+/// How an image is fitted to a model's square input.
+public enum ImageFit: String, Codable, Sendable {
+    /// Resize so the shorter side is the preprocessing's `resizeShorterSide`, then take the centred square.
+    case centerCrop = "center-crop"
+    /// Resize straight to the input size, ignoring the aspect ratio.
+    case squash
+}
