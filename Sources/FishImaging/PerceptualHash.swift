@@ -74,25 +74,27 @@ public struct PerceptualHash: Sendable {
         (0..<side).map { x in cos(Double.pi * Double(u) * (2 * Double(x) + 1) / Double(2 * side)) }
     }
 
+    /// The lowest `frequencies` DCT-II terms of `lines` lines of `side` values: value `i` of line `a`
+    /// is `input[a * lineStride + i * valueStride]`, its term `f` goes to `output[a * lineStep + f * termStep]`.
+    private static func lowTerms(_ input: [Double], lines: Int, lineStride: Int, valueStride: Int, lineStep: Int,
+                                 termStep: Int) -> [Double] {
+        var output = [Double](repeating: 0, count: lines * frequencies)
+        for line in 0..<lines {
+            for term in 0..<frequencies {
+                var sum = 0.0
+                for i in 0..<side { sum += input[line * lineStride + i * valueStride] * cosines[term * side + i] }
+                output[line * lineStep + term * termStep] = sum
+            }
+        }
+        return output
+    }
+
     private static func hash(_ grey: [Double]) -> Bits {
-        // Separable DCT-II, keeping the lowest frequencies.
+        // Separable DCT-II, keeping the lowest frequencies: along each row, then down each column
+        // of the rows' terms (coefficient `v * k + u`: vertical frequency v, horizontal u).
         let k = frequencies
-        var rows = [Double](repeating: 0, count: side * k)
-        for y in 0..<side {
-            for u in 0..<k {
-                var sum = 0.0
-                for x in 0..<side { sum += grey[y * side + x] * cosines[u * side + x] }
-                rows[y * k + u] = sum
-            }
-        }
-        var coefficients = [Double](repeating: 0, count: k * k)
-        for v in 0..<k {
-            for u in 0..<k {
-                var sum = 0.0
-                for y in 0..<side { sum += rows[y * k + u] * cosines[v * side + y] }
-                coefficients[v * k + u] = sum
-            }
-        }
+        let rows = lowTerms(grey, lines: side, lineStride: side, valueStride: 1, lineStep: k, termStep: 1)
+        let coefficients = lowTerms(rows, lines: k, lineStride: 1, valueStride: k, lineStep: 1, termStep: k)
         let median = coefficients.dropFirst().sorted()[k * k / 2 - 1]  // the DC term only says how bright
         var bits = Bits()
         for (index, value) in coefficients.enumerated() where value > median { bits.set(index) }

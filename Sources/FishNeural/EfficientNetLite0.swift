@@ -28,7 +28,6 @@ public enum EfficientNetLite0 {
 
     public static let name = "efficientnet-lite0"
     public static let stemChannels = 32
-    public static let headChannels = 320
     /// The size of the embedding (the pooled head output, the classifier's input).
     public static let embeddingSize = 1280
     public static let batchNormEpsilon: Float = 1e-3

@@ -140,6 +140,11 @@ public struct AliasMove: Sendable, Codable, Equatable {
     public let toVersion: Int
     public let auditId: Int64
 
+    /// "production of fish moved from v1 to v2" ("from nothing" for a first holder).
+    public var sentence: String {
+        "\(alias) of \(model) moved from \(fromVersion.map { "v\($0)" } ?? "nothing") to v\(toVersion)"
+    }
+
     public init(model: String, alias: String, fromVersion: Int?, toVersion: Int, auditId: Int64) {
         self.model = model
         self.alias = alias

@@ -1,10 +1,7 @@
 import FishServices
 
-/// The JSON bodies of the API (keys are written in snake case).
-struct ModelLine: Encodable {
-    let name: String
-    let version: Int
-}
+// The JSON bodies of the API (keys are written in snake case); a model is named by its
+// `ClassificationService.ModelReference` (`{"name","version"}`).
 
 /// `GET /v1/models`.
 struct ModelsResponse: Encodable {
@@ -18,7 +15,7 @@ struct ModelsResponse: Encodable {
 /// `POST /v1/classify`: the top classes, whether the answer came from the cache, and where the time
 /// went (decode, queue, infer, total; milliseconds).
 struct ClassifyResponse: Encodable {
-    let model: ModelLine
+    let model: ClassificationService.ModelReference
     let top: [Prediction]
     let cached: Bool
     let timingsMs: [String: Double]
@@ -26,7 +23,7 @@ struct ClassifyResponse: Encodable {
 
 /// `POST /v1/classify/batch`: one item per image, in request order.
 struct BatchResponse: Encodable {
-    let model: ModelLine
+    let model: ClassificationService.ModelReference
     let results: [BatchItem]
 }
 

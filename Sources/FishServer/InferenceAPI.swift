@@ -87,7 +87,7 @@ public struct InferenceAPI: Sendable {
         router.get("healthz") { _, _ in try Self.json(["status": "ok"]) }
         router.get("readyz") { _, _ in
             let model = try loaded()
-            return try Self.json(ModelLine(name: model.name, version: model.version))
+            return try Self.json(model.reference)
         }
         router.get("metrics") { _, _ in Self.response(ServerMetrics.exposition(), contentType: "text/plain; version=0.0.4") }
         router.get("v1/models") { _, _ in
@@ -112,7 +112,7 @@ public struct InferenceAPI: Sendable {
                                message: "\(images.count) images in one request; the limit is \(options.maxImagesPerRequest)")
             }
             let model = try loaded()
-            return try Self.json(BatchResponse(model: ModelLine(name: model.name, version: model.version),
+            return try Self.json(BatchResponse(model: model.reference,
                                                results: await classifyAll(images, model: model, top: top)))
         }
         return router
@@ -181,7 +181,7 @@ public struct InferenceAPI: Sendable {
     /// One image's answer: from the cache, or decoded on a decode thread and run in the next batch.
     func classify(_ upload: ImageUpload, model: LoadedModel, top: Int) async throws(APIError) -> ClassifyResponse {
         let start = ContinuousClock.now
-        let line = ModelLine(name: model.name, version: model.version)
+        let line = model.reference
         let (cache, maxPixels) = (cache, options.maxPixels)
         let prepared = try await onDecodeThread { () throws(APIError) -> Prepared in
             let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)

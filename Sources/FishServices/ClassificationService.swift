@@ -54,11 +54,6 @@ public struct ClassificationService: Sendable {
         public let path: String
         /// The whole message, starting with the path.
         public let message: String
-
-        public init(path: String, message: String) {
-            self.path = path
-            self.message = message
-        }
     }
 
     /// Expands `paths`: files as given, folders recursively (image files only, sorted). Paths
@@ -107,7 +102,7 @@ public struct ClassificationService: Sendable {
     public func classify(files: [String], model: LoadedModel, top: Int, batchSize: Int = 16,
                          thumbnails: (maxWidth: Int, maxHeight: Int)? = nil, report: (FileResult) -> Void) {
         let decoder = ImageDecoder(maxPixels: config.maxPixels)
-        let reference = ModelReference(name: model.name, version: model.version)
+        let reference = model.reference
         let preprocessing = model.metadata.preprocessing
         let floatsPerImage = model.inputFloats
         var start = 0

@@ -50,6 +50,9 @@ public struct FishConfig: Sendable {
         return FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
     }
 
+    /// The running binary (`/proc/self/exe`), which worker processes and scheduled runs start from.
+    public static var ownExecutable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
+
     /// The image folder a command works on: `given` (its flag), else `dataFolder`, else the current folder.
     public func imageFolder(_ given: String?) -> String { given ?? dataFolder ?? "." }
 

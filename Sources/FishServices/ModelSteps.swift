@@ -33,6 +33,9 @@ public struct ImageInputError: Error, Sendable, CustomStringConvertible {
 /// The steps of classification one at a time, for callers that batch across requests (the HTTP
 /// API): prepare an input, run a batch of inputs, read one image's classes.
 extension LoadedModel {
+    /// The model's name and version, as results name it.
+    public var reference: ClassificationService.ModelReference { .init(name: name, version: version) }
+
     /// The class names, in output order.
     public var classNames: [String] { metadata.classNames }
     /// The test-split metrics recorded in the package (empty when none were).

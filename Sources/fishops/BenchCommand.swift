@@ -1,6 +1,5 @@
 import ArgumentParser
-import FishServer
-import FishConsole
+import FishBenchmarks
 import FishServices
 import Foundation
 
@@ -21,7 +20,7 @@ struct ServeSpeed: ParsableCommand {
 
     func run() throws {
         let context = try makeContext()
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let executable = FishConfig.ownExecutable.path
         let report = try reporting { try ServeBenchmark(context: context, executable: executable).run(folder: context.config.imageFolder(images), seconds: seconds) }
         if json { return print(jsonLine(report)) }
         print(String(format: "engine (%@): batch-32 %.1f images/s, single image %.2f ms", report.model,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FishBenchmarks
 import FishServices
 import Foundation
 

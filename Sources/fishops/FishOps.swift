@@ -29,18 +29,13 @@ func makeContext(threads: Int? = nil) throws -> ServiceContext {
             if let problem = FishConfig.threadCountProblem(threads, source: "--threads") { throw ValidationError(problem) }
             config.threads = threads
         }
-        config.workerExecutable = ownExecutable
+        config.workerExecutable = FishConfig.ownExecutable
         return try ServiceContext(config: config)
     } catch let error as ValidationError {
         throw error
     } catch {
         throw fail(error)
     }
-}
-
-/// This binary, which worker processes and scheduled runs are started from.
-var ownExecutable: URL {
-    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
 }
 
 /// Prints `error` to standard error and returns the exit code that fits it.
@@ -74,9 +69,12 @@ func jsonLine(_ value: some Encodable, snakeCase: Bool = false) -> String {
 }
 
 /// Formats a date for tables: local time to the minute.
-func shortDate(_ date: Date) -> String {
+func shortDate(_ date: Date) -> String { localDate(date, format: "yyyy-MM-dd HH:mm") }
+
+/// `date` in local time as `format` (a DateFormatter pattern).
+func localDate(_ date: Date, format: String) -> String {
     let formatter = DateFormatter()
-    formatter.dateFormat = "yyyy-MM-dd HH:mm"
+    formatter.dateFormat = format
     return formatter.string(from: date)
 }
 

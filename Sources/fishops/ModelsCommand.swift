@@ -91,7 +91,7 @@ struct Models: ParsableCommand {
             }
             if json { return print(jsonLine(promotion)) }
             print("gate: \(promotion.gate.explanation)\(promotion.forced ? " (overridden with --force)" : "")")
-            print("\(alias) of \(name) moved from \(promotion.move.fromVersion.map { "v\($0)" } ?? "nothing") to v\(promotion.move.toVersion)")
+            print(promotion.move.sentence)
         }
     }
 

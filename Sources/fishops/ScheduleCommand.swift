@@ -134,15 +134,13 @@ struct Agent: ParsableCommand {
     /// Starts `fishops ARGUMENTS` in the background with its output in a log file.
     static func start(_ record: ScheduleRecord, logs: URL) throws -> String {
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let log = logs.appendingPathComponent("\(record.name)-\(formatter.string(from: Date())).log")
+        let log = logs.appendingPathComponent("\(record.name)-\(localDate(Date(), format: "yyyyMMdd-HHmmss")).log")
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
             throw ValidationError("cannot create \(log.path)")
         }
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = ownExecutable
+        process.executableURL = FishConfig.ownExecutable
         process.arguments = record.arguments
         process.standardOutput = output
         process.standardError = output

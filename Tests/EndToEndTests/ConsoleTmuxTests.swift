@@ -40,6 +40,13 @@ struct TmuxSession {
     /// Types `text` literally.
     func type(_ text: String) throws { try run(["send-keys", "-t", name, "-l", text]) }
 
+    /// Types `text`, presses Enter and waits for `expected` on the screen.
+    func enter(_ text: String, expecting expected: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try type(text)
+        try keys("Enter")
+        try waitFor(expected, sourceLocation: sourceLocation)
+    }
+
     var screen: String { (try? run(["capture-pane", "-t", name, "-p"]))?.output ?? "" }
 
     /// Waits until the pane shows `text` (polling, not sleeping a fixed time); returns the screen.
@@ -77,29 +84,19 @@ struct ConsoleTmuxTests {
         try session.waitFor("overview")
         try session.waitFor("imagenet-lite0")
 
-        try session.type(":classify")
-        try session.keys("Enter")
-        try session.waitFor("path (tab completes")
-        try session.type(Fixtures.shared.appendingPathComponent("reference/images/coffee.png").path)
-        try session.keys("Enter")
-        try session.waitFor("espresso")
+        try session.enter(":classify", expecting: "path (tab completes")
+        try session.enter(Fixtures.shared.appendingPathComponent("reference/images/coffee.png").path, expecting: "espresso")
 
-        try session.type(":train")
-        try session.keys("Enter")
-        try session.waitFor("new training run")
+        try session.enter(":train", expecting: "new training run")
         try session.type("s")
         try session.waitFor("finished: fish-classifier v1", timeout: 300)
 
-        try session.type(":models")
-        try session.keys("Enter")
-        try session.waitFor("fish-classifier")
+        try session.enter(":models", expecting: "fish-classifier")
         try session.keys("Enter")
         try session.waitFor("fish-classifier versions")
         try session.type("p")
         try session.waitFor("moves from nothing to v1")
-        try session.type("first fish model")
-        try session.keys("Enter")
-        try session.waitFor("production of fish-classifier moved from nothing to v1")
+        try session.enter("first fish model", expecting: "production of fish-classifier moved from nothing to v1")
         try session.waitFor("production")
         try session.type("h")
         let history = try session.waitFor("promote production")

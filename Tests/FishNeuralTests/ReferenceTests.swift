@@ -1,5 +1,6 @@
 import FishImaging
 import FishNeural
+import FishRecords
 import FishTestSupport
 import Foundation
 import Testing

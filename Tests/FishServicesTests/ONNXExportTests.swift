@@ -1,3 +1,4 @@
+import FishBenchmarks
 import FishImaging
 import FishNeural
 import FishServices

@@ -78,13 +78,6 @@ public struct Canvas: Equatable, Sendable {
         }
     }
 
-    /// Applies `style` to the cells of `rect`, keeping their characters.
-    public mutating func restyle(_ rect: Rect, style: Style) {
-        for y in max(rect.y, 0)..<min(rect.y + rect.height, height) {
-            for x in max(rect.x, 0)..<min(rect.x + rect.width, width) { cells[y * width + x].style = style }
-        }
-    }
-
     /// Draws a frame around `rect` with an optional title.
     public mutating func box(_ rect: Rect, title: String = "", glyphs: Glyphs, style: Style = .plain, titleStyle: Style? = nil) {
         guard rect.width >= 2, rect.height >= 2 else { return }

@@ -20,6 +20,10 @@ public protocol ConsoleView: AnyObject {
 }
 
 extension ConsoleView {
+    // What a view without actions, loads or keys of its own does.
+    public var actions: [Action] { [] }
+    public func refresh(_ app: ConsoleApp, force: Bool) {}
+    public func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { false }
     public var isEditing: Bool { false }
     public var isStale: Bool { false }
 }

@@ -29,8 +29,6 @@ final class ClassifyView: ConsoleView {
 
     var isEditing: Bool { editingPath || model != nil }
 
-    func refresh(_ app: ConsoleApp, force: Bool) {}
-
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
         if var field = model {
             switch key {

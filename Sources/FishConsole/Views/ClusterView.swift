@@ -6,7 +6,6 @@ import Foundation
 /// and queue reasons (from `ClusterService`).
 final class ClusterView: ConsoleView {
     let name = "cluster", title = "cluster"
-    let actions: [Action] = []
     private var state: Loader<ClusterService.State>?
 
     var isStale: Bool { state?.isStale() ?? false }
@@ -17,8 +16,6 @@ final class ClusterView: ConsoleView {
         let work: @Sendable () throws -> ClusterService.State = { try ClusterService(context: context).state() }
         if force { state?.load(work) } else { state?.refreshIfDue(work) }
     }
-
-    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { false }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let value = state?.value

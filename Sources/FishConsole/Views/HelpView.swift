@@ -1,11 +1,6 @@
 /// `?`: every key of the view underneath and the global ones, from the action registry.
 final class HelpView: ConsoleView {
     let name = "help", title = "help"
-    let actions: [Action] = []
-
-    func refresh(_ app: ConsoleApp, force: Bool) {}
-
-    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { false }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         canvas.box(area, title: "keys", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))

@@ -1,11 +1,6 @@
 /// `:logs`: the session's event log, newest at the bottom.
 final class LogsView: ConsoleView {
     let name = "logs", title = "logs"
-    let actions: [Action] = []
-
-    func refresh(_ app: ConsoleApp, force: Bool) {}
-
-    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { false }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         canvas.box(area, title: "events", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))

@@ -5,7 +5,6 @@ import Foundation
 /// machine, and recent events.
 final class OverviewView: ConsoleView {
     let name = "overview", title = "overview"
-    let actions: [Action] = []
     private var models: Loader<[ModelOverview]>?
     private var runs: Loader<[RunSummary]>?
 
@@ -27,8 +26,6 @@ final class OverviewView: ConsoleView {
             runs?.refreshIfDue(loadRuns)
         }
     }
-
-    func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool { false }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs

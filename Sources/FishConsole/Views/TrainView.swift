@@ -40,8 +40,6 @@ final class TrainView: ConsoleView {
 
     var isEditing: Bool { editing }
 
-    func refresh(_ app: ConsoleApp, force: Bool) {}
-
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
         if editing {
             switch key {

@@ -81,7 +81,7 @@ final class VersionsView: ConsoleView {
         change(app) {
             let promotion = try RegistryService(context: context).promote(model: model, version: version, alias: alias, reason: reason,
                                                                           force: force, expected: holder)
-            return "\(alias) of \(model) moved from \(promotion.move.fromVersion.map { "v\($0)" } ?? "nothing") to v\(version)"
+            return promotion.move.sentence
         }
     }
 
@@ -142,7 +142,6 @@ final class VersionsView: ConsoleView {
 final class HistoryView: ConsoleView {
     let name = "history"
     let title: String
-    let actions: [Action] = []
     private let model: String
     private var loader: Loader<[AuditEntry]>?
     private var table = Table(columns: [.init("when", width: 16), .init("who", width: 9), .init("action", width: 18),

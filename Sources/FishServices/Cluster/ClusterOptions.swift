@@ -52,7 +52,7 @@ public struct ClusterOptions: Sendable, Codable, Equatable {
                                 logs: workDirectory.appendingPathComponent("logs"), heartbeatTimeout: heartbeatTimeout,
                                 onMessage: onMessage)
         case .slurm:
-            let executable = config.workerExecutable ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            let executable = config.workerExecutable ?? FishConfig.ownExecutable
             return SlurmBackend(executable: executable, directory: workDirectory.appendingPathComponent("slurm"), jobName: jobName,
                                 sbatchOptions: ["--cpus-per-task=\(slurmCPUsPerTask)"] + sbatchOptions)
         }

@@ -73,15 +73,22 @@ public struct WorkerService: Sendable {
         let trainer = HeadTrainer(hyperparameters: trial.hyperparameters, classes: trial.classes, seed: trial.seed)
         let epochs = trial.hyperparameters.epochs
         let (head, records) = trainer.train(train, validation: validation) { record in
-            emit(WorkerMessage(event: "epoch", done: record.epoch, total: epochs, values: [
-                "train_loss": record.trainLoss, "train_accuracy": record.trainAccuracy, "val_loss": record.validationLoss,
-                "val_accuracy": record.validationAccuracy, "learning_rate": record.learningRate,
-            ]))
-            emit(WorkerMessage(event: "progress", done: record.epoch, total: epochs))
+            WorkerMessage.epochLines(record, of: epochs).forEach(emit)
             return !isCancelled()
         }
         if isCancelled() { throw ServiceError.cancelled }
         let (loss, accuracy) = HeadTrainer.evaluate(head, validation)
         try TrialResult(head: head, epochs: records, validationLoss: loss, validationAccuracy: accuracy).write(to: result)
+    }
+}
+
+extension WorkerMessage {
+    /// The `epoch` line of one epoch's figures and the `progress` line that follows it.
+    static func epochLines(_ record: EpochRecord, of epochs: Int) -> [WorkerMessage] {
+        [WorkerMessage(event: "epoch", done: record.epoch, total: epochs, values: [
+            "train_loss": record.trainLoss, "train_accuracy": record.trainAccuracy, "val_loss": record.validationLoss,
+            "val_accuracy": record.validationAccuracy, "learning_rate": record.learningRate,
+        ]),
+         WorkerMessage(event: "progress", done: record.epoch, total: epochs)]
     }
 }

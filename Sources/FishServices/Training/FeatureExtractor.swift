@@ -80,12 +80,6 @@ public struct FeatureRequest: Sendable, Codable, Equatable {
     public let path: String
     public let sha256: String
     public let view: Int
-
-    public init(path: String, sha256: String, view: Int) {
-        self.path = path
-        self.sha256 = sha256
-        self.view = view
-    }
 }
 
 extension String {

@@ -74,7 +74,7 @@ public struct FineTuneBenchmark: Sendable {
                       tailImagesPerSecond: Double(batch.count) / tailSeconds, inputSecondsPerBatch: inputSeconds, epochSeconds: epochSeconds,
                       epochImagesPerSecond: Double(files.count) / epochSeconds,
                       secondsPer1000Images: epochSeconds * 1000 / Double(files.count),
-                      peakRssMB: BenchmarkService.peakResidentMegabytes())
+                      peakRssMB: ProcessMemory.peakResidentMegabytes())
     }
 
     private static func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {

@@ -64,11 +64,7 @@ struct FineTuneJob: Sendable {
             inputs: { epoch, indices in try job.inputs(indices.map { train[$0] }, epoch: epoch) },
             validation: .init(inputs: validationInputs, labels: task.validationLabels, side: side),
             checkpoint: URL(fileURLWithPath: task.checkpoint)) { record in
-            emit(WorkerMessage(event: "epoch", done: record.epoch, total: epochs, values: [
-                "train_loss": record.trainLoss, "train_accuracy": record.trainAccuracy, "val_loss": record.validationLoss,
-                "val_accuracy": record.validationAccuracy, "learning_rate": record.learningRate,
-            ]))
-            emit(WorkerMessage(event: "progress", done: record.epoch, total: epochs))
+            WorkerMessage.epochLines(record, of: epochs).forEach(emit)
             return !isCancelled()
         }
         if isCancelled() { throw ServiceError.cancelled }

@@ -1,3 +1,4 @@
+import FishServer
 import FishServices
 import Foundation
 
@@ -58,7 +59,7 @@ public struct ServeBenchmark: Sendable {
             throw ServiceError.failed("the engine benchmark measured nothing")
         }
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-load-\(UUID().uuidString).lua")
-        try Data(Self.wrkScript.utf8).write(to: script)
+        try Data(PackageResources.classify_load_lua).write(to: script)
         defer { try? FileManager.default.removeItem(at: script) }
         let server = try ServerProcess(executable: executable, home: context.config.home)
         defer { server.stop() }
@@ -110,50 +111,6 @@ public struct ServeBenchmark: Sendable {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
-
-    /// The wrk script: `init` reads the image files; `unique` appends a tag (run, thread, request)
-    /// after the image's end (decoders stop at the end marker, so the image is the same but its sha256 is new);
-    /// a delay drawn from an exponential distribution paces each connection; `done` prints a JSON line.
-    static let wrkScript = #"""
-    local bodies, unique, pause, salt, counter = {}, false, 0, "", 0
-    local threads = {}
-    tag = 0
-
-    function setup(thread)
-      table.insert(threads, thread)
-      thread:set("tag", #threads)
-    end
-
-    function init(args)
-      unique = args[1] == "unique"
-      pause = tonumber(args[2])
-      salt = args[3]
-      for i = 4, #args do
-        local file = assert(io.open(args[i], "rb"))
-        bodies[#bodies + 1] = file:read("*all")
-        file:close()
-      end
-    end
-
-    function delay()
-      if pause > 0 then return -pause * math.log(1 - math.random()) end
-      return 0
-    end
-
-    function request()
-      counter = counter + 1
-      local body = bodies[counter % #bodies + 1]
-      if unique then body = body .. string.format("fishops-load-%s-%d-%d", salt, tag, counter) end
-      return wrk.format("POST", nil, { ["Content-Type"] = "application/octet-stream" }, body)
-    end
-
-    function done(summary, latency, requests)
-      local e = summary.errors
-      io.write(string.format('{"requests":%d,"duration_us":%d,"errors":%d,"non2xx":%d,"p50_us":%d,"p95_us":%d,"p99_us":%d}\n',
-        summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-        latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-    end
-    """#
 }
 
 /// `fishops serve --port 0` started as a child process; stopped with SIGTERM.

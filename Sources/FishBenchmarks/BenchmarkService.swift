@@ -1,6 +1,7 @@
 import Dispatch
 import FishImaging
 import FishNeural
+import FishServices
 import Foundation
 
 /// Measures the engine and the classify pipeline on this machine. It reports figures; it asserts
@@ -136,7 +137,7 @@ public struct BenchmarkService: Sendable {
         return Report(model: "\(first.name) v\(first.version)", blasCore: BLAS.core,
                       instructionSet: "\(InstructionSet.best)", rounds: rounds, latency: latency,
                       throughput: throughput, endToEnd: endToEnd, onnxRuntime: runtimeReport, onnxRuntimeSkipped: skipped,
-                      ratios: ratios, peakRssMB: Self.peakResidentMegabytes())
+                      ratios: ratios, peakRssMB: ProcessMemory.peakResidentMegabytes())
     }
 
     /// Pass times of one engine, by thread count.
@@ -192,17 +193,4 @@ public struct BenchmarkService: Sendable {
         CPUPinning.run(onCPU: cpu) { elapsed = milliseconds(work) }
         return elapsed
     }
-
-    /// The process's peak resident set size (getrusage reports kilobytes on Linux).
-    static func peakResidentMegabytes() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF_VALUE, &usage)
-        return Double(usage.ru_maxrss) / 1024
-    }
 }
-
-#if os(Linux)
-private let RUSAGE_SELF_VALUE = __rusage_who_t(RUSAGE_SELF.rawValue)
-#else
-private let RUSAGE_SELF_VALUE = RUSAGE_SELF
-#endif

@@ -1,4 +1,5 @@
 import Dispatch
+import FishServices
 import FishStore
 import Foundation
 

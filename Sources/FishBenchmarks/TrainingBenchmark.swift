@@ -1,4 +1,5 @@
 import FishNeural
+import FishServices
 import Foundation
 
 /// Measures the training pipeline in a scratch home (the base model copied in, an empty feature

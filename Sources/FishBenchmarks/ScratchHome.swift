@@ -1,4 +1,5 @@
 import FishNeural
+import FishServices
 import Foundation
 
 /// A throwaway FishOps home with the base model copied in, for benchmarks that must not touch

@@ -1,4 +1,5 @@
 import Dispatch
+import FishConsole
 import FishServices
 import Foundation
 
