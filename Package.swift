@@ -130,8 +130,9 @@ let package = Package(
         .testTarget(name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "FishServerTests",
+            // A real server on loopback, not HummingbirdTesting (whose HTTP client would compile a second BoringSSL).
             dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HummingbirdTesting", package: "hummingbird")]
+                           .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
