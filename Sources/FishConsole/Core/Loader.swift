@@ -4,7 +4,8 @@ import Synchronization
 
 /// Fetches a view's data off the UI thread. A request while one is in flight is dropped; the UI
 /// reads the latest snapshot without waiting, and data older than twice the refresh interval
-/// counts as stale.
+/// counts as stale. After failed loads the next automatic one waits longer (twice the interval per
+/// failure in a row, up to a minute), so a store that is down is not asked again on every refresh.
 public final class Loader<Value: Sendable>: Sendable {
     /// The latest result and when it arrived.
     public struct Snapshot: Sendable {
@@ -15,6 +16,8 @@ public final class Loader<Value: Sendable>: Sendable {
     private struct State {
         var snapshot: Snapshot?
         var inFlight = false
+        /// Loads in a row that failed.
+        var failures = 0
     }
 
     private let state = Mutex(State())
@@ -61,19 +64,34 @@ public final class Loader<Value: Sendable>: Sendable {
         activity?.begin()
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             let result = Result { try work() }
-            state.withLock { $0 = State(snapshot: Snapshot(result: result, at: Date()), inFlight: false) }
+            state.withLock { state in
+                let failed = if case .failure = result { true } else { false }
+                state = State(snapshot: Snapshot(result: result, at: Date()), inFlight: false, failures: failed ? state.failures + 1 : 0)
+            }
             activity?.end()
             wake()
         }
         return true
     }
 
-    /// Loads when the last load is older than the interval (or there is none).
+    /// Loads when the last load is older than the interval, or than the back-off after failures
+    /// (or there is none).
     public func refreshIfDue(now: Date = Date(), _ work: @escaping @Sendable () throws -> Value) {
         let due = state.withLock { state in
-            !state.inFlight && (state.snapshot.map { now.timeIntervalSince($0.at) >= interval } ?? true)
+            !state.inFlight && (state.snapshot.map { now.timeIntervalSince($0.at) >= wait(afterFailures: state.failures) } ?? true)
         }
         if due { load(work) }
+    }
+
+    /// Loads now when `force` (the operator asked), else when due.
+    public func refresh(force: Bool, _ work: @escaping @Sendable () throws -> Value) {
+        if force { load(work) } else { refreshIfDue(work) }
+    }
+
+    /// The wait before the next automatic load: the interval, doubled per failure in a row up to a minute.
+    func wait(afterFailures failures: Int) -> TimeInterval {
+        guard failures > 0 else { return interval }
+        return max(interval, min(interval * Double(1 << min(failures, 16)), 60))
     }
 
 }

@@ -14,7 +14,7 @@ final class ClusterView: ConsoleView {
         if state == nil { state = app.loader(interval: 2) }
         let context = app.context
         let work: @Sendable () throws -> ClusterService.State = { try ClusterService(context: context).state() }
-        if force { state?.load(work) } else { state?.refreshIfDue(work) }
+        state?.refresh(force: force, work)
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {

@@ -16,7 +16,7 @@ final class ModelsView: ConsoleView, Filterable {
         let context = app.context
         if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
-        if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
+        loader?.refresh(force: force, work)
     }
 
     private var visible: [ModelOverview] {

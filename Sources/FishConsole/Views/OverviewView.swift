@@ -18,13 +18,8 @@ final class OverviewView: ConsoleView {
         }
         let loadModels: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
         let loadRuns: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs(limit: 6) }
-        if force {
-            models?.load(loadModels)
-            runs?.load(loadRuns)
-        } else {
-            models?.refreshIfDue(loadModels)
-            runs?.refreshIfDue(loadRuns)
-        }
+        models?.refresh(force: force, loadModels)
+        runs?.refresh(force: force, loadRuns)
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {

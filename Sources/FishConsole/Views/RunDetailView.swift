@@ -36,10 +36,10 @@ final class RunDetailView: ConsoleView {
             evaluation = app.loader(interval: 30)
         }
         let loadDetail: @Sendable () throws -> RunDetail = { try TrackingService(context: context).run(runId) }
-        if force { detail?.load(loadDetail) } else { detail?.refreshIfDue(loadDetail) }
+        detail?.refresh(force: force, loadDetail)
         if let metric = chartedMetric {
             let loadHistory: @Sendable () throws -> [MetricPoint] = { try TrackingService(context: context).metricHistory(runId, key: metric) }
-            if force { history?.load(loadHistory) } else { history?.refreshIfDue(loadHistory) }
+            history?.refresh(force: force, loadHistory)
         }
         evaluation?.refreshIfDue { try TrackingService(context: context).evaluation(runId) }
     }

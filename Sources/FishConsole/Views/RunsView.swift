@@ -27,7 +27,7 @@ final class RunsView: ConsoleView, Filterable {
         let context = app.context
         if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs() }
-        if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
+        loader?.refresh(force: force, work)
     }
 
     /// Metric keys present in the runs, most common first.

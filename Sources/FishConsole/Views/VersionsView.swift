@@ -28,7 +28,7 @@ final class VersionsView: ConsoleView {
         let context = app.context, model = self.model
         if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> RegistryService.ModelDetail = { try RegistryService(context: context).detail(model: model) }
-        if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
+        loader?.refresh(force: force, work)
     }
 
     private var versions: [RegistryService.VersionDetail] { (loader?.value?.versions ?? []).reversed() }
@@ -158,7 +158,7 @@ final class HistoryView: ConsoleView {
         let context = app.context, model = self.model
         if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [AuditEntry] = { try RegistryService(context: context).history(model: model) }
-        if force { loader?.load(work) } else { loader?.refreshIfDue(work) }
+        loader?.refresh(force: force, work)
     }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
