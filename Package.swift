@@ -127,6 +127,7 @@ let package = Package(
             name: "FishServicesTests",
             dependencies: ["FishServices", "FishBenchmarks", "FishNeural", "FishImaging", "FishStore", "FishTestSupport"]
         ),
+        .testTarget(name: "FishClusterTests", dependencies: ["FishCluster", "FishRecords", "FishTestSupport"]),
         .testTarget(name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "FishServerTests",

@@ -151,8 +151,19 @@ public final class LocalBackend: ClusterBackend, @unchecked Sendable {
             for line in lines.append(rest + Data("\n".utf8)) { self?.received(line, from: id) }
             self?.finished(id, process: process)
         }
-        try process.run()
+        try Self.withSignalsUnblocked { try process.run() }
         return process
+    }
+
+    /// Runs `body` with no signal blocked on this thread. A child starts with the signal mask of
+    /// the thread that spawns it, and Dispatch's threads block nearly every signal: a worker
+    /// spawned from one would ignore the SIGTERM that cancels it.
+    private static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+        var none = sigset_t(), previous = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return try body()
     }
 
     private func received(_ line: String, from id: String) {

@@ -3,10 +3,10 @@ import Foundation
 
 /// Reads the JSON of `squeue --json` and `sinfo --json`. Slurm 22.05 prints states as strings and
 /// exit codes as raw wait statuses; later versions print lists and objects: both are accepted.
-enum SlurmJSON {
-    typealias Record = [String: Any]
+package enum SlurmJSON {
+    package typealias Record = [String: Any]
 
-    static func jobs(_ data: Data) throws -> [Record] {
+    package static func jobs(_ data: Data) throws -> [Record] {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? Record, let jobs = object["jobs"] as? [Record] else {
             throw ClusterError.unexpected("squeue --json printed something that is not a job list")
         }
@@ -14,7 +14,7 @@ enum SlurmJSON {
     }
 
     /// The status of element `index` of array job `job`, or nil when Slurm no longer lists it.
-    static func status(of job: Int, index: Int, in records: [Record], id: String) -> TaskStatus? {
+    package static func status(of job: Int, index: Int, in records: [Record], id: String) -> TaskStatus? {
         let mine = records.filter { integer($0["array_job_id"]) == job || integer($0["job_id"]) == job }
         if let record = mine.first(where: { integer($0["array_task_id"]) == index }) {
             return status(record, id: id)
@@ -51,7 +51,7 @@ enum SlurmJSON {
     }
 
     /// "exit 3" or "signal 9" from a raw wait status (22.05) or an exit-code object (later).
-    static func exitDescription(_ value: Any?) -> String? {
+    package static func exitDescription(_ value: Any?) -> String? {
         if let object = value as? Record {
             if let signal = integer((object["signal"] as? Record)?["id"]), signal > 0 { return "signal \(signal)" }
             return integer(object["return_code"]).map { "exit \($0)" }
@@ -60,7 +60,7 @@ enum SlurmJSON {
         return raw & 0x7F != 0 ? "signal \(raw & 0x7F)" : "exit \(raw >> 8)"
     }
 
-    static func nodes(_ data: Data) throws -> [ClusterNode] {
+    package static func nodes(_ data: Data) throws -> [ClusterNode] {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? Record, let nodes = object["nodes"] as? [Record] else {
             throw ClusterError.unexpected("sinfo --json printed something that is not a node list")
         }
@@ -76,7 +76,7 @@ enum SlurmJSON {
     }
 
     /// Whether an array index list like "2-5,7" or "0-9%4" contains `index`.
-    static func contains(_ list: String, _ index: Int) -> Bool {
+    package static func contains(_ list: String, _ index: Int) -> Bool {
         let indices = list.split(separator: "%").first ?? ""
         return indices.split(separator: ",").contains { part in
             let bounds = part.split(separator: "-").compactMap { Int($0) }
