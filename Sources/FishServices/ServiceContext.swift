@@ -18,6 +18,12 @@ public final class ServiceContext: Sendable {
         actor = ActingUser(user: user, host: ProcessInfo.processInfo.hostName)
     }
 
+    /// The lock file a pipeline's coordinator holds while it runs `runId` (the system releases it
+    /// when the process ends, however it ends).
+    func coordinatorLock(_ runId: String) -> URL {
+        config.home.appendingPathComponent("pipelines/\(runId).lock")
+    }
+
     /// The folder of a package recorded as `relativePath` in the registry.
     func packageDirectory(_ relativePath: String) -> URL {
         config.home.appendingPathComponent(relativePath)

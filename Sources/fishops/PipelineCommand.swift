@@ -24,6 +24,10 @@ struct Pipeline: ParsableCommand {
                 return
             }
             print("run \(status.runId) (\(status.runStatus)) on backend \(status.backend)")
+            if status.coordinator == "gone" {
+                print("no process is coordinating it (it was killed, or could not record its end, e.g. on a full disk); "
+                      + "continue it with `fishops pipeline resume \(status.runId)`")
+            }
             print(table(["stage", "state", "detail"], status.stages.map { [$0.stage, $0.state.rawValue, $0.detail] }))
             print("")
             print(table(["task", "state", "attempts", "worker", "progress", "reason"], status.tasks.map { task in

@@ -161,6 +161,8 @@ struct PipelineCommandTests {
         if let runId, coordinator.isRunning {
             let early = try FishOpsProcess.run(["pipeline", "resume", runId], home: home)
             #expect(early.status == 1 && early.stderr.contains("live coordinator"), "\(early.stderr)")
+            let shown = try FishOpsProcess.run(["pipeline", "show", runId, "--json"], home: home).jsonLines.first
+            #expect(shown?["coordinator"] as? String == "alive" || !coordinator.isRunning)
         }
         kill(coordinator.processIdentifier, SIGKILL)
         coordinator.waitUntilExit()
@@ -170,6 +172,9 @@ struct PipelineCommandTests {
         let before = try FishOpsProcess.run(["pipeline", "show", run, "--json"], home: home)
         let status = try #require(before.jsonLines.first)
         #expect(status["runStatus"] as? String == "RUNNING")
+        #expect(status["coordinator"] as? String == "gone", "a RUNNING run whose coordinator died says so")
+        let text = try FishOpsProcess.run(["pipeline", "show", run], home: home).stdout
+        #expect(text.contains("no process is coordinating it") && text.contains("fishops pipeline resume \(run)"))
         let tasksBefore = try #require(status["tasks"] as? [[String: Any]])
         let finishedBefore = tasksBefore.filter { $0["state"] as? String == "COMPLETED" }.compactMap { $0["taskId"] as? String }
         #expect(finishedBefore.count >= 1 && finishedBefore.count < 8, "finished before the kill: \(finishedBefore)")
@@ -190,6 +195,7 @@ struct PipelineCommandTests {
             #expect(task["attempts"] as? Int == 1, "\(task)")  // never submitted again
         }
         #expect(after.jsonLines.first?["runStatus"] as? String == "FINISHED")
+        #expect(after.jsonLines.first?["coordinator"] == nil, "an ended run has no coordinator to report")
         let again = try FishOpsProcess.run(["pipeline", "resume", run], home: home)
         #expect(again.status == 1 && again.stderr.contains("already finished"))
     }

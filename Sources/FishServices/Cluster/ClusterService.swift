@@ -13,6 +13,9 @@ public struct ClusterService: Sendable {
         public let backend: String
         public let stages: [PipelineStage]
         public let tasks: [PipelineTask]
+        /// For a RUNNING run: `alive` while a process coordinates it, `gone` when none does (it was
+        /// killed, or could not record its end: a full disk); nil for a run that ended.
+        public let coordinator: String?
     }
 
     /// The cluster as a whole.
@@ -39,7 +42,18 @@ public struct ClusterService: Sendable {
             throw ServiceError.invalidArgument("run \(run.id) is not a pipeline run")
         }
         return PipelineStatus(runId: run.id, runStatus: run.status.rawValue, backend: pipeline.backend,
-                              stages: try context.store.stages(runId: run.id), tasks: try context.store.pipelineTasks(runId: run.id))
+                              stages: try context.store.stages(runId: run.id), tasks: try context.store.pipelineTasks(runId: run.id),
+                              coordinator: run.status == .running ? coordinatorState(run.id) : nil)
+    }
+
+    /// Whether a process holds `runId`'s coordinator lock (probed without waiting; nil when the
+    /// lock file cannot be opened).
+    private func coordinatorState(_ runId: String) -> String? {
+        do {
+            return try FileLock.ifFree(context.coordinatorLock(runId), { true }) == nil ? "alive" : "gone"
+        } catch {
+            return nil
+        }
     }
 
     /// The state of the backends in use (or `backend`, when given).

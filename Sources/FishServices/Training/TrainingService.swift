@@ -45,9 +45,9 @@ public struct TrainingService: Sendable {
     /// runs (and released by the system if the process dies), so a resume while the coordinator
     /// lives is refused instead of running its trials twice.
     private func coordinating<T>(_ runId: String, _ body: () throws -> T) throws -> T {
-        let folder = config.home.appendingPathComponent("pipelines")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        guard let result = try FileLock.ifFree(folder.appendingPathComponent("\(runId).lock"), body) else {
+        let lock = context.coordinatorLock(runId)
+        try FileManager.default.createDirectory(at: lock.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard let result = try FileLock.ifFree(lock, body) else {
             throw ServiceError.invalidArgument("run \(runId) is still being run by a live coordinator process; stop it (Ctrl-C or kill) before resuming")
         }
         return result
