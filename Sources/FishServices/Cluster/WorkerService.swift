@@ -3,17 +3,17 @@ import FishImaging
 import FishNeural
 import Foundation
 
-/// Executes one worker task: the body of `fishops worker` and of the in-process backend.
+/// Executes one worker task: the body of `fishops worker` (`WorkerProcess`) and of the in-process backend.
 /// Results are written atomically, and a task whose result already exists is not redone.
-public struct WorkerService: Sendable {
-    public let threads: Int
+struct WorkerService: Sendable {
+    let threads: Int
 
-    public init(threads: Int) {
+    init(threads: Int) {
         self.threads = max(threads, 1)
     }
 
     /// Runs `task`, reporting progress through `emit`; returns when its result is on disk.
-    public func run(_ task: WorkerTask, emit: (WorkerMessage) -> Void, isCancelled: () -> Bool = { false }) throws {
+    func run(_ task: WorkerTask, emit: (WorkerMessage) -> Void, isCancelled: () -> Bool = { false }) throws {
         emit(WorkerMessage(event: "start", task: task.id))
         let result = URL(fileURLWithPath: task.result)
         if isComplete(task) {
@@ -38,7 +38,7 @@ public struct WorkerService: Sendable {
     }
 
     /// Whether the task's result is already written and readable.
-    public func isComplete(_ task: WorkerTask) -> Bool {
+    func isComplete(_ task: WorkerTask) -> Bool {
         let result = URL(fileURLWithPath: task.result)
         switch task.kind {
         case .extract: return (try? FeatureFile.read(result))?.features.count == task.extract?.images.count
