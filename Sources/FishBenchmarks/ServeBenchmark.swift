@@ -113,7 +113,7 @@ public struct ServeBenchmark: Sendable {
     }
 }
 
-/// `fishops serve --port 0` started as a child process; stopped with SIGTERM.
+/// `fishops serve --port 0` started as a child process; stopped with SIGINT (no drain).
 final class ServerProcess {
     let url: String
     private let process: Process
@@ -143,7 +143,7 @@ final class ServerProcess {
     }
 
     func stop() {
-        process.terminate()
+        process.interrupt()
         process.waitUntilExit()
     }
 }

@@ -13,6 +13,7 @@ public struct APIError: HTTPResponseError, Encodable {
     var wwwAuthenticate: String?
 
     static let notReady = APIError(status: .serviceUnavailable, code: "not_ready", message: "no model is loaded yet")
+    static let draining = APIError(status: .serviceUnavailable, code: "draining", message: "the server is stopping; send new requests elsewhere")
     static let overloaded = APIError(status: .serviceUnavailable, code: "overloaded",
                                      message: "the inference queue is full; retry shortly", retryAfterSeconds: 1)
 

@@ -40,6 +40,9 @@ public struct InferenceAPI: Sendable {
         /// How long a connection may stay open with no request part arriving: between requests, and
         /// while a request's head is still incomplete (closed after it).
         public var idleTimeout: Duration = .seconds(30)
+        /// How long SIGTERM lets clients finish on their open connections before the server stops
+        /// (see `ConnectionDrain`); zero stops at once, after the requests in flight.
+        public var drainTimeout: Duration = .seconds(5)
 
         public init() {}
     }
@@ -49,6 +52,7 @@ public struct InferenceAPI: Sendable {
     let batcher: InferenceBatcher
     let decoder: DecodePool
     let cache: PredictionCache
+    let drain = ConnectionDrain()
 
     /// Serves `model` as its `alias` points (falling back to the latest version while the alias is unset).
     public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) {
@@ -86,6 +90,7 @@ public struct InferenceAPI: Sendable {
         router.get("/") { _, _ in Self.response(WebPage.html, contentType: "text/html; charset=utf-8") }
         router.get("healthz") { _, _ in try Self.json(["status": "ok"]) }
         router.get("readyz") { _, _ in
+            guard !drain.isDraining else { throw APIError.draining }
             let model = try loaded()
             return try Self.json(model.reference)
         }

@@ -3,12 +3,15 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
 /// `fishops serve`: the inference API on one address, following alias moves without a restart.
 public enum InferenceServer {
-    /// Serves until SIGTERM or SIGINT, then stops accepting connections, finishes the requests in
-    /// flight and returns. Checks the alias every `reloadSeconds`; `ready` gets the bound port
-    /// (useful with port 0).
+    /// Serves until SIGTERM or SIGINT. SIGTERM first drains the connections (see `ConnectionDrain`)
+    /// for up to `options.drainTimeout`; SIGINT, or a second SIGTERM, skips that. Then it stops
+    /// accepting connections, finishes the requests in flight and returns. Checks the alias every
+    /// `reloadSeconds`; `ready` gets the bound port (useful with port 0).
     public static func run(context: ServiceContext, model: String, alias: String, host: String, port: Int,
                            options: InferenceAPI.Options = .init(), reloadSeconds: Double = 3,
                            ready: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
@@ -19,7 +22,7 @@ public enum InferenceServer {
         logger.logLevel = .info
         if let version = try api.reload() { logger.info("serving \(model) v\(version) (alias \(alias))") }
         let idleTimeout = TimeAmount.nanoseconds(Int64(options.idleTimeout.seconds * 1e9))
-        let app = Application(router: api.router(), server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()], idleTimeout: idleTimeout)), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
+        let app = Application(router: api.router(), server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler(), api.drain.handler()], idleTimeout: idleTimeout)), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
                               onServerRunning: { channel in ready(channel.localAddress?.port ?? port) }, logger: logger)
         let watcher = Task { [logger] in
             while !Task.isCancelled {
@@ -32,8 +35,33 @@ public enum InferenceServer {
             }
         }
         defer { watcher.cancel() }
-        try await app.runService()
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigint], logger: logger))
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { [logger] in await stopOnSIGTERM(group, drain: api.drain, timeout: options.drainTimeout, logger: logger) }
+            try await group.run()
+            tasks.cancelAll()
+        }
         logger.info("stopped accepting requests; finishing the queued ones")
+    }
+
+    /// On SIGTERM: drains the connections, then stops `group`; a second SIGTERM stops it at once.
+    private static func stopOnSIGTERM(_ group: ServiceGroup, drain: ConnectionDrain, timeout: Duration, logger: Logger) async {
+        await withDiscardingTaskGroup { tasks in
+            for await _ in await UnixSignalsSequence(trapping: .sigterm) {
+                if drain.isDraining {
+                    logger.info("second SIGTERM: stopping without waiting for the open connections")
+                    break
+                }
+                drain.start()
+                logger.info("SIGTERM: draining (/readyz answers 503, every answer closes its connection) until no connection is open, for at most \(timeout)")
+                tasks.addTask {
+                    await drain.waitUntilClosed(timeout: timeout)
+                    if !Task.isCancelled { await group.triggerGracefulShutdown() }
+                }
+            }
+            tasks.cancelAll()
+            if !Task.isCancelled { await group.triggerGracefulShutdown() }
+        }
     }
 
     /// Whether `host` is reachable only from this machine.

@@ -8,7 +8,7 @@ import Synchronization
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a model over HTTP, following its alias (production by default).",
-        discussion: "Routes: POST /v1/classify, POST /v1/classify/batch, GET /v1/models, /healthz, /readyz, /metrics, and an upload page at /. SIGTERM stops gracefully.")
+        discussion: "Routes: POST /v1/classify, POST /v1/classify/batch, GET /v1/models, /healthz, /readyz, /metrics, and an upload page at /. SIGTERM drains the connections, then stops gracefully; SIGINT or a second SIGTERM skips the drain.")
 
     @Option(help: "Address to bind (loopback unless told otherwise).") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one).") var port = 8080
@@ -29,12 +29,14 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a client may take to send a request's body (408 after it).") var bodyTimeoutSeconds: Double = 60
     @Option(help: "Seconds a connection may stay open with no complete request head arriving (closed after it).")
     var idleTimeoutSeconds: Double = 30
+    @Option(help: "Seconds SIGTERM lets clients finish on their open connections, each answer closing its connection, before stopping (0: stop at once).")
+    var drainSeconds: Double = 5
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard maxBatch >= 1, maxQueue >= 1, batchWaitMs >= 0, cacheEntries >= 0, maxBodyBytes >= 1, reloadSeconds > 0, maxParts >= 1,
-              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0 else {
-            throw ValidationError("--max-batch, --max-queue, --max-body-bytes, --max-parts, --reload-seconds and the timeouts must be positive; --cache-entries and --batch-wait-ms not negative")
+              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0, drainSeconds >= 0 else {
+            throw ValidationError("--max-batch, --max-queue, --max-body-bytes, --max-parts, --reload-seconds and the timeouts must be positive; --cache-entries, --batch-wait-ms and --drain-seconds not negative")
         }
     }
 
@@ -53,6 +55,7 @@ struct Serve: ParsableCommand {
         options.protectMetrics = protectMetrics
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutSeconds * 1000))
         options.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
+        options.drainTimeout = .milliseconds(Int64(drainSeconds * 1000))
         let (host, port, alias, reloadSeconds) = (host, port, alias, reloadSeconds)
         let failure = Mutex<(any Error)?>(nil)
         let finished = DispatchSemaphore(value: 0)

@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// A raw TCP connection to a port on 127.0.0.1, for sending requests slowly or not at all.
+/// A raw TCP connection to a port on 127.0.0.1, for sending requests slowly or not at all, and for
+/// seeing exactly what happens to a kept-alive connection.
 final class LoopbackConnection: @unchecked Sendable {
     enum Failure: Error { case connect(Int32) }
 
@@ -28,9 +29,63 @@ final class LoopbackConnection: @unchecked Sendable {
 
     /// Sends `text`; false once the server has closed the connection.
     @discardableResult
-    func send(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+
+    /// Sends `bytes`; false once the server has closed the connection.
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// One response as it came off the wire.
+    struct Response {
+        let status: Int
+        /// Header fields, names lowercased.
+        let headers: [String: String]
+        let body: [UInt8]
+    }
+
+    /// Sends one request on this (kept-alive) connection and reads its whole response; nil when the
+    /// connection closed or failed before a complete response arrived (what a client sees as a reset).
+    func exchange(method: String, path: String, body: [UInt8] = [], timeout: Duration = .seconds(30)) -> Response? {
+        let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\n\r\n"
+        guard send(Array(head.utf8) + body) else { return nil }
+        let deadline = ContinuousClock.now + timeout
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            if let response = Self.response(in: received) { return response }
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            guard count > 0 else { return Self.response(in: received) }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return nil
+    }
+
+    /// The first complete non-informational response at the start of `bytes`.
+    private static func response(in bytes: [UInt8]) -> Response? {
+        var start = 0
+        while true {
+            let rest = bytes[start...]
+            guard let end = rest.indices.first(where: { bytes[$0...].starts(with: [13, 10, 13, 10]) }) else { return nil }
+            let lines = String(decoding: bytes[start..<end], as: UTF8.self).components(separatedBy: "\r\n")
+            guard let status = lines.first.flatMap({ Int($0.split(separator: " ").dropFirst().first ?? "") }) else { return nil }
+            var headers: [String: String] = [:]
+            for line in lines.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let bodyStart = end + 4
+            if (100..<200).contains(status) {
+                start = bodyStart
+                continue
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            guard bytes.count - bodyStart >= length else { return nil }
+            return Response(status: status, headers: headers, body: Array(bytes[bodyStart..<bodyStart + length]))
+        }
     }
 
     /// Everything the server sends until it closes the connection or `timeout` passes, and

@@ -103,6 +103,81 @@ struct ServeCommandTests {
         await #expect(throws: (any Error).self) { _ = try await server.get("/healthz") }
     }
 
+    @Test func sigtermStillAnswersARequestOnAKeptAliveConnection() async throws {
+        let home = try homeWithTwoVersions()
+        let server = try ServeProcess(home: home, arguments: [])
+        defer { server.stop() }
+        let image = Array(try images[0])
+        let connection = try LoopbackConnection(port: server.port)
+        let first = try #require(connection.exchange(method: "POST", path: "/v1/classify", body: image))
+        #expect(first.status == 200 && first.headers["connection"] != "close")
+        server.terminate()
+        try await Task.sleep(for: .milliseconds(300))
+        // The server still accepts connections while it drains.
+        let fresh = try LoopbackConnection(port: server.port)
+        // A client sending on its idle kept-alive connection just after the signal gets an answer
+        // that tells it to close, not a reset.
+        let second = connection.exchange(method: "POST", path: "/v1/classify", body: image)
+        #expect(second?.status == 200, "the request sent after SIGTERM on a kept-alive connection was answered")
+        #expect(second?.headers["connection"] == "close")
+        #expect(connection.receive(timeout: .seconds(5)).closed, "the server closed that connection after answering")
+        // Readiness fails while the server drains, so a load balancer sends new requests elsewhere.
+        let ready = fresh.exchange(method: "GET", path: "/readyz")
+        #expect(ready?.status == 503 && ready?.headers["connection"] == "close")
+        #expect(ready.map { String(decoding: $0.body, as: UTF8.self).contains("draining") } == true)
+        #expect(server.waitForExit() == 0)
+        #expect(server.log.contains("draining"))
+    }
+
+    @Test func drainWaitsForAnOpenConnectionUntilASecondSIGTERM() async throws {
+        let home = try homeWithTwoVersions()
+        let server = try ServeProcess(home: home, arguments: ["--drain-seconds", "60"])
+        defer { server.stop() }
+        let idle = try LoopbackConnection(port: server.port)
+        #expect(idle.exchange(method: "GET", path: "/healthz")?.status == 200)
+        server.terminate()
+        try await Task.sleep(for: .seconds(1))
+        #expect(server.isRunning, "the drain waits while a kept-alive connection is open")
+        server.terminate()
+        let start = ContinuousClock.now
+        #expect(server.waitForExit() == 0)
+        #expect(ContinuousClock.now - start < .seconds(10), "a second SIGTERM ends the drain")
+        #expect(server.log.contains("second SIGTERM"))
+    }
+
+    @Test func sigtermUnderKeptAliveLoadResetsNoRequest() async throws {
+        let home = try homeWithTwoVersions()
+        let server = try ServeProcess(home: home, arguments: [])
+        defer { server.stop() }
+        let images = try images.map { Array($0) }
+        let answered = Atomic<Int>(0)
+        let signalled = Flag()
+        // Eight clients send back to back on kept-alive connections (cached answers after the first
+        // round, so each connection turns busy and idle thousands of times a second) until an answer
+        // says `Connection: close`; the signal comes while they are at it.
+        async let outcomes = onThreads(8) { client -> String in
+            guard let connection = try? LoopbackConnection(port: server.port) else { return "could not connect" }
+            for request in 0..<1_000_000 {
+                guard let response = connection.exchange(method: "POST", path: "/v1/classify", body: images[(client + request) % images.count]) else {
+                    return "reset after \(request) answers (signalled: \(signalled.isSet))"
+                }
+                guard response.status == 200 else { return "status \(response.status) after \(request) answers" }
+                answered.add(1, ordering: .relaxed)
+                if response.headers["connection"] == "close" {
+                    return signalled.isSet && connection.receive(timeout: .seconds(5)).closed ? "closed" : "closed before the signal"
+                }
+            }
+            return "never told to close"
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while answered.load(ordering: .relaxed) < 400, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        signalled.set()
+        server.terminate()
+        let results = await outcomes
+        #expect(results.allSatisfy { $0 == "closed" }, "\(results)")
+        #expect(server.waitForExit() == 0)
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
                    && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "needs chromium and chromium-driver (make test-deps)"),
           .enabled(if: Fixtures.pythonHas("selenium"), "needs Selenium in the test Python (make test-deps)"))
@@ -122,6 +197,23 @@ struct ServeCommandTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("labels: ['espresso'"))
+    }
+}
+
+/// `body(0..<count)` each on a thread of its own (for blocking socket clients, which would starve
+/// the cooperative pool); their results in order.
+func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) async -> [T] {
+    await withTaskGroup(of: (Int, T).self) { group in
+        for index in 0..<count {
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    Thread { continuation.resume(returning: (index, body(index))) }.start()
+                }
+            }
+        }
+        var results = [(Int, T)]()
+        for await result in group { results.append(result) }
+        return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
 
@@ -186,13 +278,16 @@ final class ServeProcess: @unchecked Sendable {
 
     func terminate() { process.terminate() }
 
+    var isRunning: Bool { process.isRunning }
+
     func waitForExit() -> Int32 {
         process.waitUntilExit()
         return process.terminationStatus
     }
 
+    /// Stops it with SIGINT: at once, after the requests in flight (SIGTERM first drains the connections).
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { process.interrupt() }
         process.waitUntilExit()
     }
 }
