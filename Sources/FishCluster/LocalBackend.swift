@@ -138,17 +138,25 @@ public final class LocalBackend: ClusterBackend, @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         let lines = LineSplitter()
         let id = task.id
+        // The two handlers run on different threads: reading under one lock keeps a last line that
+        // the readability handler has taken from the pipe from arriving after the exit is recorded
+        // (its error message would be missing from the failure's reason).
+        let reading = NSLock()
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else { return }
-            log.write(data)
-            for line in lines.append(data) { self?.received(line, from: id) }
+            reading.withLock {
+                let data = handle.availableData
+                guard !data.isEmpty else { return }
+                log.write(data)
+                for line in lines.append(data) { self?.received(line, from: id) }
+            }
         }
         process.terminationHandler = { [weak self] process in
-            output.fileHandleForReading.readabilityHandler = nil
-            let rest = output.fileHandleForReading.readDataToEndOfFile()
-            log.write(rest)
-            for line in lines.append(rest + Data("\n".utf8)) { self?.received(line, from: id) }
+            reading.withLock {
+                output.fileHandleForReading.readabilityHandler = nil
+                let rest = output.fileHandleForReading.readDataToEndOfFile()
+                log.write(rest)
+                for line in lines.append(rest + Data("\n".utf8)) { self?.received(line, from: id) }
+            }
             self?.finished(id, process: process)
         }
         try Self.withSignalsUnblocked { try process.run() }

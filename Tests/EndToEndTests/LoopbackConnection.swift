@@ -47,6 +47,7 @@ final class LoopbackConnection: @unchecked Sendable {
 
     /// Sends one request on this (kept-alive) connection and reads its whole response; nil when the
     /// connection closed or failed before a complete response arrived (what a client sees as a reset).
+    /// It blocks: call it from a thread of its own (`offPool`, `onThreads`).
     func exchange(method: String, path: String, body: [UInt8] = [], timeout: Duration = .seconds(30)) -> Response? {
         let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\n\r\n"
         guard send(Array(head.utf8) + body) else { return nil }
@@ -89,7 +90,7 @@ final class LoopbackConnection: @unchecked Sendable {
     }
 
     /// Everything the server sends until it closes the connection or `timeout` passes, and
-    /// whether it closed the connection.
+    /// whether it closed the connection. It blocks, like `exchange`.
     func receive(timeout: Duration) -> (text: String, closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         var received = [UInt8]()
@@ -104,5 +105,25 @@ final class LoopbackConnection: @unchecked Sendable {
             received.append(contentsOf: buffer[0..<count])
         }
         return (String(decoding: received, as: UTF8.self), false)
+    }
+}
+
+/// `body(0..<count)` each on a thread of its own (blocking socket calls on the cooperative pool
+/// would stall every other test in the process); their results in order.
+func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) async -> [T] {
+    await withTaskGroup(of: (Int, T).self) { group in
+        for index in 0..<count {
+            group.addTask { (index, await offPool { body(index) }) }
+        }
+        var results = [(Int, T)]()
+        for await result in group { results.append(result) }
+        return results.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+}
+
+/// `body` on a thread of its own (see `onThreads`).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
     }
 }

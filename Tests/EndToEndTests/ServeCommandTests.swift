@@ -103,13 +103,16 @@ struct ServeCommandTests {
         await #expect(throws: (any Error).self) { _ = try await server.get("/healthz") }
     }
 
+    /// Long drain and idle limits: the test may be held up while other tests keep the pool busy.
+    static let patientDrain = ["--drain-seconds", "600", "--idle-timeout-seconds", "600"]
+
     @Test func sigtermStillAnswersARequestOnAKeptAliveConnection() async throws {
         let home = try homeWithTwoVersions()
-        let server = try ServeProcess(home: home, arguments: [])
+        let server = try ServeProcess(home: home, arguments: Self.patientDrain)
         defer { server.stop() }
         let image = Array(try images[0])
         let connection = try LoopbackConnection(port: server.port)
-        let first = try #require(connection.exchange(method: "POST", path: "/v1/classify", body: image))
+        let first = try #require(await offPool { connection.exchange(method: "POST", path: "/v1/classify", body: image) })
         #expect(first.status == 200 && first.headers["connection"] != "close")
         server.terminate()
         try await Task.sleep(for: .milliseconds(300))
@@ -117,12 +120,12 @@ struct ServeCommandTests {
         let fresh = try LoopbackConnection(port: server.port)
         // A client sending on its idle kept-alive connection just after the signal gets an answer
         // that tells it to close, not a reset.
-        let second = connection.exchange(method: "POST", path: "/v1/classify", body: image)
+        let second = await offPool { connection.exchange(method: "POST", path: "/v1/classify", body: image) }
         #expect(second?.status == 200, "the request sent after SIGTERM on a kept-alive connection was answered")
         #expect(second?.headers["connection"] == "close")
-        #expect(connection.receive(timeout: .seconds(5)).closed, "the server closed that connection after answering")
+        #expect(await offPool { connection.receive(timeout: .seconds(5)).closed }, "the server closed that connection after answering")
         // Readiness fails while the server drains, so a load balancer sends new requests elsewhere.
-        let ready = fresh.exchange(method: "GET", path: "/readyz")
+        let ready = await offPool { fresh.exchange(method: "GET", path: "/readyz") }
         #expect(ready?.status == 503 && ready?.headers["connection"] == "close")
         #expect(ready.map { String(decoding: $0.body, as: UTF8.self).contains("draining") } == true)
         #expect(server.waitForExit() == 0)
@@ -131,10 +134,11 @@ struct ServeCommandTests {
 
     @Test func drainWaitsForAnOpenConnectionUntilASecondSIGTERM() async throws {
         let home = try homeWithTwoVersions()
-        let server = try ServeProcess(home: home, arguments: ["--drain-seconds", "60"])
+        let server = try ServeProcess(home: home, arguments: Self.patientDrain)
         defer { server.stop() }
         let idle = try LoopbackConnection(port: server.port)
-        #expect(idle.exchange(method: "GET", path: "/healthz")?.status == 200)
+        defer { withExtendedLifetime(idle) {} }  // open until the end: its closing would end the drain
+        #expect(await offPool { idle.exchange(method: "GET", path: "/healthz") }?.status == 200)
         server.terminate()
         try await Task.sleep(for: .seconds(1))
         #expect(server.isRunning, "the drain waits while a kept-alive connection is open")
@@ -197,23 +201,6 @@ struct ServeCommandTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("labels: ['espresso'"))
-    }
-}
-
-/// `body(0..<count)` each on a thread of its own (for blocking socket clients, which would starve
-/// the cooperative pool); their results in order.
-func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) async -> [T] {
-    await withTaskGroup(of: (Int, T).self) { group in
-        for index in 0..<count {
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    Thread { continuation.resume(returning: (index, body(index))) }.start()
-                }
-            }
-        }
-        var results = [(Int, T)]()
-        for await result in group { results.append(result) }
-        return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
 
