@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // Vector kernels compiled for several instruction sets, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -56,6 +57,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+
+        // The one HTTP client (for MLflow and for watching servers), on libcurl.
+        .target(name: "FishHTTPClient", dependencies: ["CCurl"]),
 
         // Worker backends: a local process pool, Slurm.
         .target(name: "FishCluster", dependencies: ["FishRecords"]),
@@ -138,7 +142,7 @@ let package = Package(
             dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
                     exclude: ["regressions", "seeds", "lsan-suppressions.txt"]),
     ],

@@ -122,8 +122,46 @@ func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T
 }
 
 /// `body` on a thread of its own (see `onThreads`).
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: body()) }.start()
+func offPool<T: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> T) async throws(Failure) -> T {
+    let result: Result<T, Failure> = await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: Result { () throws(Failure) -> T in try body() }) }.start()
     }
+    return try result.get()
+}
+
+/// A loopback port the system just handed out and that nothing holds now.
+func freeLoopbackPort() throws -> Int {
+    let (socket, port) = try boundLoopbackSocket()
+    close(socket)
+    return port
+}
+
+/// A server that accepts connections (into the kernel's backlog) and never answers.
+final class SilentListener: Sendable {
+    let port: Int
+    private let socket: Int32
+
+    init() throws {
+        (socket, port) = try boundLoopbackSocket()
+        listen(socket, 16)
+    }
+
+    deinit { close(socket) }
+}
+
+/// A TCP socket bound to a free port on 127.0.0.1.
+private func boundLoopbackSocket() throws -> (socket: Int32, port: Int) {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    }
+    guard bound else {
+        close(socket)
+        throw LoopbackConnection.Failure.connect(errno)
+    }
+    return (socket, Int(UInt16(bigEndian: address.sin_port)))
 }
