@@ -14,7 +14,6 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 int fish_curl_code_timed_out(void) { return CURLE_OPERATION_TIMEDOUT; }
-int fish_curl_code_could_not_connect(void) { return CURLE_COULDNT_CONNECT; }
 
 /// A growing buffer with a cap.
 typedef struct {

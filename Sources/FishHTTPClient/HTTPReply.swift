@@ -27,7 +27,7 @@ public struct HTTPReply: Sendable {
     /// What an error reply says: its JSON `message` (or MLflow's `error_code` and `message`), else
     /// an excerpt of its body.
     func errorMessage(downloadedTo path: String?) -> String {
-        let body = path.flatMap { FileManager.default.contents(atPath: $0).map { $0.prefix(4096) } } ?? self.body
+        let body = path.flatMap { FileHandle(forReadingAtPath: $0).flatMap { try? $0.read(upToCount: 4096) } } ?? self.body
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
             let message = object["message"] as? String ?? (object["error"] as? [String: Any])?["message"] as? String
             let code = object["error_code"] as? String ?? object["code"] as? String ?? (object["error"] as? [String: Any])?["code"] as? String

@@ -69,8 +69,7 @@ final class LoopbackConnection: @unchecked Sendable {
     private static func response(in bytes: [UInt8]) -> Response? {
         var start = 0
         while true {
-            let rest = bytes[start...]
-            guard let end = rest.indices.first(where: { bytes[$0...].starts(with: [13, 10, 13, 10]) }) else { return nil }
+            guard let end = bytes[start...].firstRange(of: [13, 10, 13, 10])?.lowerBound else { return nil }
             let lines = String(decoding: bytes[start..<end], as: UTF8.self).components(separatedBy: "\r\n")
             guard let status = lines.first.flatMap({ Int($0.split(separator: " ").dropFirst().first ?? "") }) else { return nil }
             var headers: [String: String] = [:]

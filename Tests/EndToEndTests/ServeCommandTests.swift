@@ -1,3 +1,4 @@
+import FishHTTPClient
 import FishTestSupport
 import Foundation
 import Synchronization
@@ -71,8 +72,9 @@ struct ServeCommandTests {
 
     @Test func sigtermFinishesTheRequestInFlight() async throws {
         let home = try homeWithTwoVersions()
-        // The images wait 1.5 s for a fuller batch: long enough to signal while they are in flight.
-        let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0", "--batch-wait-ms", "1500"])
+        // The images wait 5 s for a fuller batch: long enough to signal while they are in flight,
+        // even when a busy test process polls slowly.
+        let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0", "--batch-wait-ms", "5000"])
         let images = try images
         var form = Data()
         for (index, image) in images.enumerated() {
@@ -81,23 +83,30 @@ struct ServeCommandTests {
             form.append(Data("\r\n".utf8))
         }
         form.append(Data("--b0undary--\r\n".utf8))
-        async let answer = server.post("/v1/classify/batch", body: form, contentType: "multipart/form-data; boundary=b0undary")
+        let url = server.url, body = form
+        // The request and the polling run on their own threads (libcurl), so the cooperative pool
+        // that other tests keep busy cannot hold them up.
+        async let answer = offPool {
+            try HTTPClient().send("POST", url + "/v1/classify/batch", body: body, contentType: "multipart/form-data; boundary=b0undary")
+        }
         // Signal once the server is handling the request: its first images wait in the queue while the
         // rest may still be decoding (a loaded machine decodes slowly, so only the start is awaited).
-        let deadline = ContinuousClock.now + .seconds(60)
-        var queued = false
-        while !queued, ContinuousClock.now < deadline {
-            let metrics = try await server.get("/metrics")
-            queued = metrics.split(separator: "\n").contains {
-                $0.hasPrefix("fishops_queue_depth ") && (Double($0.split(separator: " ").last ?? "") ?? 0) > 0
+        let queued = await offPool {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let metrics = (try? HTTPClient().get(url + "/metrics")).map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+                if metrics.split(separator: "\n").contains(where: {
+                    $0.hasPrefix("fishops_queue_depth ") && (Double($0.split(separator: " ").last ?? "") ?? 0) > 0
+                }) { return true }
+                usleep(10_000)
             }
-            try await Task.sleep(for: .milliseconds(10))
+            return false
         }
         #expect(queued, "the request was in the queue before the signal")
         server.terminate()
-        let (status, body) = try await answer
-        #expect(status == 200)
-        let results = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["results"] as? [[String: Any]] ?? []
+        let reply = try await answer
+        #expect(reply.status == 200)
+        let results = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["results"] as? [[String: Any]] ?? []
         #expect(results.count == images.count && results.allSatisfy { $0["top"] != nil })
         #expect(server.waitForExit() == 0)
         await #expect(throws: (any Error).self) { _ = try await server.get("/healthz") }

@@ -64,9 +64,8 @@ enum fish_curl_outcome {
     FISH_CURL_MEMORY = 4,
 };
 
-/// libcurl's code for a timed-out transfer, and for a refused or failed connection.
+/// libcurl's code for a timed-out transfer.
 int fish_curl_code_timed_out(void);
-int fish_curl_code_could_not_connect(void);
 
 /// Performs `request`; returns a `fish_curl_outcome`. Safe to call from several threads at once.
 int fish_curl_perform(const fish_curl_request *request, fish_curl_response *response);
