@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "FishServices",
             dependencies: [
-                "FishRecords", "FishImaging", "FishNeural", "FishStore", "FishCluster",
+                "FishRecords", "FishImaging", "FishNeural", "FishStore", "FishCluster", "FishHTTPClient",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

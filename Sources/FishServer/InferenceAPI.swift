@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 
 /// The HTTP inference API over the service layer: classification (single and batch), the served
-/// model, health, readiness, Prometheus metrics and an upload page.
+/// model, its traffic (`/v1/stats`), health, readiness, Prometheus metrics and an upload page.
 public struct InferenceAPI: Sendable {
     /// Limits that protect the server, and how requests are batched and cached.
     public struct Options: Sendable {
@@ -53,10 +53,13 @@ public struct InferenceAPI: Sendable {
     let decoder: DecodePool
     let cache: PredictionCache
     let drain = ConnectionDrain()
+    let traffic: TrafficWindow
+    let startedAt = Date()
 
     /// Serves `model` as its `alias` points (falling back to the latest version while the alias is unset).
     public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) {
         let metrics = ServerMetrics(model: model, alias: alias)
+        traffic = metrics.traffic
         served = ServedModel(context: context, name: model, alias: alias, metrics: metrics)
         self.options = options
         batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue,
@@ -77,7 +80,7 @@ public struct InferenceAPI: Sendable {
 
     /// The method each route answers.
     static let methods: [String: HTTPRequest.Method] = [
-        "/": .get, "/healthz": .get, "/readyz": .get, "/metrics": .get, "/v1/models": .get,
+        "/": .get, "/healthz": .get, "/readyz": .get, "/metrics": .get, "/v1/models": .get, "/v1/stats": .get,
         "/v1/classify": .post, "/v1/classify/batch": .post,
     ]
 
@@ -86,6 +89,7 @@ public struct InferenceAPI: Sendable {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware(methods: Self.methods))
+        router.add(middleware: TrafficMiddleware(traffic: traffic))
         if let auth = options.auth { router.add(middleware: AuthMiddleware(auth: auth, protectMetrics: options.protectMetrics)) }
         router.get("/") { _, _ in Self.response(WebPage.html, contentType: "text/html; charset=utf-8") }
         router.get("healthz") { _, _ in try Self.json(["status": "ok"]) }
@@ -99,6 +103,9 @@ public struct InferenceAPI: Sendable {
             let model = try loaded()
             return try Self.json(ModelsResponse(name: model.name, version: model.version, alias: served.alias,
                                                 classes: model.classNames, metrics: model.recordedMetrics))
+        }
+        router.get("v1/stats") { _, _ in
+            Self.response(ByteBuffer(bytes: try ServerStats.encoder().encode(stats())), contentType: "application/json")
         }
         router.post("v1/classify") { request, _ in
             let (images, top) = try await uploads(request)
@@ -122,6 +129,17 @@ public struct InferenceAPI: Sendable {
         }
         return router
     }
+
+    /// The numbers `/v1/stats` answers, as of now.
+    public func stats(at time: Date = Date()) -> ServerStats {
+        let window = traffic.summary(at: time)
+        return ServerStats(model: served.name, alias: served.alias, version: served.model?.version, startedAt: startedAt, at: time,
+                           lastMinute: window.lastMinute, lastQuarterHour: window.lastQuarterHour, queueDepth: batcher.queueDepth,
+                           batches: window.batches, cache: cache.summary, recent: window.recent, series: window.series)
+    }
+
+    /// The version answering now (nil before the first load).
+    public var servedVersion: Int? { served.model?.version }
 
     private func loaded() throws(APIError) -> LoadedModel {
         guard let model = served.model else { throw .notReady }
@@ -179,7 +197,7 @@ public struct InferenceAPI: Sendable {
 
     /// What a decode thread makes of an upload: a cached answer, or the model's input for it.
     private enum Prepared: Sendable {
-        case cached([Prediction])
+        case cached([Prediction], key: PredictionCache.Key)
         case input([Float], key: PredictionCache.Key)
     }
 
@@ -190,7 +208,7 @@ public struct InferenceAPI: Sendable {
         let (cache, maxPixels) = (cache, options.maxPixels)
         let prepared = try await onDecodeThread { () throws(APIError) -> Prepared in
             let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)
-            if let predictions = cache.lookup(key) { return .cached(predictions) }
+            if let predictions = cache.lookup(key) { return .cached(predictions, key: key) }
             do throws(ImageInputError) {
                 return .input(try model.input(fromImage: Data(upload.bytes.readableBytesView), name: "upload", maxPixels: maxPixels), key: key)
             } catch {
@@ -199,7 +217,8 @@ public struct InferenceAPI: Sendable {
         }
         let input: [Float], key: PredictionCache.Key
         switch prepared {
-        case let .cached(predictions):
+        case let .cached(predictions, cachedKey):
+            remember(predictions, key: cachedKey, model: model, cached: true)
             let total = (ContinuousClock.now - start).milliseconds
             return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: true,
                                     timingsMs: ["decode": 0, "queue": 0, "infer": 0, "total": total])
@@ -211,9 +230,17 @@ public struct InferenceAPI: Sendable {
         do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
         guard let predictions = model.topPredictions(outcome.logits, top: options.maxTop) else { throw .nonFiniteOutput(model) }
         cache.store(predictions, for: key)
+        remember(predictions, key: key, model: model, cached: false)
         return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,
                                 timingsMs: ["decode": (decoded - start).milliseconds, "queue": outcome.queueMilliseconds,
                                             "infer": outcome.inferMilliseconds, "total": (ContinuousClock.now - start).milliseconds])
+    }
+
+    /// Keeps an answer among the recent ones `/v1/stats` summarises.
+    private func remember(_ predictions: [Prediction], key: PredictionCache.Key, model: LoadedModel, cached: Bool) {
+        guard let top = predictions.first else { return }
+        traffic.record(ServerStats.Answer(at: Date(), sha256: key.image.map { String(format: "%02x", $0) }.joined(), version: model.version,
+                                          label: top.label, confidence: top.probability, cached: cached))
     }
 
     /// Every image of a batch request, classified concurrently so they share forward passes.

@@ -77,6 +77,13 @@ final class InferenceBatcher: @unchecked Sendable {
         }
     }
 
+    /// Images waiting for a forward pass now.
+    var queueDepth: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count
+    }
+
     /// Finishes every queued request, then stops the lanes; later submissions fail.
     func shutdown() {
         condition.lock()
@@ -142,6 +149,7 @@ final class InferenceBatcher: @unchecked Sendable {
         }
         let inferMilliseconds = (ContinuousClock.now - start).milliseconds
         metrics.batchSize.record(batch.count)
+        metrics.traffic.recordBatch(size: batch.count)
         metrics.forwardDuration.recordNanoseconds(Int64(inferMilliseconds * 1e6))
         let classes = model.classes
         for (slot, job) in batch.enumerated() {

@@ -23,6 +23,8 @@ final class ServerMetrics: Sendable {
     let batchSize: Recorder
     let forwardDuration: Timer
     let modelVersion: Gauge
+    /// The recent traffic `/v1/stats` summarises.
+    let traffic = TrafficWindow()
 
     init(model: String, alias: String) {
         _ = Self.registry

@@ -16,6 +16,9 @@ public struct FishConfig: Sendable {
     /// The image folder the console's train form and the benchmarks start from: `$FISHOPS_DATA`
     /// (nil when unset: the form starts at the current folder, `bench` skips its end-to-end classify).
     public var dataFolder: String?
+    /// Servers on other machines to watch, by base URL: `$FISHOPS_SERVERS` (comma-separated), then
+    /// the `server = URL` lines of `$FISHOPS_HOME/fishops.conf`.
+    public var servers: [String] = []
 
     /// The `fishops` binary that worker processes run; nil when FishOps runs as a library
     /// (worker tasks then run on threads of the calling process).
@@ -47,7 +50,9 @@ public struct FishConfig: Sendable {
         let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? Self.defaultMaxPixels
         let gateMetric = environment["FISHOPS_GATE_METRIC"].flatMap { $0.isEmpty ? nil : $0 } ?? "macro_f1"
         let dataFolder = environment["FISHOPS_DATA"].flatMap { $0.isEmpty ? nil : $0 }
-        return FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
+        var config = FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
+        config.servers = try serverURLs(environment["FISHOPS_SERVERS"] ?? "") + ConfigFile.load(home: home).servers
+        return config
     }
 
     /// The running binary (`/proc/self/exe`), which worker processes and scheduled runs start from.
@@ -65,6 +70,15 @@ public struct FishConfig: Sendable {
             return "\(source) must be from 1 to \(maxThreads) (4 per core on this machine); got \(threads)"
         }
         return nil
+    }
+
+    /// The server URLs of a comma-separated list (`FISHOPS_SERVERS`, `--server`).
+    public static func serverURLs(_ list: String, source: String = "FISHOPS_SERVERS") throws(ServiceError) -> [String] {
+        var urls: [String] = []
+        for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            urls.append(try ConfigFile.serverURL(item, source: source))
+        }
+        return urls
     }
 
     private static func positiveInteger(_ environment: [String: String], _ key: String) throws(ServiceError) -> Int? {

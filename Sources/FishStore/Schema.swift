@@ -175,6 +175,20 @@ enum Schema {
                 t.primaryKey(["schedule", "dueAt"])
             }
         }
+        migrator.registerMigration("v3: servers") { db in
+            // Running `fishops serve` processes: written when one starts, beaten every few
+            // seconds, removed when it stops.
+            try db.create(table: "servers") { t in
+                t.primaryKey("url", .text)
+                t.column("host", .text).notNull()
+                t.column("pid", .integer).notNull()
+                t.column("model", .text).notNull()
+                t.column("alias", .text).notNull()
+                t.column("version", .integer)
+                t.column("startedAt", .datetime).notNull()
+                t.column("heartbeatAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -19,6 +19,9 @@ struct Console: ParsableCommand {
     @Flag(help: "Hide dangerous actions (promote, rollback, cancel).")
     var readonly = false
 
+    @Option(help: "Also watch the inference server at this URL in :serve (repeatable, or comma-separated).")
+    var server: [String] = []
+
     func run() throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             printError("fishops: the console needs a terminal; showing the status instead (fishops --help lists the commands)")
@@ -32,7 +35,7 @@ struct Console: ParsableCommand {
         }
         if ascii { options.ascii = true }
         options.readOnly = readonly
-        let context = try makeContext()
+        let context = try makeContext(servers: server)
         try reporting { try ConsoleRunner.run(context: context, options: options) }
     }
 }

@@ -12,7 +12,7 @@ struct FishOps: ParsableCommand {
             2 usage error, 3 conflict (someone else moved the alias first), 4 refused by the promotion gate.
             """,
         subcommands: [Console.self, Classify.self, Train.self, Pipeline.self, Cluster.self, Schedule.self, Agent.self, Worker.self,
-                      Serve.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self, Status.self, Doctor.self],
+                      Serve.self, Servers.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self, Status.self, Doctor.self],
         defaultSubcommand: Console.self)
 }
 
@@ -22,9 +22,11 @@ let conflictExitCode: Int32 = 3
 let refusedExitCode: Int32 = 4
 
 /// Resolves the configuration and opens the store, turning failures into a clean exit.
-func makeContext(threads: Int? = nil) throws -> ServiceContext {
+/// `servers` (`--server` values) are watched beside the configured ones.
+func makeContext(threads: Int? = nil, servers: [String] = []) throws -> ServiceContext {
     do {
         var config = try FishConfig.fromEnvironment()
+        config.servers += try servers.flatMap { try FishConfig.serverURLs($0, source: "--server") }
         if let threads {
             if let problem = FishConfig.threadCountProblem(threads, source: "--threads") { throw ValidationError(problem) }
             config.threads = threads

@@ -42,7 +42,7 @@ public final class ConsoleApp {
 
     /// The global actions, before remapping.
     public static let globalActions: [Action] = [
-        Action("command", .character(":"), "views (:runs, :models, :train, :classify, :logs, ...)"),
+        Action("command", .character(":"), "views (:runs, :models, :train, :classify, :serve, :logs, ...)"),
         Action("filter", .character("/"), "filter the rows"),
         Action("help", .character("?"), "help: every key"),
         Action("back", .escape, "back", visible: false),
@@ -61,6 +61,7 @@ public final class ConsoleApp {
         views["train"] = { TrainView(dataFolder: context.config.imageFolder(nil)) }
         views["classify"] = { ClassifyView() }
         views["cluster"] = { ClusterView() }
+        views["serve"] = { ServeView() }
         views["logs"] = { LogsView() }
         views["help"] = { HelpView() }
         self.views = views

@@ -2,11 +2,12 @@ import FishServices
 import Foundation
 
 /// `:overview`: models and their production versions, latest runs, the training job, this
-/// machine, and recent events.
+/// machine, the servers and their traffic, and recent events.
 final class OverviewView: ConsoleView {
     let name = "overview", title = "overview"
     private var models: Loader<[ModelOverview]>?
     private var runs: Loader<[RunSummary]>?
+    private var servers: Loader<[ServingService.Server]>?
 
     var isStale: Bool { models?.isStale() ?? false }
 
@@ -15,11 +16,14 @@ final class OverviewView: ConsoleView {
         if models == nil {
             models = app.loader(interval: 2)
             runs = app.loader(interval: 2)
+            servers = app.loader(interval: 3)
         }
         let loadModels: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
         let loadRuns: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs(limit: 6) }
         models?.refresh(force: force, loadModels)
         runs?.refresh(force: force, loadRuns)
+        let loadServers: @Sendable () throws -> [ServingService.Server] = { try ServingService(context: context).servers() }
+        servers?.refresh(force: force, loadServers)
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
@@ -62,6 +66,21 @@ final class OverviewView: ConsoleView {
         }
     }
 
+    /// How many servers are up, then one line per live one (see `:serve`).
+    private func servingLines() -> [String] {
+        guard let servers = servers?.value else { return [] }
+        guard !servers.isEmpty else { return ["no servers (:serve)"] }
+        let counts = ServingService.State.allCases.compactMap { state -> String? in
+            let count = servers.filter { $0.state == state }.count
+            return count > 0 ? "\(count) \(state.rawValue)" : nil
+        }
+        return ["servers: " + counts.joined(separator: ", ")] + servers.compactMap { server in
+            guard server.state == .alive, let stats = server.stats else { return nil }
+            let p95 = stats.lastMinute.latencyMs.map { String(format: " p95 %.0f ms", $0.p95) } ?? ""
+            return "  \(ServeFormat.shortModel(stats.model)) v\(stats.version.map(String.init) ?? "-") \(ServeFormat.rate(stats.lastMinute.requestsPerSecond))/s\(p95)"
+        }
+    }
+
     private func renderMachine(_ canvas: inout Canvas, _ area: Rect, app: ConsoleApp) {
         canvas.box(area, title: "this machine", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let node = LocalNode.read()
@@ -78,6 +97,7 @@ final class OverviewView: ConsoleView {
         } else {
             lines.append("no training job")
         }
+        lines += servingLines()
         for (index, line) in lines.prefix(area.height - 2).enumerated() {
             canvas.write(app.settings.glyphs.fit(line, area.width - 3), x: area.x + 2, y: area.y + 1 + index, style: app.style("ui.text"))
         }
