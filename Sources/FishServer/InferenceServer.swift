@@ -54,7 +54,7 @@ public enum InferenceServer {
         let heartbeat = Task { [logger] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(ServingService.heartbeatInterval))
-                guard let made = announcement.withLock({ $0 }) else { continue }
+                guard !Task.isCancelled, let made = announcement.withLock({ $0 }) else { continue }
                 do { try made.beat(version: api.servedVersion) } catch { logger.warning("heartbeat not recorded: \(error)") }
             }
         }

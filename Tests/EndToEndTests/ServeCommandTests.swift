@@ -274,6 +274,14 @@ final class ServeProcess: @unchecked Sendable {
 
     func terminate() { process.terminate() }
 
+    /// Kills the server with SIGKILL (it cannot clean up) and waits for it.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    var pid: Int { Int(process.processIdentifier) }
+
     var isRunning: Bool { process.isRunning }
 
     func waitForExit() -> Int32 {

@@ -9,8 +9,8 @@ import Testing
 struct ConsoleFixture {
     let app: ConsoleApp
 
-    /// Two finished training runs with metric curves, one failed run, and `fish-classifier` v1
-    /// (production) and v2 (staging) evaluated on the same test split.
+    /// Two finished training runs with metric curves, one failed run, `fish-classifier` v1
+    /// (production) and v2 (staging) evaluated on the same test split, and a gone server.
     static func store() throws -> ServiceContext {
         let home = try Fixtures.temporaryDirectory()
         let context = try ServiceContext(config: FishConfig(home: home, threads: 1), environment: ["FISHOPS_USER": "tester"])
@@ -37,6 +37,10 @@ struct ConsoleFixture {
                                 actor: context.actor, reason: "first")
         _ = try store.moveAlias(model: "fish-classifier", alias: "staging", to: 2, expected: .unchecked, action: .promote,
                                 actor: context.actor, reason: "trained")
+        // A server that died without withdrawing its record an hour ago (gone: it is not polled).
+        let died = Date().addingTimeInterval(-3600)
+        try store.announceServer(ServerRecord(url: "http://fish-a:8080", host: "lab", pid: 4242, model: "fish-classifier",
+                                              alias: "production", version: 1, startedAt: died.addingTimeInterval(-600), heartbeatAt: died))
         return context
     }
 

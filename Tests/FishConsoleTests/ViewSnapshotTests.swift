@@ -23,6 +23,8 @@ import Testing
         ("classify", command("classify")),
         ("logs", command("logs")),
         ("cluster", command("cluster")),
+        ("serve", command("serve")),
+        ("server", command("serve") + [.enter]),
         ("help", command("runs") + [.character("?")]),
         ("command-mode", [.character(":"), .character("m"), .character("o")]),
     ]

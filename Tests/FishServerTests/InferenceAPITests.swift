@@ -136,6 +136,37 @@ struct InferenceAPITests {
         }
     }
 
+    @Test func statsCountRequestsFailuresCacheHitsAndRecentAnswers() async throws {
+        let api = try api()
+        defer { api.shutdown() }
+        let images = try (11...13).map { try distinctImage(seed: UInt64($0)) }
+        let truncated = try TestImages.jpeg(TestImages.gradient(width: 64, height: 64), width: 64, height: 64).prefix(400)
+        try await LoopbackClient.serve(api.router()) { client in
+            for image in images + [images[0]] {
+                try await client.execute(uri: "/v1/classify", method: .post, body: image) { #expect($0.status == .ok) }
+            }
+            try await client.execute(uri: "/v1/classify", method: .post, body: ByteBuffer(bytes: truncated)) {
+                #expect($0.status == .unprocessableContent)
+            }
+            // Routes other than classification are not traffic.
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            let response = try await client.execute(uri: "/v1/stats", method: .get)
+            #expect(response.status == .ok && response.headers[.contentType] == "application/json")
+            let stats = try ServerStats.decoder().decode(ServerStats.self, from: Data(response.body.readableBytesView))
+            #expect(stats.model == FishConfig.baseModelName && stats.alias == "production" && stats.version == 1)
+            #expect(stats.lastMinute.requests == 5 && stats.lastMinute.answered == 4)
+            #expect(stats.lastMinute.errors == [.init(kind: "corrupt_image", count: 1)] && stats.lastMinute.rejections.isEmpty)
+            #expect(stats.lastMinute.latencyMs.map { $0.p50 > 0 && $0.p50 <= $0.p95 && $0.p95 <= $0.p99 } == true)
+            #expect(stats.lastQuarterHour.requests == 5)
+            #expect(stats.cache.hits == 1 && stats.cache.misses == 4 && stats.cache.entries == 3)
+            #expect(stats.batches.count == 3 && stats.batches.meanSize == 1)
+            #expect(stats.queueDepth == 0)
+            #expect(stats.recent.answers == 4 && stats.recent.classMix.reduce(0) { $0 + $1.share } > 0.999)
+            #expect(stats.recent.meanConfidence.map { $0 > 0 && $0 <= 1 } == true)
+            #expect(stats.recent.confidenceHistogram.reduce(0, +) == 4)
+        }
+    }
+
     @Test func tokensGuardEveryRouteButHealthReadinessAndMetrics() async throws {
         var options = InferenceAPI.Options()
         options.auth = try ServerAuth(inferenceToken: "s3cret-inference", adminToken: "s3cret-admin")

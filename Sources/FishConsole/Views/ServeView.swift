@@ -11,8 +11,8 @@ final class ServeView: ConsoleView {
         Action("forget", .character("x"), "forget a gone server's record", dangerous: true),
     ]
     private var loader: Loader<[ServingService.Server]>?
-    private var table = Table(columns: [.init("server"), .init("state", width: 11), .init("model", width: 14),
-                                        .init("req/s", width: 14), .init("p95 ms", width: 7), .init("fails", width: 5),
+    private var table = Table(columns: [.init("server"), .init("state", width: 9), .init("model", width: 11),
+                                        .init("req/s", width: 13), .init("p95 ms", width: 6), .init("fails", width: 5),
                                         .init("queue", width: 5), .init("cache", width: 5)])
 
     var isStale: Bool { loader?.isStale() ?? false }
@@ -61,7 +61,7 @@ final class ServeView: ConsoleView {
             let version = (stats?.version ?? server.record?.version).map { "v\($0)" } ?? "-"
             let model = (stats?.model ?? server.record?.model).map { "\(ServeFormat.shortModel($0)) \(version)" } ?? version
             let rate = stats.map { glyphs.spark($0.series.requestsPerSecond, width: 8) + " " + ServeFormat.rate($0.lastMinute.requestsPerSecond) } ?? "-"
-            let state = server.problem != nil && server.state == .alive ? "no answer" : server.state.rawValue
+            let state = server.stats == nil && [.alive, .unreachable].contains(server.state) && server.problem != nil ? "no answer" : server.state.rawValue
             return Table.Row([ServeFormat.address(server.url), state, model, rate,
                               minute?.latencyMs.map { String(format: "%.1f", $0.p95) } ?? "-", minute.map { "\($0.failed)" } ?? "-",
                               stats.map { "\($0.queueDepth)" } ?? "-", stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-"],
@@ -98,8 +98,8 @@ enum ServeFormat {
         url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
     }
 
-    /// `imagenet-lite0` stays; long names are cut from the left of their version.
-    static func shortModel(_ name: String) -> String { name.count > 10 ? String(name.prefix(9)) + "~" : name }
+    /// A model name cut to 8 characters (`imagene~`), to leave room for its version.
+    static func shortModel(_ name: String) -> String { name.count > 8 ? String(name.prefix(7)) + "~" : name }
 
     static func rate(_ perSecond: Double) -> String {
         perSecond >= 100 ? String(format: "%.0f", perSecond) : String(format: "%.1f", perSecond)

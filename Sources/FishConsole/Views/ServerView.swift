@@ -7,7 +7,7 @@ import Foundation
 final class ServerView: ConsoleView {
     let name = "server"
     let url: String
-    var title: String { "serve › \(ServeFormat.address(url))" }
+    var title: String { ServeFormat.address(url) }
     private var loader: Loader<ServingService.Server?>?
 
     init(url: String) {
@@ -52,7 +52,7 @@ final class ServerView: ConsoleView {
                          x: inner.x + 1, y: inner.y + index, style: app.style("ui.text"), clip: inner)
         }
         let mean = recent.meanConfidence.map { String(format: ", mean %.2f", $0) } ?? ""
-        canvas.box(confidenceArea, title: "top-1 confidence\(mean)", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.box(confidenceArea, title: "confidence\(mean)", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let bins = confidenceArea.inset(1)
         // Tenths of confidence, or fifths when the box is short; highest at the top.
         let width = bins.height >= 10 ? 1 : 2
@@ -87,6 +87,9 @@ final class ServerView: ConsoleView {
         if let record = server.record { facts += "  pid \(record.pid) on \(record.host)  heartbeat \(Format.time(record.heartbeatAt))" }
         lines.append((facts, ServeFormat.role(server)))
         if let problem = server.problem { lines.append((problem, "ui.error")) }
+        if server.state == .gone, let record = server.record {
+            lines.append(("no heartbeat since \(Format.date(record.heartbeatAt)), or its process has exited; x in :serve forgets it", "ui.muted"))
+        }
         guard let stats else { return lines }
         for window in [stats.lastMinute, stats.lastQuarterHour] {
             let span = window.seconds >= 120 ? "\(window.seconds / 60) min" : "\(window.seconds) s"

@@ -137,6 +137,8 @@ public struct ServingService: Sendable {
 public final class Announcement: Sendable {
     private let record: ServerRecord
     private let store: Store
+    /// Set by `withdraw`; held while a beat writes, so no beat can record the server again after it.
+    private let withdrawn = Mutex(false)
 
     init(store: Store, record: ServerRecord) {
         self.store = store
@@ -146,19 +148,25 @@ public final class Announcement: Sendable {
     public var url: String { record.url }
 
     /// Renews the heartbeat with the version served now; records the server again when its record
-    /// was removed meanwhile (`fishops servers --forget` on a live server).
+    /// was removed meanwhile (`fishops servers --forget` on a live server). Does nothing once withdrawn.
     public func beat(version: Int?) throws(StoreError) {
-        let now = Date()
-        if try !store.beatServer(url: url, version: version, at: now) {
-            var renewed = record
-            renewed.version = version
-            renewed.heartbeatAt = now
-            try store.announceServer(renewed)
+        try withdrawn.withLock { (withdrawn: inout Bool) throws(StoreError) in
+            guard !withdrawn else { return }
+            let now = Date()
+            if try !store.beatServer(url: url, version: version, at: now) {
+                var renewed = record
+                renewed.version = version
+                renewed.heartbeatAt = now
+                try store.announceServer(renewed)
+            }
         }
     }
 
-    /// Removes the record.
+    /// Removes the record for good.
     public func withdraw() {
-        _ = try? store.removeServer(url: url)
+        withdrawn.withLock { withdrawn in
+            withdrawn = true
+            _ = try? store.removeServer(url: url)
+        }
     }
 }

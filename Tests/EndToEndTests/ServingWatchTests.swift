@@ -1,0 +1,103 @@
+import FishHTTPClient
+import FishTestSupport
+import Foundation
+import Testing
+
+/// Watching real `fishops serve` processes on loopback: `fishops servers` and the console's
+/// `:serve` show their version and traffic, a stopped server removes its record, and one killed
+/// with SIGKILL is marked gone.
+@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+struct ServingWatchTests {
+    /// The first `count` photos of one species.
+    static func photos(_ count: Int) throws -> [Data] {
+        let folder = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish/sea_bass")
+        return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().prefix(count).map {
+            try Data(contentsOf: folder.appendingPathComponent($0))
+        }
+    }
+
+    /// POSTs each body to `/v1/classify` (libcurl, off the cooperative pool); the statuses.
+    static func classify(_ bodies: [Data], at url: String) async -> [Int] {
+        await offPool {
+            bodies.map { body in
+                do throws(HTTPClientError) { return try HTTPClient().send("POST", url + "/v1/classify", body: body, contentType: "application/octet-stream").status } catch {
+                    return error.statusCode ?? 0
+                }
+            }
+        }
+    }
+
+    static func servers(_ home: URL, _ arguments: String...) throws -> [[String: Any]] {
+        let result = try FishOpsProcess.run(["servers", "--json"] + arguments, home: home)
+        try #require(result.status == 0, "\(result.stderr)")
+        return result.jsonLines
+    }
+
+    @Test func serversListsARunningServerWithItsTrafficAndMarksItGoneAfterKill9() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0"])
+        defer { server.stop() }
+        let statuses = await Self.classify(try Self.photos(6) + [Data("not an image".utf8)], at: server.url)
+        #expect(statuses == [200, 200, 200, 200, 200, 200, 415])
+
+        let listed = try Self.servers(home)
+        try #require(listed.count == 1, "\(listed)")
+        let entry = listed[0], stats = entry["stats"] as? [String: Any] ?? [:]
+        #expect(entry["url"] as? String == server.url && entry["state"] as? String == "alive")
+        #expect((entry["record"] as? [String: Any])?["pid"] as? Int == server.pid)
+        #expect(stats["version"] as? Int == 1 && stats["model"] as? String == "imagenet-lite0")
+        let minute = stats["last_minute"] as? [String: Any] ?? [:]
+        #expect(minute["requests"] as? Int == 7 && minute["answered"] as? Int == 6)
+        #expect((minute["errors"] as? [[String: Any]])?.first?["kind"] as? String == "unsupported_image")
+        #expect((stats["recent"] as? [String: Any])?["answers"] as? Int == 6)
+
+        let table = try FishOpsProcess.run(["servers"], home: home)
+        #expect(table.stdout.contains(server.url) && table.stdout.contains("alive") && table.stdout.contains("imagenet-lite0@production"))
+
+        server.kill()
+        let gone = try Self.servers(home, "--no-poll")
+        #expect(gone.first?["state"] as? String == "gone", "a server killed with SIGKILL leaves its record, shown as gone")
+        let forget = try FishOpsProcess.run(["servers", "--forget", server.url], home: home)
+        #expect(forget.status == 0, "\(forget.stderr)")
+        #expect(try Self.servers(home, "--no-poll").isEmpty)
+    }
+
+    @Test func aStoppedServerRemovesItsRecord() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: [])
+        #expect(try Self.servers(home, "--no-poll").count == 1)
+        server.stop()
+        #expect(try Self.servers(home, "--no-poll").isEmpty)
+        let unknown = try FishOpsProcess.run(["servers", "--forget", server.url], home: home)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no server is recorded at \(server.url)"))
+    }
+
+    @Test(.enabled(if: TmuxSession.tmux != nil, "needs tmux (Debian package; make test-deps)"))
+    func consoleServeShowsTheRateAndVersionAndMarksAKilledServerGone() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0"])
+        defer { server.stop() }
+        let address = String(server.url.dropFirst("http://".count))
+        let binary = try #require(Fixtures.binary)
+        let session = try TmuxSession(command: binary.path, environment: ["FISHOPS_HOME": home.path])
+        defer { session.kill() }
+        try session.waitFor("servers: 1 alive")
+        try session.enter(":serve", expecting: address)
+        try session.waitFor("alive")
+        #expect(session.screen.contains("imagene~ v1"))
+        let photos = try Self.photos(12)
+        #expect(await Self.classify(photos, at: server.url).allSatisfy { $0 == 200 })
+        // 12 requests in the last minute: 0.2 a second.
+        try session.waitFor(" 0.2 ")
+        try session.keys("Enter")
+        try session.waitFor("60 s: 12 requests, 0.2/s")
+        #expect(session.screen.contains("class mix, last 12"))
+        try session.keys("Escape")
+        try session.waitFor("fails")
+        server.kill()
+        let screen = try session.waitFor("0 of 1 alive")
+        #expect(screen.contains("\(address)  gone"))
+    }
+}
