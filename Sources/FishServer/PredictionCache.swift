@@ -1,7 +1,7 @@
 import Crypto
 import FishServices
 import Foundation
-import Metrics
+import Prometheus
 import Synchronization
 
 /// Recent answers, keyed by the sha256 of the image bytes and the model version that answered,
@@ -44,7 +44,7 @@ final class PredictionCache: Sendable {
             return (found, Double(state.hits) / Double(state.hits + state.misses))
         }
         (found == nil ? metrics.cacheMisses : metrics.cacheHits).increment()
-        metrics.cacheHitRatio.record(ratio)
+        metrics.cacheHitRatio.set(to: ratio)
         return found
     }
 

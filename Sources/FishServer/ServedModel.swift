@@ -1,6 +1,6 @@
 import FishServices
 import Foundation
-import Metrics
+import Prometheus
 import Synchronization
 
 /// The model version being served. A background check loads the version the alias points at,
@@ -35,7 +35,7 @@ final class ServedModel: Sendable {
         let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
         try loaded.warmUp()
         current.withLock { $0 = loaded }
-        metrics.modelVersion.record(target)
+        metrics.modelVersion.set(to: Double(target))
         return target
     }
 }

@@ -1,42 +1,100 @@
+import Hummingbird
 import Metrics
-import class Prometheus.PrometheusCollectorRegistry
-import struct Prometheus.PrometheusMetricsFactory
+import Prometheus
 
-/// The server's metrics, recorded through swift-metrics into one Prometheus registry per process.
-/// Hummingbird's `MetricsMiddleware` adds requests by route and status and their latency histograms
-/// to the same registry.
+/// The server's metrics, in one Prometheus registry per process, each family with its HELP text
+/// and names that `promtool check metrics` accepts.
 final class ServerMetrics: Sendable {
-    /// The registry `/metrics` prints; swift-metrics is bootstrapped to it once per process.
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
+    /// The registry `/metrics` prints.
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Hummingbird's own request metrics (`hb_requests`, `hb_request_errors`,
+    /// `http_server_request_duration`, `http_server_active_requests`), the names before
+    /// `fishops_http_*`: recorded only with `--legacy-metric-names`, through swift-metrics
+    /// bootstrapped to the same registry (once per process, when first asked).
+    static let legacyFactory: Void = {
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { .milliseconds($0) }
-        factory.valueHistogramBuckets["fishops_batch_size"] = [1, 2, 4, 8, 16, 32, 64]
+        factory.defaultDurationHistogramBuckets = durationBuckets
         MetricsSystem.bootstrap(factory)
-        return registry
     }()
 
-    let cacheHits: Counter
-    let cacheMisses: Counter
-    let cacheHitRatio: Gauge
-    let queueDepth: Gauge
-    let batchSize: Recorder
-    let forwardDuration: Timer
-    let modelVersion: Gauge
+    static let durationBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { .milliseconds($0) }
+
+    let cacheHits = registry.makeCounter(descriptor: .init(namespace: "fishops", metricName: "cache_hits", unitName: "total",
+                                                           helpText: "Cache lookups that found the answer."))
+    let cacheMisses = registry.makeCounter(descriptor: .init(namespace: "fishops", metricName: "cache_misses", unitName: "total",
+                                                             helpText: "Cache lookups that did not."))
+    let cacheHitRatio = registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "cache_hit", unitName: "ratio",
+                                                             helpText: "Cache hits over lookups since the server started."))
+    let queueDepth = registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "queue", unitName: "depth",
+                                                          helpText: "Images waiting for a forward pass."))
+    let batchSize = registry.makeValueHistogram(descriptor: .init(namespace: "fishops", metricName: "batch", unitName: "size",
+                                                                  helpText: "Images per forward pass."),
+                                                labels: [], buckets: [1, 2, 4, 8, 16, 32, 64])
+    let forwardDuration = registry.makeDurationHistogram(descriptor: .init(namespace: "fishops", metricName: "forward_duration", unitName: "seconds",
+                                                                           helpText: "Time of each forward pass."),
+                                                         labels: [], buckets: durationBuckets)
+    let modelVersion: Prometheus.Gauge
     /// The recent traffic `/v1/stats` summarises.
     let traffic = TrafficWindow()
 
     init(model: String, alias: String) {
-        _ = Self.registry
-        cacheHits = Counter(label: "fishops_cache_hits_total")
-        cacheMisses = Counter(label: "fishops_cache_misses_total")
-        cacheHitRatio = Gauge(label: "fishops_cache_hit_ratio")
-        queueDepth = Gauge(label: "fishops_queue_depth")
-        batchSize = Recorder(label: "fishops_batch_size", aggregate: true)
-        forwardDuration = Timer(label: "fishops_forward_duration_seconds")
-        modelVersion = Gauge(label: "fishops_model_version", dimensions: [("model", model), ("alias", alias)])
+        modelVersion = Self.registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "model", unitName: "version",
+                                                                 helpText: "The version served, by model and alias."),
+                                               labels: [("model", model), ("alias", alias)])
     }
 
     /// The Prometheus text exposition of every metric.
     static func exposition() -> String { registry.emitToString() }
+}
+
+/// Counts every request by route, method and status, and times it until its body is written:
+/// `fishops_http_requests_total`, `fishops_http_request_duration_seconds`,
+/// `fishops_http_requests_in_flight`.
+struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    private static var registry: PrometheusCollectorRegistry { ServerMetrics.registry }
+    private static var requests: MetricNameDescriptor {
+        .init(namespace: "fishops", subsystem: "http", metricName: "requests", unitName: "total",
+              helpText: "HTTP requests answered, by route, method and status.")
+    }
+    private static var duration: MetricNameDescriptor {
+        .init(namespace: "fishops", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+              helpText: "Time from a request's arrival until its answer is written, by route, method and status.")
+    }
+
+    let inFlight = ServerMetrics.registry.makeGauge(descriptor: .init(namespace: "fishops", subsystem: "http", metricName: "requests",
+                                                                      unitName: "in_flight", helpText: "HTTP requests being answered."))
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        inFlight.increment()
+        do {
+            var response = try await next(request, context)
+            let labels = Self.labels(context.endpointPath ?? "NotFound", request.method, response.status)
+            let (body, inFlight) = (response.body, inFlight)
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                defer {
+                    Self.record(labels, since: start)
+                    inFlight.decrement()
+                }
+                try await body.write(writer)
+            }
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+            Self.record(Self.labels(context.endpointPath ?? "NotFound", request.method, status), since: start)
+            inFlight.decrement()
+            throw error
+        }
+    }
+
+    private static func labels(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> [(String, String)] {
+        [("http_route", route), ("http_request_method", method.rawValue), ("http_response_status_code", String(status.code))]
+    }
+
+    private static func record(_ labels: [(String, String)], since start: ContinuousClock.Instant) {
+        registry.makeCounter(descriptor: requests, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: duration, labels: labels, buckets: ServerMetrics.durationBuckets)
+            .record(ContinuousClock.now - start)
+    }
 }

@@ -25,6 +25,8 @@ struct Serve: ParsableCommand {
     @Option(help: "File holding the admin token (else $FISHOPS_SERVE_ADMIN_TOKEN); it also grants inference.")
     var adminTokenFile: String?
     @Flag(help: "Require the token on /metrics too.") var protectMetrics = false
+    @Flag(help: "Also export the request metrics under their old names (hb_requests, hb_request_errors, http_server_request_duration, http_server_active_requests); deprecated, see docs/serving.md.")
+    var legacyMetricNames = false
     @Option(help: "Most parts in one multipart body.") var maxParts = 256
     @Option(help: "Seconds a client may take to send a request's body (408 after it).") var bodyTimeoutSeconds: Double = 60
     @Option(help: "Seconds a connection may stay open with no complete request head arriving (closed after it).")
@@ -53,6 +55,7 @@ struct Serve: ParsableCommand {
         options.maxParts = maxParts
         options.auth = try serverAuth()
         options.protectMetrics = protectMetrics
+        options.legacyMetricNames = legacyMetricNames
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutSeconds * 1000))
         options.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
         options.drainTimeout = .milliseconds(Int64(drainSeconds * 1000))

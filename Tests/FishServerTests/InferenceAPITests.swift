@@ -60,7 +60,8 @@ struct InferenceAPITests {
                 let text = String(buffer: response.body)
                 for line in ["fishops_cache_hits_total", "fishops_cache_misses_total", "fishops_cache_hit_ratio", "fishops_batch_size_count",
                              "fishops_queue_depth", "fishops_model_version{model=\"imagenet-lite0\",alias=\"production\"} 1",
-                             "http_route=\"/v1/classify\"", "http_server_request_duration_bucket"] {
+                             "http_route=\"/v1/classify\"", "fishops_http_request_duration_seconds_bucket", "fishops_http_requests_total{",
+                             "# HELP fishops_queue_depth "] {
                     #expect(text.contains(line), "\(line) missing from /metrics")
                 }
             }
@@ -225,12 +226,55 @@ struct InferenceAPITests {
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 let errorLine = text.split(separator: "\n").first {
-                    $0.hasPrefix("http_server_request_duration_count") && $0.contains("http_route=\"/v1/classify\"")
+                    $0.hasPrefix("fishops_http_request_duration_seconds_count") && $0.contains("http_route=\"/v1/classify\"")
                         && $0.contains("415")
                 }
                 #expect(errorLine != nil, "failed requests are in the duration histogram")
             }
         }
+    }
+
+    /// `promtool check metrics` (Debian's prometheus package) accepts every family; the old names
+    /// appear only when asked for. One test: once asked for, they stay in this process's registry.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"), "needs promtool (Debian's prometheus package; make test-deps)"))
+    func metricsPassPromtoolAndTheOldNamesAreOptIn() async throws {
+        let api = try api()
+        defer { api.shutdown() }
+        try await LoopbackClient.serve(api.router()) { client in
+            try await client.execute(uri: "/v1/classify", method: .post, body: try distinctImage(seed: 21)) { #expect($0.status == .ok) }
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let (status, report) = try Self.promtool(text)
+            #expect(status == 0, "promtool check metrics: \(report)")
+            #expect(!text.contains("hb_requests"))
+        }
+        var legacy = InferenceAPI.Options()
+        legacy.legacyMetricNames = true
+        let old = try self.api(options: legacy)
+        defer { old.shutdown() }
+        try await LoopbackClient.serve(old.router()) { client in
+            try await client.execute(uri: "/v1/classify", method: .post, body: try distinctImage(seed: 22)) { #expect($0.status == .ok) }
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            for name in ["hb_requests{", "http_server_request_duration_bucket{", "fishops_http_requests_total{"] {
+                #expect(text.contains(name), "\(name) missing with legacyMetricNames")
+            }
+        }
+    }
+
+    /// promtool's exit status and report on `exposition`.
+    static func promtool(_ exposition: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        process.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(exposition.utf8))
+        try input.fileHandleForWriting.close()
+        let report = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: report, as: UTF8.self))
     }
 
     @Test func notReadyBeforeTheModelLoads() async throws {
