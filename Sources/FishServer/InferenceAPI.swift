@@ -40,6 +40,10 @@ public struct InferenceAPI: Sendable {
         /// Whether `/metrics` also carries Hummingbird's request metrics under their earlier names
         /// (`hb_requests`, ...), for dashboards not yet moved to `fishops_http_*`.
         public var legacyMetricNames = false
+        /// Where answers are logged (nil: not logged); `shutdown` closes it.
+        public var predictionLog: PredictionLogWriter?
+        /// The share of answers logged (0...1).
+        public var predictionSample = 1.0
         /// How long a connection may stay open with no request part arriving: between requests, and
         /// while a request's head is still incomplete (closed after it).
         public var idleTimeout: Duration = .seconds(30)
@@ -79,6 +83,7 @@ public struct InferenceAPI: Sendable {
     public func shutdown() {
         batcher.shutdown()
         decoder.shutdown()
+        options.predictionLog?.close()
     }
 
     /// The method each route answers.
@@ -225,8 +230,8 @@ public struct InferenceAPI: Sendable {
         let input: [Float], key: PredictionCache.Key
         switch prepared {
         case let .cached(predictions, cachedKey):
-            remember(predictions, key: cachedKey, model: model, cached: true)
             let total = (ContinuousClock.now - start).milliseconds
+            remember(predictions, key: cachedKey, model: model, cached: true, milliseconds: total, upload: upload)
             return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: true,
                                     timingsMs: ["decode": 0, "queue": 0, "infer": 0, "total": total])
         case let .input(prepared, preparedKey):
@@ -237,17 +242,26 @@ public struct InferenceAPI: Sendable {
         do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
         guard let predictions = model.topPredictions(outcome.logits, top: options.maxTop) else { throw .nonFiniteOutput(model) }
         cache.store(predictions, for: key)
-        remember(predictions, key: key, model: model, cached: false)
+        let total = (ContinuousClock.now - start).milliseconds
+        remember(predictions, key: key, model: model, cached: false, milliseconds: total, upload: upload)
         return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,
                                 timingsMs: ["decode": (decoded - start).milliseconds, "queue": outcome.queueMilliseconds,
-                                            "infer": outcome.inferMilliseconds, "total": (ContinuousClock.now - start).milliseconds])
+                                            "infer": outcome.inferMilliseconds, "total": total])
     }
 
-    /// Keeps an answer among the recent ones `/v1/stats` summarises.
-    private func remember(_ predictions: [Prediction], key: PredictionCache.Key, model: LoadedModel, cached: Bool) {
+    /// Keeps an answer among the recent ones `/v1/stats` summarises, and logs a sample of answers
+    /// (with the image of a low-confidence one, when images are kept).
+    private func remember(_ predictions: [Prediction], key: PredictionCache.Key, model: LoadedModel, cached: Bool, milliseconds: Double,
+                          upload: ImageUpload) {
         guard let top = predictions.first else { return }
-        traffic.record(ServerStats.Answer(at: Date(), sha256: key.image.map { String(format: "%02x", $0) }.joined(), version: model.version,
-                                          label: top.label, confidence: top.probability, cached: cached))
+        let (now, sha256) = (Date(), key.image.map { String(format: "%02x", $0) }.joined())
+        traffic.record(ServerStats.Answer(at: now, sha256: sha256, version: model.version, label: top.label, confidence: top.probability,
+                                          cached: cached))
+        guard let log = options.predictionLog, options.predictionSample >= 1 || Double.random(in: 0..<1) < options.predictionSample else { return }
+        let lowConfidence = top.probability < TrafficWindow.lowConfidenceThreshold
+        log.append(PredictionLogEntry(at: now, server: "", sha256: sha256, model: model.name, version: model.version,
+                                      top: Array(predictions.prefix(3)), latencyMs: milliseconds, cached: cached),
+                   image: lowConfidence && log.keepsImages ? Data(upload.bytes.readableBytesView) : nil)
     }
 
     /// Every image of a batch request, classified concurrently so they share forward passes.

@@ -27,6 +27,7 @@ public enum InferenceServer {
         let announce: @Sendable (Int) -> Void = { [logger] boundPort in
             do {
                 let url = "http://\(announcedHost(host)):\(boundPort)"
+                options.predictionLog?.name(server: url)
                 let made = try ServingService(context: context).announce(url: url, model: model, alias: alias, version: api.servedVersion)
                 announcement.withLock { $0 = made }
             } catch {

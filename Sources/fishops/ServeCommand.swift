@@ -27,6 +27,11 @@ struct Serve: ParsableCommand {
     @Flag(help: "Require the token on /metrics too.") var protectMetrics = false
     @Flag(help: "Also export the request metrics under their old names (hb_requests, hb_request_errors, http_server_request_duration, http_server_active_requests); deprecated, see docs/serving.md.")
     var legacyMetricNames = false
+    @Option(help: "Megabytes the prediction log under $FISHOPS_HOME/predictions may hold, rotated files included (0: no log).")
+    var predictionLogMb = 64
+    @Option(help: "Share of answers written to the prediction log, from 0 to 1.") var predictionSample = 1.0
+    @Option(help: "Images kept beside the prediction log: none, or low-confidence (top-1 below 0.5).") var keepImages = "none"
+    @Option(help: "Megabytes the kept images may hold (the oldest are deleted beyond it).") var keptImagesMb = 256
     @Option(help: "Most parts in one multipart body.") var maxParts = 256
     @Option(help: "Seconds a client may take to send a request's body (408 after it).") var bodyTimeoutSeconds: Double = 60
     @Option(help: "Seconds a connection may stay open with no complete request head arriving (closed after it).")
@@ -37,9 +42,12 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard maxBatch >= 1, maxQueue >= 1, batchWaitMs >= 0, cacheEntries >= 0, maxBodyBytes >= 1, reloadSeconds > 0, maxParts >= 1,
-              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0, drainSeconds >= 0 else {
-            throw ValidationError("--max-batch, --max-queue, --max-body-bytes, --max-parts, --reload-seconds and the timeouts must be positive; --cache-entries, --batch-wait-ms and --drain-seconds not negative")
+              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0, drainSeconds >= 0, predictionLogMb >= 0, keptImagesMb >= 0 else {
+            throw ValidationError("--max-batch, --max-queue, --max-body-bytes, --max-parts, --reload-seconds and the timeouts must be positive; --cache-entries, --batch-wait-ms, --drain-seconds, --prediction-log-mb and --kept-images-mb not negative")
         }
+        guard (0...1).contains(predictionSample) else { throw ValidationError("--prediction-sample must be from 0 to 1") }
+        guard ["none", "low-confidence"].contains(keepImages) else { throw ValidationError("--keep-images must be none or low-confidence") }
+        if keepImages != "none", predictionLogMb == 0 { throw ValidationError("--keep-images needs the prediction log (--prediction-log-mb above 0)") }
     }
 
     func run() throws {
@@ -59,6 +67,13 @@ struct Serve: ParsableCommand {
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutSeconds * 1000))
         options.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
         options.drainTimeout = .milliseconds(Int64(drainSeconds * 1000))
+        if predictionLogMb > 0, predictionSample > 0 {
+            let log = PredictionLog(home: context.config.home, capBytes: predictionLogMb * 1_048_576)
+            options.predictionLog = try reporting {
+                try PredictionLogWriter(log: log, keptImagesCapBytes: keepImages == "low-confidence" ? keptImagesMb * 1_048_576 : nil)
+            }
+            options.predictionSample = predictionSample
+        }
         let (host, port, alias, reloadSeconds) = (host, port, alias, reloadSeconds)
         let failure = Mutex<(any Error)?>(nil)
         let finished = DispatchSemaphore(value: 0)

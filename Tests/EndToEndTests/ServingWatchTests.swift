@@ -101,3 +101,44 @@ struct ServingWatchTests {
         #expect(screen.contains("\(address)  gone"))
     }
 }
+
+/// The prediction log of a real server, read back with `fishops predictions`.
+@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+struct PredictionLogCommandTests {
+    @Test func servedAnswersAreLoggedAndLowConfidenceImagesKept() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let server = try ServeProcess(home: home, arguments: ["--keep-images", "low-confidence"])
+        let photos = try ServingWatchTests.photos(5)
+        #expect(await ServingWatchTests.classify(photos + [photos[0]], at: server.url).allSatisfy { $0 == 200 })
+        server.stop()
+
+        let tail = try FishOpsProcess.run(["predictions", "tail", "-n", "3", "--json"], home: home)
+        #expect(tail.status == 0, "\(tail.stderr)")
+        let lines = tail.jsonLines
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0["server"] as? String == server.url && $0["model"] as? String == "imagenet-lite0" && $0["version"] as? Int == 1 })
+        #expect(lines.last?["cached"] as? Bool == true, "the repeated photo was answered from the cache")
+        #expect(lines.allSatisfy { ($0["top"] as? [[String: Any]])?.count == 3 && ($0["sha256"] as? String)?.count == 64 })
+
+        let export = try FishOpsProcess.run(["predictions", "export", "--since", "1h"], home: home)
+        let rows = export.stdout.split(separator: "\n")
+        #expect(export.status == 0 && rows.first == "at,server,sha256,model,version,top1,p1,top2,p2,top3,p3,latency_ms,cached,image")
+        #expect(rows.count == 7, "a header and six answers")
+        // Every kept image is one of the posted photos, named by its hash, and the log points at it.
+        let all = try FishOpsProcess.run(["predictions", "export", "--json"], home: home).jsonLines
+        for line in all {
+            guard let image = line["image"] as? String else {
+                #expect(((line["top"] as? [[String: Any]])?.first?["probability"] as? Double ?? 0) >= 0.5)
+                continue
+            }
+            let bytes = try Data(contentsOf: home.appendingPathComponent("predictions").appendingPathComponent(image))
+            #expect(photos.contains(bytes))
+        }
+        let future = try FishOpsProcess.run(["predictions", "tail", "--since", "2099-01-01"], home: home)
+        #expect(future.status == 0 && future.stdout.contains("No answers logged since 2099-01-01"))
+        let bad = try FishOpsProcess.run(["predictions", "tail", "--since", "soon"], home: home)
+        #expect(bad.status == 1 && bad.stderr.contains("--since \"soon\""))
+    }
+}
