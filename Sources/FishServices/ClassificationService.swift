@@ -21,6 +21,8 @@ public struct ClassificationService: Sendable {
         public let milliseconds: Double
         /// The image shrunk for a preview, when one was asked for and the file decoded.
         public let thumbnail: Thumbnail?
+        /// The backbone's embedding of the image, when asked for and the file was classified.
+        public var embedding: [Float]?
     }
 
     /// Why one file failed.
@@ -98,9 +100,10 @@ public struct ClassificationService: Sendable {
     }
 
     /// Classifies `files` with `model`, calling `report` once per file in order; with `thumbnails`,
-    /// each result carries its image shrunk to fit that size (from the same decode).
+    /// each result carries its image shrunk to fit that size (from the same decode), and with
+    /// `embeddings`, the backbone's embedding of the image.
     public func classify(files: [String], model: LoadedModel, top: Int, batchSize: Int = 16,
-                         thumbnails: (maxWidth: Int, maxHeight: Int)? = nil, report: (FileResult) -> Void) {
+                         thumbnails: (maxWidth: Int, maxHeight: Int)? = nil, embeddings: Bool = false, report: (FileResult) -> Void) {
         let decoder = ImageDecoder(maxPixels: config.maxPixels)
         let reference = model.reference
         let preprocessing = model.metadata.preprocessing
@@ -157,8 +160,13 @@ public struct ClassificationService: Sendable {
                     outcome = .failure(FileError(message: "\(file): not classified"))
                 }
                 let share = failures[index] == nil ? forwardSeconds : 0
-                report(FileResult(file: file, model: reference, outcome: outcome,
-                                  milliseconds: (seconds[index] + share) * 1000, thumbnail: shrunk[index]))
+                var result = FileResult(file: file, model: reference, outcome: outcome,
+                                        milliseconds: (seconds[index] + share) * 1000, thumbnail: shrunk[index])
+                if embeddings, let output, let position = decoded.firstIndex(of: index), case .success = outcome {
+                    let width = output.embeddings.count / decoded.count
+                    result.embedding = Array(output.embeddings[(position * width)..<((position + 1) * width)])
+                }
+                report(result)
             }
         }
     }

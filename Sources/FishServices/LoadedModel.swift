@@ -10,6 +10,8 @@ public struct LoadedModel: Sendable {
     /// The trained classifier applied to the backbone's embeddings; nil when the network's own
     /// classifier gives the classes.
     package let head: ClassifierHead?
+    /// The package's folder (where its drift reference is, when it has one).
+    public let packageDirectory: URL
 
     public var name: String { metadata.name }
     public var version: Int { metadata.version }
@@ -36,6 +38,7 @@ public struct LoadedModel: Sendable {
             head = nil
         }
         metadata = package.metadata
+        packageDirectory = package.directory
         guard classes == metadata.classNames.count else {
             throw NeuralError.invalidPackage(path: package.directory.path, reason:
                 "\(classes) outputs but \(metadata.classNames.count) class names")

@@ -113,7 +113,14 @@ struct TrainingJob {
             metrics["val_accuracy"] = bestEpoch.validationAccuracy
             metrics["task_retries", default: 0] += Double(fineTuning?.figures.retries ?? 0)
         }
-        let version = try existingVersion() ?? register(model.package, evaluation: evaluation, evaluationData: evaluationData)
+        // Head-only versions answer from the backbone's embeddings, which the reference samples;
+        // a fine-tuned network has embeddings of its own, so it carries none.
+        let trainOriginals = requests.indices.filter { requests[$0].part == .train && requests[$0].request.view == 0 }
+        let reference = fineTuning == nil ? DriftReference.build(
+            embeddings: trainOriginals.flatMap { extraction.features[($0 * width)..<(($0 + 1) * width)] }, dimension: width,
+            testProbabilities: probabilities, classNames: dataset.classNames, seed: spec.seed) : nil
+        let version = try existingVersion() ?? register(model.package, evaluation: evaluation, evaluationData: evaluationData,
+                                                        driftReference: reference)
         try stage(.register, .done, "\(spec.model) v\(version)")
         clock.lap("register")
 
@@ -326,7 +333,8 @@ struct TrainingJob {
     }
 
     /// Writes the package and registers it with its evaluation and the `staging` alias.
-    private func register(_ contents: ScoredModel.Package, evaluation: ClassificationMetrics, evaluationData: String) throws -> Int {
+    private func register(_ contents: ScoredModel.Package, evaluation: ClassificationMetrics, evaluationData: String,
+                          driftReference: DriftReference?) throws -> Int {
         let modelMetrics = ["accuracy": evaluation.accuracy, "macro_f1": evaluation.macroF1, "ece": evaluation.expectedCalibrationError]
         let backboneReference = ModelPackage.BackboneReference(model: backbone.name, version: backbone.version,
                                                                weightsSha256: backbone.metadata.weightsSha256)
@@ -348,6 +356,7 @@ struct TrainingJob {
             metadata.metrics = modelMetrics
             metadata.evaluationData = evaluationData
             let package = try ModelPackage.write(tensors: contents.tensors, metadata: metadata, to: directory)
+            try driftReference?.write(packageDirectory: directory)
             return (package.metadata.weightsSha256, relative)
         }
         try store.addEvaluation(model: model, version: version.version, evaluationData: evaluationData, metrics: modelMetrics)
