@@ -140,7 +140,7 @@ let package = Package(
             name: "FishServerTests",
             // A real server on loopback, not HummingbirdTesting (whose HTTP client would compile a second BoringSSL).
             dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types")]
+                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",

@@ -44,6 +44,8 @@ public struct InferenceAPI: Sendable {
         public var predictionLog: PredictionLogWriter?
         /// The share of answers logged (0...1).
         public var predictionSample = 1.0
+        /// How often the drift window is checked against the served version's training data.
+        public var driftInterval: Duration = .seconds(15)
         /// How long a connection may stay open with no request part arriving: between requests, and
         /// while a request's head is still incomplete (closed after it).
         public var idleTimeout: Duration = .seconds(30)
@@ -61,12 +63,14 @@ public struct InferenceAPI: Sendable {
     let cache: PredictionCache
     let drain = ConnectionDrain()
     let traffic: TrafficWindow
+    let drift: DriftWindow
     let startedAt = Date()
 
     /// Serves `model` as its `alias` points (falling back to the latest version while the alias is unset).
     public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) {
-        let metrics = ServerMetrics(model: model, alias: alias)
+        let metrics = ServerMetrics(model: model, alias: alias, driftInterval: options.driftInterval)
         traffic = metrics.traffic
+        drift = metrics.drift
         served = ServedModel(context: context, name: model, alias: alias, metrics: metrics)
         self.options = options
         batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue,
@@ -147,7 +151,7 @@ public struct InferenceAPI: Sendable {
         let window = traffic.summary(at: time)
         return ServerStats(model: served.name, alias: served.alias, version: served.model?.version, startedAt: startedAt, at: time,
                            lastMinute: window.lastMinute, lastQuarterHour: window.lastQuarterHour, queueDepth: batcher.queueDepth,
-                           batches: window.batches, cache: cache.summary, recent: window.recent, series: window.series)
+                           batches: window.batches, cache: cache.summary, recent: window.recent, series: window.series, drift: drift.status)
     }
 
     /// The version answering now (nil before the first load).
@@ -242,6 +246,7 @@ public struct InferenceAPI: Sendable {
         do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
         guard let predictions = model.topPredictions(outcome.logits, top: options.maxTop) else { throw .nonFiniteOutput(model) }
         cache.store(predictions, for: key)
+        if let best = predictions.first { drift.record(embedding: outcome.embedding, top: best.index, confidence: best.probability, model: model) }
         let total = (ContinuousClock.now - start).milliseconds
         remember(predictions, key: key, model: model, cached: false, milliseconds: total, upload: upload)
         return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,

@@ -27,6 +27,8 @@ final class InferenceBatcher: @unchecked Sendable {
     /// What one request gets back: its logits and where its time went.
     struct Outcome: Sendable {
         let logits: ArraySlice<Float>
+        /// The image's embedding (for the drift window).
+        let embedding: ArraySlice<Float>
         let queueMilliseconds: Double
         let inferMilliseconds: Double
         let batchSize: Int
@@ -145,15 +147,16 @@ final class InferenceBatcher: @unchecked Sendable {
             for (slot, job) in batch.enumerated() {
                 _ = UnsafeMutableBufferPointer(rebasing: inputs[(slot * floats)..<((slot + 1) * floats)]).update(fromContentsOf: job.input)
             }
-            return model.logits(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
+            return model.scores(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
         }
         let inferMilliseconds = (ContinuousClock.now - start).milliseconds
         metrics.batchSize.record(Double(batch.count))
         metrics.traffic.recordBatch(size: batch.count)
         metrics.forwardDuration.recordNanoseconds(Int64(inferMilliseconds * 1e6))
-        let classes = model.classes
+        let classes = model.classes, width = output.embeddings.count / batch.count
         for (slot, job) in batch.enumerated() {
-            job.continuation.resume(returning: Outcome(logits: output[(slot * classes)..<((slot + 1) * classes)],
+            job.continuation.resume(returning: Outcome(logits: output.logits[(slot * classes)..<((slot + 1) * classes)],
+                                                       embedding: output.embeddings[(slot * width)..<((slot + 1) * width)],
                                                        queueMilliseconds: (start - job.enqueued).milliseconds,
                                                        inferMilliseconds: inferMilliseconds, batchSize: batch.count))
         }

@@ -34,6 +34,7 @@ final class ServedModel: Sendable {
         if model?.version == target { return nil }
         let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
         try loaded.warmUp()
+        metrics.drift.reset(for: loaded)
         current.withLock { $0 = loaded }
         metrics.modelVersion.set(to: Double(target))
         return target

@@ -37,8 +37,11 @@ final class ServerMetrics: Sendable {
     let modelVersion: Prometheus.Gauge
     /// The recent traffic `/v1/stats` summarises.
     let traffic = TrafficWindow()
+    /// The served version's recent embeddings, checked for drift every `driftInterval`.
+    let drift: DriftWindow
 
-    init(model: String, alias: String) {
+    init(model: String, alias: String, driftInterval: Duration) {
+        drift = DriftWindow(interval: driftInterval, registry: Self.registry)
         modelVersion = Self.registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "model", unitName: "version",
                                                                  helpText: "The version served, by model and alias."),
                                                labels: [("model", model), ("alias", alias)])

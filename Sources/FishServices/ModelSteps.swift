@@ -55,9 +55,11 @@ extension LoadedModel {
         return input
     }
 
-    /// The scores (`count * classes` floats) of `count` prepared inputs, on at most `threads` threads.
-    public func logits(_ inputs: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> [Float] {
-        forward(inputs, count: count, threads: threads).logits
+    /// The scores (`count * classes` floats) and the backbone's embeddings (`count *
+    /// embeddingWidth`) of `count` prepared inputs, on at most `threads` threads.
+    public func scores(_ inputs: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> (logits: [Float], embeddings: [Float]) {
+        let output = forward(inputs, count: count, threads: threads)
+        return (output.logits, output.embeddings)
     }
 
     /// The `top` most probable classes of one image's scores, or nil when they are NaN or infinite.

@@ -23,7 +23,7 @@ struct Drift: ParsableCommand {
             for reason in check.reasons { print("  \(reason)") }
             print(String(format: "  MMD² %.4f (p %.3f), KS %.3f (corrected p %.3g), class mix chi-square %.1f (p %.3g, PSI %.3f), confidence %.2f (test split %.2f)",
                          check.mmd2, check.mmdPValue, check.ksStatistic, check.ksPValue, check.classMixChiSquare, check.classMixPValue,
-                         check.classMixPSI, check.meanConfidence, check.referenceConfidence))
+                         check.classMixPsi, check.meanConfidence, check.referenceConfidence))
             print("  class            test split   these images")
             for mix in report.classMix {
                 print("  " + mix.label.padding(toLength: 16, withPad: " ", startingAt: 0)

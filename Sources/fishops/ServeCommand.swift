@@ -32,6 +32,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Share of answers written to the prediction log, from 0 to 1.") var predictionSample = 1.0
     @Option(help: "Images kept beside the prediction log: none, or low-confidence (top-1 below 0.5).") var keepImages = "none"
     @Option(help: "Megabytes the kept images may hold (the oldest are deleted beyond it).") var keptImagesMb = 256
+    @Option(help: "Seconds between drift checks of the recent uncached answers against the served version's training data.")
+    var driftCheckSeconds: Double = 15
     @Option(help: "Most parts in one multipart body.") var maxParts = 256
     @Option(help: "Seconds a client may take to send a request's body (408 after it).") var bodyTimeoutSeconds: Double = 60
     @Option(help: "Seconds a connection may stay open with no complete request head arriving (closed after it).")
@@ -42,7 +44,7 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard maxBatch >= 1, maxQueue >= 1, batchWaitMs >= 0, cacheEntries >= 0, maxBodyBytes >= 1, reloadSeconds > 0, maxParts >= 1,
-              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0, drainSeconds >= 0, predictionLogMb >= 0, keptImagesMb >= 0 else {
+              bodyTimeoutSeconds > 0, idleTimeoutSeconds > 0, drainSeconds >= 0, driftCheckSeconds > 0, predictionLogMb >= 0, keptImagesMb >= 0 else {
             throw ValidationError("--max-batch, --max-queue, --max-body-bytes, --max-parts, --reload-seconds and the timeouts must be positive; --cache-entries, --batch-wait-ms, --drain-seconds, --prediction-log-mb and --kept-images-mb not negative")
         }
         guard (0...1).contains(predictionSample) else { throw ValidationError("--prediction-sample must be from 0 to 1") }
@@ -67,6 +69,7 @@ struct Serve: ParsableCommand {
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutSeconds * 1000))
         options.idleTimeout = .milliseconds(Int64(idleTimeoutSeconds * 1000))
         options.drainTimeout = .milliseconds(Int64(drainSeconds * 1000))
+        options.driftInterval = .milliseconds(Int64(driftCheckSeconds * 1000))
         if predictionLogMb > 0, predictionSample > 0 {
             let log = PredictionLog(home: context.config.home, capBytes: predictionLogMb * 1_048_576)
             options.predictionLog = try reporting {

@@ -91,6 +91,7 @@ struct ServingWatchTests {
         #expect(await Self.classify(photos, at: server.url).allSatisfy { $0 == 200 })
         // 12 requests in the last minute: 0.2 a second.
         try session.waitFor(" 0.2 ")
+        #expect(session.screen.contains(" -    "), "the base model has no drift reference")
         try session.keys("Enter")
         try session.waitFor("60 s: 12 requests, 0.2/s")
         #expect(session.screen.contains("class mix, last 12"))
@@ -140,5 +141,44 @@ struct PredictionLogCommandTests {
         #expect(future.status == 0 && future.stdout.contains("No answers logged since 2099-01-01"))
         let bad = try FishOpsProcess.run(["predictions", "tail", "--since", "soon"], home: home)
         #expect(bad.status == 1 && bad.stderr.contains("--since \"soon\""))
+    }
+}
+
+/// The served drift window on real photos: a model trained on large-scale-fish, served, sees
+/// underwater video as drift.
+@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+struct ServedDriftTests {
+    @Test func underwaterVideoPostedToTheServerIsReportedAsDrift() async throws {
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let data = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish")
+        let train = try FishOpsProcess.run(["train", "--data", data.path, "--model", "fish", "--seed", "0"], home: home)
+        try #require(train.status == 0, "\(train.stderr)")
+        let server = try ServeProcess(home: home, arguments: ["--model", "fish", "--alias", "staging", "--cache-entries", "0",
+                                                              "--drift-check-seconds", "0.2"])
+        defer { server.stop() }
+        let before = try JSONSerialization.jsonObject(with: Data(try await server.get("/v1/stats").utf8)) as? [String: Any]
+        #expect((before?["drift"] as? [String: Any])?["waiting_for"] as? Int == 30, "no check before 30 uncached answers")
+
+        let video = Fixtures.shared.appendingPathComponent("datasets/fish4knowledge")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: video.path).filter { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") }.sorted()
+        var random = SystemRandomNumberGenerator()
+        let photos = try files.shuffled(using: &random).prefix(60).map { try Data(contentsOf: video.appendingPathComponent($0)) }
+        #expect(await ServingWatchTests.classify(photos, at: server.url).allSatisfy { $0 == 200 })
+
+        var drift: [String: Any] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let stats = try JSONSerialization.jsonObject(with: Data(try await server.get("/v1/stats").utf8)) as? [String: Any]
+            drift = (stats?["drift"] as? [String: Any])?["check"] as? [String: Any] ?? [:]
+            if drift["images"] as? Int == 60 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(drift["images"] as? Int == 60 && drift["verdict"] as? String == "drift", "\(drift)")
+        let metrics = try await server.get("/metrics")
+        #expect(metrics.contains("fishops_drift_verdict 2.0"))
+        let listed = try ServingWatchTests.servers(home).first?["stats"] as? [String: Any]
+        #expect(((listed?["drift"] as? [String: Any])?["check"] as? [String: Any])?["verdict"] as? String == "drift")
     }
 }

@@ -40,7 +40,7 @@ import Testing
         let sample = Self.normal(300, seed: 3)
         let oneClass = DriftCheck.run(Self.reference(sample), projections: Self.normal(100, seed: 4), topClasses: [Int](repeating: 0, count: 100),
                                       confidences: [Double](repeating: 0.9, count: 100))
-        #expect(oneClass.verdict == .drift && oneClass.classMixPValue <= DriftCheck.driftLevel && oneClass.classMixPSI > 1)
+        #expect(oneClass.verdict == .drift && oneClass.classMixPValue <= DriftCheck.driftLevel && oneClass.classMixPsi > 1)
         let unsure = DriftCheck.run(Self.reference(sample), projections: Self.normal(100, seed: 5), topClasses: (0..<100).map { $0 % 2 },
                                     confidences: [Double](repeating: 0.75, count: 100))
         #expect(unsure.verdict == .warning && unsure.reasons.contains { $0.contains("confidence") })
@@ -62,6 +62,24 @@ import Testing
         let check = DriftCheck.run(three, projections: Self.normal(100, seed: 5), topClasses: (0..<100).map { $0 < 50 ? 0 : $0 < 80 ? 1 : 2 },
                                    confidences: [Double](repeating: 0.9, count: 100))
         #expect(abs(check.classMixChiSquare - 14) < 1e-9 && abs(check.classMixPValue - exp(-7)) < 1e-6)
+    }
+
+    @Test func statsWithADriftCheckSurviveTheirJSON() throws {
+        let check = DriftCheck.run(Self.reference(Self.normal(300, seed: 9)), projections: Self.normal(100, shift: 2, seed: 10),
+                                   topClasses: (0..<100).map { $0 % 2 }, confidences: [Double](repeating: 0.8, count: 100))
+        let window = ServerStats.Window(seconds: 60, requests: 3, answered: 2, errors: [.init(kind: "corrupt_image", count: 1)], rejections: [],
+                                        requestsPerSecond: 0.05, latencyMs: .init(p50: 1, p95: 2, p99: 3))
+        let stats = ServerStats(model: "fish", alias: "production", version: 2, startedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                                at: Date(timeIntervalSince1970: 1_800_000_060), lastMinute: window, lastQuarterHour: window, queueDepth: 1,
+                                batches: .init(count: 2, meanSize: 1.5, sizes: [.init(size: 1, count: 1), .init(size: 2, count: 1)]),
+                                cache: .init(entries: 1, hits: 1, misses: 2),
+                                recent: .init(answers: 2, classMix: [.init(label: "Sea Bass, striped", share: 1)], meanConfidence: 0.8,
+                                              confidenceHistogram: [0, 0, 0, 0, 0, 0, 0, 0, 2, 0], lowConfidenceThreshold: 0.5, lowConfidence: []),
+                                series: .init(stepSeconds: 10, requestsPerSecond: [0, 0.3], p95Ms: [nil, 2]),
+                                drift: .init(version: 2, checkedAt: Date(timeIntervalSince1970: 1_800_000_050), check: check))
+        let json = try ServerStats.encoder().encode(stats)
+        #expect(try ServerStats.decoder().decode(ServerStats.self, from: json) == stats)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"last_quarter_hour\""))
     }
 
     @Test func referenceComponentsFollowTheVariance() {

@@ -1,9 +1,10 @@
 import FishServices
 import Foundation
 
-/// `:serve`: every inference server (recorded by `fishops serve`, or named by URL) with its
-/// version, request rate, p95 latency, failures, queue and cache over the last minute; stale and
-/// gone servers are marked. Enter opens one; `x` forgets the record of a gone one.
+/// `:serve`: every inference server (recorded by `fishops serve`, or named by URL; `down` when it
+/// does not answer) with its
+/// version, request rate, p95 latency, failures, queue and cache over the last minute, and its
+/// drift verdict; stale and gone servers are marked. Enter opens one; `x` forgets the record of a gone one.
 final class ServeView: ConsoleView {
     let name = "serve", title = "serve"
     let actions = [
@@ -11,9 +12,9 @@ final class ServeView: ConsoleView {
         Action("forget", .character("x"), "forget a gone server's record", dangerous: true),
     ]
     private var loader: Loader<[ServingService.Server]>?
-    private var table = Table(columns: [.init("server"), .init("state", width: 9), .init("model", width: 11),
-                                        .init("req/s", width: 13), .init("p95 ms", width: 6), .init("fails", width: 5),
-                                        .init("queue", width: 5), .init("cache", width: 5)])
+    private var table = Table(columns: [.init("server"), .init("state", width: 5), .init("model", width: 11),
+                                        .init("req/s", width: 12), .init("p95", width: 5), .init("fail", width: 4),
+                                        .init("queue", width: 5), .init("cache", width: 5), .init("drift", width: 5)])
 
     var isStale: Bool { loader?.isStale() ?? false }
 
@@ -60,12 +61,14 @@ final class ServeView: ConsoleView {
             let stats = server.stats, minute = server.stats?.lastMinute
             let version = (stats?.version ?? server.record?.version).map { "v\($0)" } ?? "-"
             let model = (stats?.model ?? server.record?.model).map { "\(ServeFormat.shortModel($0)) \(version)" } ?? version
-            let rate = stats.map { glyphs.spark($0.series.requestsPerSecond, width: 8) + " " + ServeFormat.rate($0.lastMinute.requestsPerSecond) } ?? "-"
-            let state = server.stats == nil && [.alive, .unreachable].contains(server.state) && server.problem != nil ? "no answer" : server.state.rawValue
+            let rate = stats.map { glyphs.spark($0.series.requestsPerSecond, width: 6) + " " + ServeFormat.rate($0.lastMinute.requestsPerSecond) } ?? "-"
+            // A server that does not answer is down, whether it is recorded or named by URL.
+            let state = server.state == .unreachable || (server.stats == nil && server.problem != nil && server.state == .alive) ? "down" : server.state.rawValue
             return Table.Row([ServeFormat.address(server.url), state, model, rate,
-                              minute?.latencyMs.map { String(format: "%.1f", $0.p95) } ?? "-", minute.map { "\($0.failed)" } ?? "-",
-                              stats.map { "\($0.queueDepth)" } ?? "-", stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-"],
-                             role: ServeFormat.role(server))
+                              minute?.latencyMs.map { $0.p95 >= 100 ? String(format: "%.0f", $0.p95) : String(format: "%.1f", $0.p95) } ?? "-", minute.map { "\($0.failed)" } ?? "-",
+                              stats.map { "\($0.queueDepth)" } ?? "-", stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+                              ServeFormat.drift(stats?.drift)],
+                             role: stats?.drift?.check?.verdict == .drift ? "status.failed" : ServeFormat.role(server))
         })
     }
 
@@ -100,6 +103,18 @@ enum ServeFormat {
 
     /// A model name cut to 8 characters (`imagene~`), to leave room for its version.
     static func shortModel(_ name: String) -> String { name.count > 8 ? String(name.prefix(7)) + "~" : name }
+
+    /// A drift verdict in a few letters: `-` without a reference, `wait` before the first check.
+    static func drift(_ drift: ServerStats.Drift?) -> String {
+        guard let drift else { return "-" }
+        guard let check = drift.check else { return "wait" }
+        switch check.verdict {
+        case .none: return "none"
+        case .warning: return "warn"
+        case .drift: return "DRIFT"
+        case .insufficient: return "few"
+        }
+    }
 
     static func rate(_ perSecond: Double) -> String {
         perSecond >= 100 ? String(format: "%.0f", perSecond) : String(format: "%.1f", perSecond)

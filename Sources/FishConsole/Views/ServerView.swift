@@ -26,7 +26,7 @@ final class ServerView: ConsoleView {
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs
         let server = loader?.value ?? nil
-        let (summary, rest) = area.split(top: 7)
+        let (summary, rest) = area.split(top: 8)
         canvas.box(summary, title: ServeFormat.address(url), glyphs: glyphs, style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
         let lines = summaryLines(server, error: loader?.error)
         for (index, line) in lines.prefix(summary.height - 2).enumerated() {
@@ -98,6 +98,16 @@ final class ServerView: ConsoleView {
             let failures = (window.errors + window.rejections).map { "\($0.kind) \($0.count)" }
             line += failures.isEmpty ? ", no failures" : ", " + failures.joined(separator: " ")
             lines.append((line, window.failed > 0 ? "ui.stale" : "ui.text"))
+        }
+        if let drift = stats.drift {
+            if let check = drift.check {
+                let numbers = String(format: "MMD p %.3f, KS p %.3g, class mix p %.3g, confidence %.2f (test %.2f)", check.mmdPValue, check.ksPValue,
+                                     check.classMixPValue, check.meanConfidence, check.referenceConfidence)
+                lines.append(("drift: \(check.verdict.rawValue) over \(check.images) answers (\(numbers))\(check.reasons.isEmpty ? "" : "; " + check.reasons.joined(separator: "; "))",
+                              check.verdict == .drift ? "status.failed" : check.verdict == .warning ? "ui.stale" : "ui.text"))
+            } else {
+                lines.append(("drift: first check after \(drift.waitingFor) more uncached answers", "ui.muted"))
+            }
         }
         let batches = stats.batches.meanSize.map { String(format: "batches %.1f on average over %d passes", $0, stats.batches.count) } ?? "no batches yet"
         let cache = stats.cache.hitRatio.map { String(format: "cache %.0f%% hits (%d entries)", $0 * 100, stats.cache.entries) } ?? "cache unused"

@@ -35,7 +35,7 @@ public struct DriftCheck: Codable, Sendable, Equatable {
     /// The chi-square test of the class mix against the test split's, and its PSI.
     public var classMixChiSquare: Double
     public var classMixPValue: Double
-    public var classMixPSI: Double
+    public var classMixPsi: Double
     public var meanConfidence: Double
     public var referenceConfidence: Double
     /// What made the verdict, in words.
@@ -49,7 +49,7 @@ public struct DriftCheck: Codable, Sendable, Equatable {
         let meanConfidence = confidences.isEmpty ? 0 : confidences.reduce(0, +) / Double(confidences.count)
         guard images >= minimumImages, !reference.sample.isEmpty else {
             return DriftCheck(verdict: .insufficient, images: images, mmd2: 0, mmdPValue: 1, ksStatistic: 0, ksPValue: 1,
-                              classMixChiSquare: 0, classMixPValue: 1, classMixPSI: 0,
+                              classMixChiSquare: 0, classMixPValue: 1, classMixPsi: 0,
                               meanConfidence: meanConfidence, referenceConfidence: reference.meanConfidence,
                               reasons: ["\(images) images; at least \(minimumImages) are needed"])
         }
@@ -79,7 +79,7 @@ public struct DriftCheck: Codable, Sendable, Equatable {
             flag(.warning, String(format: "confidence falling (%.2f from %.2f)", meanConfidence, reference.meanConfidence))
         }
         return DriftCheck(verdict: verdict, images: images, mmd2: mmd2, mmdPValue: mmdP, ksStatistic: ks, ksPValue: ksP,
-                          classMixChiSquare: chiSquare, classMixPValue: mixP, classMixPSI: psi,
+                          classMixChiSquare: chiSquare, classMixPValue: mixP, classMixPsi: psi,
                           meanConfidence: meanConfidence, referenceConfidence: reference.meanConfidence, reasons: reasons)
     }
 

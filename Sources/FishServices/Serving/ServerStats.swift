@@ -160,6 +160,23 @@ public struct ServerStats: Codable, Sendable, Equatable {
         }
     }
 
+    /// The drift window of the served version: its last check against the version's training data.
+    public struct Drift: Codable, Sendable, Equatable {
+        public var version: Int
+        /// When the last check ran (nil before the first).
+        public var checkedAt: Date?
+        public var check: DriftCheck?
+        /// Uncached answers still needed before the first check.
+        public var waitingFor: Int
+
+        public init(version: Int, checkedAt: Date?, check: DriftCheck?, waitingFor: Int = 0) {
+            self.version = version
+            self.checkedAt = checkedAt
+            self.check = check
+            self.waitingFor = waitingFor
+        }
+    }
+
     public var model: String
     public var alias: String
     /// The version answering now (nil before the first load).
@@ -174,9 +191,11 @@ public struct ServerStats: Codable, Sendable, Equatable {
     public var cache: Cache
     public var recent: Recent
     public var series: Series
+    /// Nil when the served version carries no drift reference (or the server predates drift).
+    public var drift: Drift?
 
     public init(model: String, alias: String, version: Int?, startedAt: Date, at: Date, lastMinute: Window, lastQuarterHour: Window,
-                queueDepth: Int, batches: Batches, cache: Cache, recent: Recent, series: Series) {
+                queueDepth: Int, batches: Batches, cache: Cache, recent: Recent, series: Series, drift: Drift? = nil) {
         self.model = model
         self.alias = alias
         self.version = version
@@ -189,6 +208,7 @@ public struct ServerStats: Codable, Sendable, Equatable {
         self.cache = cache
         self.recent = recent
         self.series = series
+        self.drift = drift
     }
 
     /// The encoder of the JSON form: snake_case keys, ISO 8601 dates.
