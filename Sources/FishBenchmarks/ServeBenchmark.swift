@@ -46,22 +46,23 @@ public struct ServeBenchmark: Sendable {
         self.executable = executable
     }
 
-    /// Runs every load for `seconds` each on the JPEG and PNG files under `folder`.
-    public func run(folder: String, seconds: Double) throws -> Report {
+    /// Runs every load for `seconds` each on the JPEG and PNG files under `folder`, serving
+    /// `model` (default: the configured model).
+    public func run(folder: String, seconds: Double, model: String? = nil) throws -> Report {
         guard let wrk = Self.which("wrk") else {
             throw ServiceError.invalidArgument("wrk is not installed: apt-get install wrk (make loadtest installs it)")
         }
         let classification = ClassificationService(context: context)
         let files = classification.collectFiles([folder]).files
         guard !files.isEmpty else { throw ServiceError.invalidArgument("\(folder): no JPEG or PNG files to send") }
-        let engine = try BenchmarkService(context: context).run(model: nil, threadCounts: [context.config.threads], folder: nil)
+        let engine = try BenchmarkService(context: context).run(model: model, threadCounts: [context.config.threads], folder: nil)
         guard let batch = engine.throughput.first, let single = engine.latency.first else {
             throw ServiceError.failed("the engine benchmark measured nothing")
         }
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-load-\(UUID().uuidString).lua")
         try Data(PackageResources.classify_load_lua).write(to: script)
         defer { try? FileManager.default.removeItem(at: script) }
-        let server = try ServerProcess(executable: executable, home: context.config.home)
+        let server = try ServerProcess(executable: executable, home: context.config.home, model: model)
         defer { server.stop() }
         func load(_ name: String, connections: Int, seconds: Double, unique: Bool, delayMs: Double = 0, files: [String]) throws -> Load {
             try Self.wrk(wrk, script: script.path, url: server.url, name: name, connections: connections, seconds: seconds,
@@ -118,10 +119,10 @@ final class ServerProcess {
     let url: String
     private let process: Process
 
-    init(executable: String, home: URL) throws {
+    init(executable: String, home: URL, model: String?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--port", "0"]
+        process.arguments = ["serve", "--port", "0"] + (model.map { ["--model", $0] } ?? [])
         process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path]) { $1 }
         let output = Pipe()
         process.standardOutput = output

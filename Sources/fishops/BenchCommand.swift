@@ -16,12 +16,15 @@ struct ServeSpeed: ParsableCommand {
     @Option(help: "Images sent (JPEG or PNG files under this folder; default: $FISHOPS_DATA, else the current folder).")
     var images: String?
     @Option(help: "Seconds per load.") var seconds = 10.0
+    @Option(help: "Model served (default: the configured model).") var model: String?
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
         let context = try makeContext()
         let executable = FishConfig.ownExecutable.path
-        let report = try reporting { try ServeBenchmark(context: context, executable: executable).run(folder: context.config.imageFolder(images), seconds: seconds) }
+        let report = try reporting {
+            try ServeBenchmark(context: context, executable: executable).run(folder: context.config.imageFolder(images), seconds: seconds, model: model)
+        }
         if json { return print(jsonLine(report)) }
         print(String(format: "engine (%@): batch-32 %.1f images/s, single image %.2f ms", report.model,
                      report.engineBatch32ImagesPerSecond, report.engineSingleImageMs))
