@@ -142,7 +142,7 @@ let package = Package(
             dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"], exclude: ["Golden"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
                     exclude: ["regressions", "seeds", "lsan-suppressions.txt"]),
     ],

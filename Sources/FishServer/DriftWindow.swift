@@ -69,9 +69,11 @@ package final class DriftWindow: Sendable {
     package var status: ServerStats.Drift? {
         checkIfDue()
         return state.withLock { state in
-            guard state.reference != nil else { return nil }
-            return state.status ?? ServerStats.Drift(version: state.version ?? 0, checkedAt: nil, check: nil,
-                                                     waitingFor: max(DriftCheck.minimumImages - state.entries.count, 0))
+            guard let reference = state.reference else { return nil }
+            var status = state.status ?? ServerStats.Drift(version: state.version ?? 0, checkedAt: nil, check: nil,
+                                                           waitingFor: max(DriftCheck.minimumImages - state.entries.count, 0))
+            status.testClassMix = zip(reference.classNames, reference.classShares).map { ServerStats.ClassShare(label: $0, share: $1) }
+            return status
         }
     }
 

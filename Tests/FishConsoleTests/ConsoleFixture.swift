@@ -68,32 +68,11 @@ struct ConsoleFixture {
         return canvas
     }
 
-    /// The screen text with what changes between runs (dates, ids, this machine's load) masked;
-    /// the machine figures take the blanks after them, so their width does not matter.
-    static func normalised(_ text: String) -> String {
-        let patterns = [
-            (#"\d{4}-\d\d-\d\d \d\d:\d\d"#, "YYYY-MM-DD hh:mm"), (#"\d\d:\d\d:\d\d"#, "hh:mm:ss"),
-            (#"\b[0-9a-f]{12}\b"#, "<run-id-----"), (#"\d+ cores, load [\d.]+ *"#, "N cores, load L "),
-            (#"memory [\d.]+ of [\d.]+ GiB free *"#, "memory M of T GiB free "),
-            (#"\S+ +\d+/\d+ workers busy +\d+ +\d+ +[\d.]+ +\d+ *"#, "<this machine: workers, cpus, load, memory> "),
-        ]
-        return patterns.reduce(text) { text, pattern in
-            text.replacingOccurrences(of: pattern.0, with: pattern.1, options: .regularExpression)
-        }
-    }
-
     /// Compares the screen with `Golden/NAME.txt`; `FISHOPS_RECORD_GOLDEN=1` writes it instead.
     static func expectGolden(_ canvas: Canvas, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).txt")
-        let text = normalised(canvas.text) + "\n"
-        if ProcessInfo.processInfo.environment["FISHOPS_RECORD_GOLDEN"] == "1" {
-            try text.write(to: file, atomically: true, encoding: .utf8)
-            return
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+        if let mismatch = GoldenScreens.mismatch(GoldenScreens.normalised(canvas.text), named: name, in: folder) {
+            Issue.record(Comment(rawValue: mismatch), sourceLocation: sourceLocation)
         }
-        guard let golden = try? String(contentsOf: file, encoding: .utf8) else {
-            Issue.record("no golden file \(file.lastPathComponent); record it with FISHOPS_RECORD_GOLDEN=1 swift test", sourceLocation: sourceLocation)
-            return
-        }
-        #expect(text == golden, "screen differs from \(file.lastPathComponent):\n\(text)", sourceLocation: sourceLocation)
     }
 }

@@ -44,11 +44,16 @@ final class ServerView: ConsoleView {
         let (mixArea, others) = bottom.split(left: bottom.width / 3)
         let (confidenceArea, lowArea) = others.split(left: others.width / 2)
         let recent = stats.recent
-        canvas.box(mixArea, title: "class mix, last \(recent.answers)", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        // The test split's share beside each class, when the version carries a drift reference.
+        let test = Dictionary((stats.drift?.testClassMix ?? []).map { ($0.label, $0.share) }, uniquingKeysWith: { first, _ in first })
+        canvas.box(mixArea, title: test.isEmpty ? "class mix, last \(recent.answers)" : "class mix, last \(recent.answers) | test",
+                   glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let inner = mixArea.inset(1)
+        let labelWidth = max(inner.width - (test.isEmpty ? 14 : 19), 4)
         for (index, share) in recent.classMix.prefix(inner.height).enumerated() {
-            let label = glyphs.fit(share.label, max(inner.width - 14, 4)).padding(toLength: max(inner.width - 14, 4), withPad: " ", startingAt: 0)
-            canvas.write("\(label) \(glyphs.bar(share.share, width: 6)) \(String(format: "%3.0f%%", share.share * 100))",
+            let label = glyphs.fit(share.label, labelWidth).padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+            let beside = test.isEmpty ? "" : test[share.label].map { String(format: " %3.0f%%", $0 * 100) } ?? "    -"
+            canvas.write("\(label) \(glyphs.bar(share.share, width: 6)) \(String(format: "%3.0f%%", share.share * 100))\(beside)",
                          x: inner.x + 1, y: inner.y + index, style: app.style("ui.text"), clip: inner)
         }
         let mean = recent.meanConfidence.map { String(format: ", mean %.2f", $0) } ?? ""
@@ -84,7 +89,7 @@ final class ServerView: ConsoleView {
         let model = stats.map { "\($0.model)@\($0.alias) v\($0.version.map(String.init) ?? "-")" }
             ?? server.record.map { "\($0.model)@\($0.alias) v\($0.version.map(String.init) ?? "-")" } ?? "-"
         var facts = "\(model)  \(server.state.rawValue)"
-        if let record = server.record { facts += "  pid \(record.pid) on \(record.host)  heartbeat \(Format.time(record.heartbeatAt))" }
+        if let record = server.record { facts += "  heartbeat \(Format.time(record.heartbeatAt))  pid \(record.pid) on \(record.host)" }
         lines.append((facts, ServeFormat.role(server)))
         if let problem = server.problem { lines.append((problem, "ui.error")) }
         if server.state == .gone, let record = server.record {

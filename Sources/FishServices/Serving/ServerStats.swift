@@ -168,12 +168,15 @@ public struct ServerStats: Codable, Sendable, Equatable {
         public var check: DriftCheck?
         /// Uncached answers still needed before the first check.
         public var waitingFor: Int
+        /// The share of each class among the version's top-1 answers on its test split.
+        public var testClassMix: [ClassShare]
 
-        public init(version: Int, checkedAt: Date?, check: DriftCheck?, waitingFor: Int = 0) {
+        public init(version: Int, checkedAt: Date?, check: DriftCheck?, waitingFor: Int = 0, testClassMix: [ClassShare] = []) {
             self.version = version
             self.checkedAt = checkedAt
             self.check = check
             self.waitingFor = waitingFor
+            self.testClassMix = testClassMix
         }
     }
 
