@@ -11,6 +11,10 @@ struct Drift: ParsableCommand {
     @Flag(help: "One JSON object: the version, the verdict and every test's numbers.") var json = false
     @Argument(help: "Image files or folders (searched recursively).") var paths: [String]
 
+    func validate() throws {
+        _ = try Self.parse(model)
+    }
+
     func run() throws {
         let (name, version) = try Self.parse(model)
         let context = try makeContext()

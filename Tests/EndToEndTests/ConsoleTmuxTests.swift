@@ -63,7 +63,18 @@ struct TmuxSession {
         return shown
     }
 
-    func kill() { _ = try? run(["kill-server"]) }
+    /// Ends the session: its tmux server and the programs in its panes (SIGKILL, since a program
+    /// started from a test's thread may have SIGTERM and SIGHUP blocked and outlive kill-server).
+    func kill() {
+        let pids = ((try? run(["list-panes", "-a", "-F", "#{pane_pid}"]))?.output ?? "").split(separator: "\n").compactMap { Int32($0) }
+        let server = Int32(((try? run(["display-message", "-p", "#{pid}"]))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        _ = try? run(["kill-server"])
+        for pid in pids {
+            Foundation.kill(-pid, SIGKILL)
+            Foundation.kill(pid, SIGKILL)
+        }
+        if let server { Foundation.kill(server, SIGKILL) }
+    }
 }
 
 /// The real binary in tmux at 80x24: classify, train, promote, history, quit.

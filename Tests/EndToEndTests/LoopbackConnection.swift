@@ -6,7 +6,15 @@ import Glibc
 /// A raw TCP connection to a port on 127.0.0.1, for sending requests slowly or not at all, and for
 /// seeing exactly what happens to a kept-alive connection.
 final class LoopbackConnection: @unchecked Sendable {
-    enum Failure: Error { case connect(Int32) }
+    enum Failure: Error, CustomStringConvertible {
+        case connect(Int32)
+
+        var description: String {
+            switch self {
+            case let .connect(code): return "connect failed: \(String(cString: strerror(code)))"
+            }
+        }
+    }
 
     private let socket: Int32
 

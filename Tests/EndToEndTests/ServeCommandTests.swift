@@ -102,7 +102,7 @@ struct ServeCommandTests {
             }
             return false
         }
-        #expect(queued, "the request was in the queue before the signal")
+        #expect(queued, "the request was in the queue before the signal (\(server.url), running: \(server.isRunning)); the server logged:\n\(server.log)")
         server.terminate()
         let reply = try await answer
         #expect(reply.status == 200)
@@ -169,7 +169,10 @@ struct ServeCommandTests {
         // round, so each connection turns busy and idle thousands of times a second) until an answer
         // says `Connection: close`; the signal comes while they are at it.
         async let outcomes = onThreads(8) { client -> String in
-            guard let connection = try? LoopbackConnection(port: server.port) else { return "could not connect" }
+            let connection: LoopbackConnection
+            do { connection = try LoopbackConnection(port: server.port) } catch {
+                return "could not connect to \(server.url): \(error) (server running: \(server.isRunning))"
+            }
             for request in 0..<1_000_000 {
                 guard let response = connection.exchange(method: "POST", path: "/v1/classify", body: images[(client + request) % images.count]) else {
                     return "reset after \(request) answers (signalled: \(signalled.isSet))"
@@ -248,6 +251,7 @@ final class ServeProcess: @unchecked Sendable {
         }
         let line = String(decoding: seen, as: UTF8.self)
         url = String(line[try #require(line.range(of: "http://")).lowerBound...].prefix { !$0.isWhitespace })
+        try #require(port > 0, "serve printed \(line.debugDescription)")
     }
 
     /// The port it listens on.

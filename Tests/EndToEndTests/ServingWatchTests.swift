@@ -211,5 +211,16 @@ struct ServedDriftTests {
         #expect(metrics.contains("fishops_drift_verdict 2.0"))
         let listed = try ServingWatchTests.servers(home).first?["stats"] as? [String: Any]
         #expect(((listed?["drift"] as? [String: Any])?["check"] as? [String: Any])?["verdict"] as? String == "drift")
+
+        // The same check offline, from the command line.
+        let offline = try FishOpsProcess.run(["drift", "--model", "fish:1", "--json", video.path], home: home)
+        #expect(offline.status == 1, "drift exits 1")
+        let report = offline.jsonLines.first
+        #expect((report?["check"] as? [String: Any])?["verdict"] as? String == "drift")
+        #expect((report?["class_mix"] as? [[String: Any]])?.count == 9)
+        let base = try FishOpsProcess.run(["drift", "--model", "imagenet-lite0", video.path], home: home)
+        #expect(base.status == 1 && base.stderr.contains("has no drift reference"))
+        let badVersion = try FishOpsProcess.run(["drift", "--model", "fish:x", video.path], home: home)
+        #expect(badVersion.status == 64 && badVersion.stderr.contains("the version after ':' must be a positive number"))
     }
 }

@@ -125,6 +125,8 @@ public final class PredictionLogWriter: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     // Touched by the writer thread only.
     private var descriptor: Int32 = -1
+    /// The live file's path with symbolic links resolved, as `/proc/self/fd` shows an open file.
+    private let resolvedLivePath: String
     private var kept: KeptImages?
 
     /// Starts the writer thread; the folder is created if needed. `keptImagesCapBytes` turns on
@@ -135,6 +137,7 @@ public final class PredictionLogWriter: @unchecked Sendable {
             try FileManager.default.createDirectory(at: log.folder, withIntermediateDirectories: true)
             kept = try keptImagesCapBytes.map { try KeptImages(folder: log.imagesFolder, capBytes: $0) }
             keepsImages = kept != nil
+            resolvedLivePath = log.folder.resolvingSymlinksInPath().appendingPathComponent(log.live.lastPathComponent).path
         } catch {
             throw .failed("cannot create the prediction log folder \(log.folder.path): \(error.localizedDescription)")
         }
@@ -222,8 +225,7 @@ public final class PredictionLogWriter: @unchecked Sendable {
         while index < lines.count {
             reopenIfRotated()
             guard descriptor >= 0 else { return }
-            var status = stat()
-            var size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
+            var size = max(Int(lseek(descriptor, 0, SEEK_END)), 0)
             if size > 0, size + lines[index].count > share {
                 rotate()
                 reopenIfRotated()
@@ -239,11 +241,11 @@ public final class PredictionLogWriter: @unchecked Sendable {
         }
     }
 
-    /// Opens the live file when none is open, or when another writer has rotated it away.
+    /// Opens the live file when none is open, or when another writer has rotated it away (the
+    /// open file's path, as `/proc/self/fd` tells it, is no longer the live one).
     private func reopenIfRotated() {
-        var open = stat(), path = stat()
-        let current = descriptor >= 0 && fstat(descriptor, &open) == 0 && stat(log.live.path, &path) == 0
-            && open.st_ino == path.st_ino && open.st_dev == path.st_dev
+        let current = descriptor >= 0
+            && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) == resolvedLivePath
         guard !current else { return }
         if descriptor >= 0 { Foundation.close(descriptor) }
         descriptor = Foundation.open(log.live.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
@@ -253,8 +255,8 @@ public final class PredictionLogWriter: @unchecked Sendable {
     /// unless another writer did so while this one waited for the lock.
     private func rotate() {
         FileLock.holding(log.folder.appendingPathComponent("rotate.lock")) {
-            var status = stat()
-            guard stat(log.live.path, &status) == 0, Int(status.st_size) >= log.capBytes / PredictionLog.files / 2 else { return }
+            let size = (try? FileManager.default.attributesOfItem(atPath: log.live.path)[.size] as? Int) ?? nil
+            guard let size, size >= log.capBytes / PredictionLog.files / 2 else { return }
             let files = log.filesOldestFirst
             for (older, newer) in zip(files, files.dropFirst()) {
                 _ = Foundation.rename(newer.path, older.path)
