@@ -259,7 +259,7 @@ public struct InferenceAPI: Sendable {
     private func remember(_ predictions: [Prediction], key: PredictionCache.Key, model: LoadedModel, cached: Bool, milliseconds: Double,
                           upload: ImageUpload) {
         guard let top = predictions.first else { return }
-        let (now, sha256) = (Date(), key.image.map { String(format: "%02x", $0) }.joined())
+        let (now, sha256) = (Date(), key.imageHex)
         traffic.record(ServerStats.Answer(at: now, sha256: sha256, version: model.version, label: top.label, confidence: top.probability,
                                           cached: cached))
         guard let log = options.predictionLog, options.predictionSample >= 1 || Double.random(in: 0..<1) < options.predictionSample else { return }

@@ -12,6 +12,18 @@ final class PredictionCache: Sendable {
         let image: [UInt8]
         let model: String
         let version: Int
+
+        /// The image's sha256 in hex. (Every answer needs it: a digit table, not `String(format:)`,
+        /// which costs hundreds of times more per byte.)
+        var imageHex: String {
+            let digits = Array("0123456789abcdef".utf8)
+            var text = [UInt8](repeating: 0, count: image.count * 2)
+            for (index, byte) in image.enumerated() {
+                text[2 * index] = digits[Int(byte >> 4)]
+                text[2 * index + 1] = digits[Int(byte & 0x0F)]
+            }
+            return String(decoding: text, as: UTF8.self)
+        }
     }
 
     private struct State {

@@ -153,6 +153,17 @@ struct PredictionLogCommandTests {
         #expect(lines.allSatisfy { $0["server"] as? String == server.url && $0["model"] as? String == "imagenet-lite0" && $0["version"] as? Int == 1 })
         #expect(lines.last?["cached"] as? Bool == true, "the repeated photo was answered from the cache")
         #expect(lines.allSatisfy { ($0["top"] as? [[String: Any]])?.count == 3 && ($0["sha256"] as? String)?.count == 64 })
+        // The logged hash is the image's sha256, as coreutils computes it.
+        let first = try Fixtures.file(named: "first.jpg", contents: photos[0])
+        let sum = Process()
+        sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        sum.arguments = [first]
+        let output = Pipe()
+        sum.standardOutput = output
+        try sum.run()
+        let digest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64)
+        sum.waitUntilExit()
+        #expect(lines.last?["sha256"] as? String == String(digest), "the repeated first photo is the last answer")
 
         let export = try FishOpsProcess.run(["predictions", "export", "--since", "1h"], home: home)
         let rows = export.stdout.split(separator: "\n")
