@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -115,16 +116,33 @@ final class LoopbackConnection: @unchecked Sendable {
     }
 }
 
-/// `body(0..<count)` each on a thread of its own (blocking socket calls on the cooperative pool
-/// would stall every other test in the process); their results in order.
+/// `body(0..<count)` each on a thread of its own, all started at once (blocking socket calls on
+/// the cooperative pool would stall every other test in the process); their results in order.
 func onThreads<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) async -> [T] {
-    await withTaskGroup(of: (Int, T).self) { group in
-        for index in 0..<count {
-            group.addTask { (index, await offPool { body(index) }) }
-        }
-        var results = [(Int, T)]()
-        for await result in group { results.append(result) }
-        return results.sorted { $0.0 < $1.0 }.map(\.1)
+    await offPool { (0..<count).map { index in Spawned { body(index) } }.map(\.value) }
+}
+
+/// `body`, started now on a thread of its own; `value` waits for what it returned. A test whose
+/// steps must follow each other closely (a signal while a request is in flight, a count within
+/// the last minute) runs them on such threads: the cooperative pool, which the other tests in the
+/// process may keep busy for a minute, then cannot put a pause between them.
+final class Spawned<T: Sendable>: Sendable {
+    private let result = Mutex<T?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping @Sendable () -> T) {
+        Thread { [self] in
+            let value = body()
+            result.withLock { $0 = value }
+            finished.signal()
+        }.start()
+    }
+
+    /// What `body` returned, once it has.
+    var value: T {
+        finished.wait()
+        finished.signal()
+        return result.withLock { $0 }!
     }
 }
 

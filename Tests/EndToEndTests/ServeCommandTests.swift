@@ -84,27 +84,28 @@ struct ServeCommandTests {
         }
         form.append(Data("--b0undary--\r\n".utf8))
         let url = server.url, body = form
-        // The request and the polling run on their own threads (libcurl), so the cooperative pool
-        // that other tests keep busy cannot hold them up.
-        async let answer = offPool {
-            try HTTPClient().send("POST", url + "/v1/classify/batch", body: body, contentType: "multipart/form-data; boundary=b0undary")
-        }
-        // Signal once the server is handling the request: its first images wait in the queue while the
-        // rest may still be decoding (a loaded machine decodes slowly, so only the start is awaited).
-        let queued = await offPool {
+        // The request, the polling and the signal run on threads of their own (libcurl), so the
+        // cooperative pool that other tests keep busy cannot come between them.
+        let (queued, answer) = await offPool { () -> (Bool, Result<HTTPReply, HTTPClientError>) in
+            let answer = Spawned { Result { () throws(HTTPClientError) in
+                try HTTPClient().send("POST", url + "/v1/classify/batch", body: body, contentType: "multipart/form-data; boundary=b0undary")
+            } }
+            // Signal once the server is handling the request: its first images wait in the queue while the
+            // rest may still be decoding (a loaded machine decodes slowly, so only the start is awaited).
+            var queued = false
             let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline {
+            while !queued, ContinuousClock.now < deadline {
                 let metrics = (try? HTTPClient().get(url + "/metrics")).map { String(decoding: $0.body, as: UTF8.self) } ?? ""
-                if metrics.split(separator: "\n").contains(where: {
+                queued = metrics.split(separator: "\n").contains {
                     $0.hasPrefix("fishops_queue_depth ") && (Double($0.split(separator: " ").last ?? "") ?? 0) > 0
-                }) { return true }
-                usleep(10_000)
+                }
+                if !queued { usleep(10_000) }
             }
-            return false
+            server.terminate()
+            return (queued, answer.value)
         }
-        #expect(queued, "the request was in the queue before the signal (\(server.url), running: \(server.isRunning)); the server logged:\n\(server.log)")
-        server.terminate()
-        let reply = try await answer
+        #expect(queued, "the request was in the queue before the signal (\(server.url)); the server logged:\n\(server.log)")
+        let reply = try answer.get()
         #expect(reply.status == 200)
         let results = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["results"] as? [[String: Any]] ?? []
         #expect(results.count == images.count && results.allSatisfy { $0["top"] != nil })
@@ -167,29 +168,34 @@ struct ServeCommandTests {
         let signalled = Flag()
         // Eight clients send back to back on kept-alive connections (cached answers after the first
         // round, so each connection turns busy and idle thousands of times a second) until an answer
-        // says `Connection: close`; the signal comes while they are at it.
-        async let outcomes = onThreads(8) { client -> String in
-            let connection: LoopbackConnection
-            do { connection = try LoopbackConnection(port: server.port) } catch {
-                return "could not connect to \(server.url): \(error) (server running: \(server.isRunning))"
-            }
-            for request in 0..<1_000_000 {
-                guard let response = connection.exchange(method: "POST", path: "/v1/classify", body: images[(client + request) % images.count]) else {
-                    return "reset after \(request) answers (signalled: \(signalled.isSet))"
+        // says `Connection: close`; the signal comes while they are at it. Clients and signal run on
+        // threads of their own, so a busy cooperative pool cannot delay one behind the other.
+        let results = await offPool { () -> [String] in
+            let clients = (0..<8).map { client in
+                Spawned { () -> String in
+                    let connection: LoopbackConnection
+                    do { connection = try LoopbackConnection(port: server.port) } catch {
+                        return "could not connect to \(server.url): \(error) (server running: \(server.isRunning), signalled: \(signalled.isSet))"
+                    }
+                    for request in 0..<1_000_000 {
+                        guard let response = connection.exchange(method: "POST", path: "/v1/classify", body: images[(client + request) % images.count]) else {
+                            return "reset after \(request) answers (signalled: \(signalled.isSet))"
+                        }
+                        guard response.status == 200 else { return "status \(response.status) after \(request) answers" }
+                        answered.add(1, ordering: .relaxed)
+                        if response.headers["connection"] == "close" {
+                            return signalled.isSet && connection.receive(timeout: .seconds(5)).closed ? "closed" : "closed before the signal"
+                        }
+                    }
+                    return "never told to close"
                 }
-                guard response.status == 200 else { return "status \(response.status) after \(request) answers" }
-                answered.add(1, ordering: .relaxed)
-                if response.headers["connection"] == "close" {
-                    return signalled.isSet && connection.receive(timeout: .seconds(5)).closed ? "closed" : "closed before the signal"
-                }
             }
-            return "never told to close"
+            let deadline = ContinuousClock.now + .seconds(60)
+            while answered.load(ordering: .relaxed) < 400, ContinuousClock.now < deadline { usleep(5_000) }
+            signalled.set()
+            server.terminate()
+            return clients.map(\.value)
         }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while answered.load(ordering: .relaxed) < 400, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        signalled.set()
-        server.terminate()
-        let results = await outcomes
         #expect(results.allSatisfy { $0 == "closed" }, "\(results)")
         #expect(server.waitForExit() == 0)
     }

@@ -18,15 +18,18 @@ struct ServingWatchTests {
         }
     }
 
-    /// POSTs each body to `/v1/classify` (libcurl, off the cooperative pool); the statuses.
-    static func classify(_ bodies: [Data], at url: String) async -> [Int] {
-        await offPool {
-            bodies.map { body in
-                do throws(HTTPClientError) { return try HTTPClient().send("POST", url + "/v1/classify", body: body, contentType: "application/octet-stream").status } catch {
-                    return error.statusCode ?? 0
-                }
+    /// POSTs each body to `/v1/classify` over libcurl; the statuses. It blocks: call it off the pool.
+    static func post(_ bodies: [Data], at url: String) -> [Int] {
+        bodies.map { body in
+            do throws(HTTPClientError) { return try HTTPClient().send("POST", url + "/v1/classify", body: body, contentType: "application/octet-stream").status } catch {
+                return error.statusCode ?? 0
             }
         }
+    }
+
+    /// `post` on a thread of its own.
+    static func classify(_ bodies: [Data], at url: String) async -> [Int] {
+        await offPool { post(bodies, at: url) }
     }
 
     static func servers(_ home: URL, _ arguments: String...) throws -> [[String: Any]] {
@@ -39,10 +42,15 @@ struct ServingWatchTests {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0"])
         defer { server.stop() }
-        let statuses = await Self.classify(try Self.photos(6) + [Data("not an image".utf8)], at: server.url)
+        let bodies = try Self.photos(6) + [Data("not an image".utf8)], url = server.url
+        // The requests and the listing on one thread: the last minute is wall-clock time, which a
+        // cooperative pool kept busy by other tests could otherwise spend between the two.
+        let (statuses, listing) = try await offPool { () throws -> ([Int], FishOpsProcess.Result) in
+            (Self.post(bodies, at: url), try FishOpsProcess.run(["servers", "--json"], home: home))
+        }
         #expect(statuses == [200, 200, 200, 200, 200, 200, 415])
-
-        let listed = try Self.servers(home)
+        try #require(listing.status == 0, "\(listing.stderr)")
+        let listed = listing.jsonLines
         try #require(listed.count == 1, "\(listed)")
         let entry = listed[0], stats = entry["stats"] as? [String: Any] ?? [:]
         #expect(entry["url"] as? String == server.url && entry["state"] as? String == "alive")
@@ -51,6 +59,8 @@ struct ServingWatchTests {
         let minute = stats["last_minute"] as? [String: Any] ?? [:]
         #expect(minute["requests"] as? Int == 7 && minute["answered"] as? Int == 6)
         #expect((minute["errors"] as? [[String: Any]])?.first?["kind"] as? String == "unsupported_image")
+        let quarter = stats["last_quarter_hour"] as? [String: Any] ?? [:]
+        #expect(quarter["requests"] as? Int == 7 && quarter["answered"] as? Int == 6)
         #expect((stats["recent"] as? [String: Any])?["answers"] as? Int == 6)
 
         let table = try FishOpsProcess.run(["servers"], home: home)
@@ -117,15 +127,20 @@ struct ServingWatchTests {
         try session.enter(":serve", expecting: address)
         try session.waitFor("alive")
         #expect(session.screen.contains("imagene~ v1"))
-        let photos = try Self.photos(12)
-        #expect(await Self.classify(photos, at: server.url).allSatisfy { $0 == 200 })
-        // 12 requests in the last minute: 0.2 a second.
-        try session.waitFor(" 0.2 ")
-        Self.expectGolden(session.screen, "serve-live")
-        try session.keys("Enter")
-        try session.waitFor("60 s: 12 requests, 0.2/s")
-        try session.waitFor("class mix, last 12")
-        Self.expectGolden(session.screen, "server-live")
+        let photos = try Self.photos(12), url = server.url
+        // The requests and the screens that count them on one thread: the last minute is
+        // wall-clock time, which a cooperative pool kept busy by other tests could spend between them.
+        let (statuses, serveScreen, serverScreen) = try await offPool { () throws -> ([Int], String, String) in
+            let statuses = Self.post(photos, at: url)
+            // 12 requests in the last minute: 0.2 a second.
+            let serveScreen = try session.waitFor(" 0.2 ")
+            try session.keys("Enter")
+            try session.waitFor("60 s: 12 requests, 0.2/s")
+            return (statuses, serveScreen, try session.waitFor("class mix, last 12"))
+        }
+        #expect(statuses.allSatisfy { $0 == 200 })
+        Self.expectGolden(serveScreen, "serve-live")
+        Self.expectGolden(serverScreen, "server-live")
         try session.keys("Escape")
         try session.waitFor("cache drift")
         server.kill()
@@ -192,6 +207,12 @@ struct PredictionLogCommandTests {
        .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
        .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
 struct ServedDriftTests {
+    /// The `drift.check` object of a `/v1/stats` body (empty when there is none yet).
+    static func driftCheck(_ stats: Data) -> [String: Any] {
+        let object = (try? JSONSerialization.jsonObject(with: stats)) as? [String: Any]
+        return (object?["drift"] as? [String: Any])?["check"] as? [String: Any] ?? [:]
+    }
+
     @Test func underwaterVideoPostedToTheServerIsReportedAsDrift() async throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let data = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish")
@@ -209,14 +230,19 @@ struct ServedDriftTests {
         let photos = try files.shuffled(using: &random).prefix(60).map { try Data(contentsOf: video.appendingPathComponent($0)) }
         #expect(await ServingWatchTests.classify(photos, at: server.url).allSatisfy { $0 == 200 })
 
-        var drift: [String: Any] = [:]
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let stats = try JSONSerialization.jsonObject(with: Data(try await server.get("/v1/stats").utf8)) as? [String: Any]
-            drift = (stats?["drift"] as? [String: Any])?["check"] as? [String: Any] ?? [:]
-            if drift["images"] as? Int == 60 { break }
-            try await Task.sleep(for: .milliseconds(200))
+        // Polled on a thread of its own, so a busy cooperative pool cannot spend the 30 seconds.
+        let url = server.url
+        let checked = await offPool { () -> Data in
+            var body = Data()
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                body = (try? HTTPClient().get(url + "/v1/stats"))?.body ?? Data()
+                if Self.driftCheck(body)["images"] as? Int == 60 { break }
+                usleep(200_000)
+            }
+            return body
         }
+        let drift = Self.driftCheck(checked)
         #expect(drift["images"] as? Int == 60 && drift["verdict"] as? String == "drift", "\(drift)")
         let metrics = try await server.get("/metrics")
         #expect(metrics.contains("fishops_drift_verdict 2.0"))

@@ -56,6 +56,14 @@ public struct WorkerTask: Sendable, Codable, Equatable {
         /// Threads to use, when the coordinator knows the machine (the local pool): fine-tuning is
         /// one task, so it takes every core rather than one worker's share.
         public var threads: Int?
+
+        package init(backbonePackage: String, preprocessing: Preprocessing, maxPixels: Int, head: String, train: [FeatureRequest],
+                     trainLabels: [Int], validation: [FeatureRequest], validationLabels: [Int], classes: Int,
+                     settings: FineTuneSettings, seed: UInt64, checkpoint: String, threads: Int?) {
+            (self.backbonePackage, self.preprocessing, self.maxPixels, self.head) = (backbonePackage, preprocessing, maxPixels, head)
+            (self.train, self.trainLabels, self.validation, self.validationLabels) = (train, trainLabels, validation, validationLabels)
+            (self.classes, self.settings, self.seed, self.checkpoint, self.threads) = (classes, settings, seed, checkpoint, threads)
+        }
     }
 
     public var id: String
@@ -99,7 +107,11 @@ public struct TrialResult: Sendable, Equatable {
     public let validationLoss: Double
     public let validationAccuracy: Double
 
-    func write(to url: URL) throws {
+    package init(head: ClassifierHead, epochs: [EpochRecord], validationLoss: Double, validationAccuracy: Double) {
+        (self.head, self.epochs, self.validationLoss, self.validationAccuracy) = (head, epochs, validationLoss, validationAccuracy)
+    }
+
+    package func write(to url: URL) throws {
         let epochs = String(decoding: try JSONEncoder().encode(self.epochs), as: UTF8.self)
         let data = try SafeTensors.encode(head.tensors, metadata: [
             "epochs": epochs, "validation_loss": "\(validationLoss)", "validation_accuracy": "\(validationAccuracy)",

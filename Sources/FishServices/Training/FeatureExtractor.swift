@@ -80,6 +80,10 @@ public struct FeatureRequest: Sendable, Codable, Equatable {
     public let path: String
     public let sha256: String
     public let view: Int
+
+    package init(path: String, sha256: String, view: Int) {
+        (self.path, self.sha256, self.view) = (path, sha256, view)
+    }
 }
 
 extension String {

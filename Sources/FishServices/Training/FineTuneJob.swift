@@ -6,17 +6,17 @@ import Foundation
 /// The worker side of fine-tuning: the frozen part of the backbone turns each (augmented) image
 /// into the activations the trainable tail starts from, and `FineTuner` trains the tail, the
 /// head convolution and the classifier (started from the best trial's linear head).
-struct FineTuneJob: Sendable {
+package struct FineTuneJob: Sendable {
     let task: WorkerTask.FineTune
     let threads: Int
     /// The backbone with batch norm folded, for the frozen part.
     let engine: InferenceEngine
     /// The trainable part, initialised from the backbone and the head.
-    let tail: TrainableTail<Float>
+    package let tail: TrainableTail<Float>
     /// Side of the tail's input activations.
-    let side: Int
+    package let side: Int
 
-    init(task: WorkerTask.FineTune, threads: Int) throws {
+    package init(task: WorkerTask.FineTune, threads: Int) throws {
         self.task = task
         self.threads = threads
         let base = try ModelPackage.open(URL(fileURLWithPath: task.backbonePackage)).loadWeights()
@@ -33,7 +33,7 @@ struct FineTuneJob: Sendable {
 
     /// The tail's inputs for `requests`: decoded, augmented for `epoch` (when given, seeded by the
     /// image and epoch), preprocessed and run through the frozen blocks.
-    func inputs(_ requests: [FeatureRequest], epoch: Int?) throws -> [Float] {
+    package func inputs(_ requests: [FeatureRequest], epoch: Int?) throws -> [Float] {
         let seed = task.seed
         let images = try ImageBatch.tensor(requests.map(\.path), preprocessing: task.preprocessing, maxPixels: task.maxPixels,
                                            threads: threads) { slot in
@@ -50,7 +50,7 @@ struct FineTuneJob: Sendable {
     }
 
     /// Trains to the end (or from the checkpoint on) and writes the best epoch's tensors to `result`.
-    func run(result: URL, emit: (WorkerMessage) -> Void, isCancelled: () -> Bool) throws {
+    package func run(result: URL, emit: (WorkerMessage) -> Void, isCancelled: () -> Bool) throws {
         var validationInputs: [Float] = []
         for start in stride(from: 0, to: task.validation.count, by: 32) {
             validationInputs += try inputs(Array(task.validation[start..<min(start + 32, task.validation.count)]), epoch: nil)

@@ -1,5 +1,6 @@
 import Dispatch
 import FishNeural
+import FishServices
 import Foundation
 
 /// Measures fine-tuning on a folder of `<class>/<image>` files: the tail's forward + backward
