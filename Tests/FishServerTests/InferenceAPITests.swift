@@ -295,7 +295,9 @@ struct InferenceAPITests {
     @Test func fullQueueAnswers503WithRetryAfter() async throws {
         var options = InferenceAPI.Options()
         options.maxQueue = 1
-        options.maxWait = .milliseconds(600)
+        // Long enough that a cooperative pool kept busy by other tests cannot let the first
+        // request's batch run before the second arrives.
+        options.maxWait = .seconds(5)
         let api = try api(options: options)
         defer { api.shutdown() }
         let (first, second) = (try distinctImage(seed: 2), try distinctImage(seed: 3))
@@ -303,7 +305,8 @@ struct InferenceAPITests {
             // Separate connections (the test client sends one request at a time on its own).
             let port = try #require(client.port)
             async let waiting = post(first, port: port)
-            try await Task.sleep(for: .milliseconds(250))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while api.stats().queueDepth == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             let refused = try await post(second, port: port)
             #expect(refused.status == 503 && errorCode(ByteBuffer(bytes: refused.body)) == "overloaded")
             #expect(refused.retryAfter == "1")
