@@ -30,7 +30,7 @@ FUZZ_SWIFT_FLAGS := --scratch-path $(FUZZ_BUILD) --product fishops-fuzz -Xswiftc
   -Xswiftc -DFISHOPS_FUZZ -Xcc -fsanitize=fuzzer-no-link,address
 SECONDS ?= 60
 
-.PHONY: setup deps test-deps weights build import run test lint bench bench-setup loadtest fuzz clean
+.PHONY: setup deps test-deps weights build import run test lint format bench bench-setup loadtest fuzz clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
@@ -93,9 +93,15 @@ test:
 	swift build $(SWIFT_FLAGS)
 	swift test $(SWIFT_FLAGS) --disable-testable-imports
 
-## lint: the layering check: every import declared in Package.swift, the interfaces above FishServices only, no ../shared in Sources
+## lint: the layering check (every import declared in Package.swift, the interfaces above FishServices only, no
+## ../shared in Sources) and `swift format lint` (.swift-format; `make format` fixes what it finds)
 lint:
 	scripts/lint-imports
+	swift format lint --strict --parallel -r Sources Tests Package.swift
+
+## format: format the Swift sources in place with the toolchain's `swift format` and the repository's .swift-format
+format:
+	swift format format --in-place --parallel -r Sources Tests Package.swift
 
 ## bench-setup: ONNX Runtime from PyPI in $(VENV), for `make bench` and the ONNX export test
 bench-setup: $(VENV)/.installed

@@ -5,7 +5,7 @@ let package = Package(
     name: "FishOps",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "fishops", targets: ["fishops"]),
+        .executable(name: "fishops", targets: ["fishops"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -116,7 +116,9 @@ let package = Package(
         // libFuzzer harnesses for the parsers of untrusted input (make fuzz) and their replayer.
         .target(
             name: "FishFuzzHarnesses",
-            dependencies: ["FishImaging", "FishNeural", "FishServer", "FishServices", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "FishImaging", "FishNeural", "FishServer", "FishServices", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .target(name: "CFuzzer"),
         .executableTarget(name: "fishops-fuzz", dependencies: ["FishFuzzHarnesses", "CFuzzer"]),
@@ -135,16 +137,24 @@ let package = Package(
             dependencies: ["FishServices", "FishBenchmarks", "FishNeural", "FishImaging", "FishStore", "FishTestSupport"]
         ),
         .testTarget(name: "FishClusterTests", dependencies: ["FishCluster", "FishRecords", "FishTestSupport"]),
-        .testTarget(name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "FishConsoleTests", dependencies: ["FishConsole", "FishServices", "FishStore", "FishTestSupport"],
+            exclude: ["Golden"]),
         .testTarget(
             name: "FishServerTests",
             // A real server on loopback, not HummingbirdTesting (whose HTTP client would compile a second BoringSSL).
-            dependencies: ["FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: [
+                "FishServer", "FishServices", "FishTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"], exclude: ["Golden"]),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
-                    exclude: ["regressions", "seeds", "lsan-suppressions.txt"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"],
+            exclude: ["Golden"]),
+        .testTarget(
+            name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",
+            exclude: ["regressions", "seeds", "lsan-suppressions.txt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -66,8 +66,10 @@ public struct BenchmarkService: Sendable {
     /// (through `python`, when given and usable): `passes` single-image passes, each of ours
     /// followed by one of ONNX Runtime's, then one batch each, so that both see the same moments of
     /// a noisy machine. Then classifies `folder` if given.
-    public func run(model name: String?, threadCounts: [Int], batch: Int = 32, rounds: Int = 8, passes: Int = 5,
-                    folder: String?, python: String? = nil) throws -> Report {
+    public func run(
+        model name: String?, threadCounts: [Int], batch: Int = 32, rounds: Int = 8, passes: Int = 5,
+        folder: String?, python: String? = nil
+    ) throws -> Report {
         let classification = ClassificationService(context: context)
         let models = try threadCounts.map { try classification.loadModel(name: name, threads: $0) }
         guard let first = models.first else { throw ServiceError.invalidArgument("no thread counts to measure") }
@@ -85,25 +87,29 @@ public struct BenchmarkService: Sendable {
             let comparison = ONNXRuntimeComparison(python: python)
             if comparison.isAvailable {
                 onnxRuntime = try comparison.start(
-                    onnx: try ExportService(context: context).onnx(model: name), input: Self.nchw(input, batch: batch, size: size),
+                    onnx: try ExportService(context: context).onnx(model: name),
+                    input: Self.nchw(input, batch: batch, size: size),
                     batch: batch, size: size, ourLogits: first.forward(input, count: batch).logits, threadCounts: threadCounts)
                 skipped = nil
             } else {
                 skipped = "\(python) cannot import onnxruntime and numpy"
             }
         }
-        var ours = Timings(), theirs = Timings()
+        var ours = Timings()
+        var theirs = Timings()
         for round in 0..<rounds {
             for (threads, model) in zip(threadCounts, models) {
                 // One thread: both engines on the same CPU, a different one each round.
                 let cpu = threads == 1 ? round : nil
                 for _ in 0..<passes {
-                    ours.single[threads, default: []].append(Self.milliseconds(onCPU: cpu) { _ = model.forward(single, count: 1) })
+                    ours.single[threads, default: []].append(
+                        Self.milliseconds(onCPU: cpu) { _ = model.forward(single, count: 1) })
                     if let onnxRuntime {
                         theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: 1, cpu: cpu)
                     }
                 }
-                ours.batches[threads, default: []].append(Self.milliseconds(onCPU: cpu) { _ = model.forward(input, count: batch) })
+                ours.batches[threads, default: []].append(
+                    Self.milliseconds(onCPU: cpu) { _ = model.forward(input, count: batch) })
                 if let onnxRuntime {
                     theirs.batches[threads, default: []].append(try onnxRuntime.batchPass(threads: threads, cpu: cpu))
                 }
@@ -112,14 +118,19 @@ public struct BenchmarkService: Sendable {
         let latency = threadCounts.map { ours.latency(threads: $0) }
         let throughput = threadCounts.map { ours.throughput(threads: $0, batch: batch) }
         let runtimeReport = onnxRuntime.map { session in
-            ONNXRuntimeComparison.Report(version: session.version, latency: threadCounts.map { theirs.latency(threads: $0) },
-                                         throughput: threadCounts.map { theirs.throughput(threads: $0, batch: batch) },
-                                         maxLogitDifference: session.maxLogitDifference)
+            ONNXRuntimeComparison.Report(
+                version: session.version, latency: threadCounts.map { theirs.latency(threads: $0) },
+                throughput: threadCounts.map { theirs.throughput(threads: $0, batch: batch) },
+                maxLogitDifference: session.maxLogitDifference)
         }
-        let ratios = onnxRuntime == nil ? [] : threadCounts.map { threads in
-            Ratios(threads: threads, latencyMedian: Timings.medianRatio(ours.single[threads], theirs.single[threads]),
-                   throughput: Timings.medianRatio(theirs.batches[threads], ours.batches[threads]))
-        }
+        let ratios =
+            onnxRuntime == nil
+            ? []
+            : threadCounts.map { threads in
+                Ratios(
+                    threads: threads, latencyMedian: Timings.medianRatio(ours.single[threads], theirs.single[threads]),
+                    throughput: Timings.medianRatio(theirs.batches[threads], ours.batches[threads]))
+            }
         var endToEnd: EndToEnd?
         if let folder {
             let model = try classification.loadModel(name: name)
@@ -131,13 +142,15 @@ public struct BenchmarkService: Sendable {
                     if case .failure = result.outcome { failed += 1 }
                 }
             }
-            endToEnd = EndToEnd(folder: folder, images: files.count, failed: failed,
-                                imagesPerSecond: Double(files.count) / (elapsed / 1000))
+            endToEnd = EndToEnd(
+                folder: folder, images: files.count, failed: failed,
+                imagesPerSecond: Double(files.count) / (elapsed / 1000))
         }
-        return Report(model: "\(first.name) v\(first.version)", blasCore: BLAS.core,
-                      instructionSet: "\(InstructionSet.best)", rounds: rounds, latency: latency,
-                      throughput: throughput, endToEnd: endToEnd, onnxRuntime: runtimeReport, onnxRuntimeSkipped: skipped,
-                      ratios: ratios, peakRssMB: ProcessMemory.peakResidentMegabytes())
+        return Report(
+            model: "\(first.name) v\(first.version)", blasCore: BLAS.core,
+            instructionSet: "\(InstructionSet.best)", rounds: rounds, latency: latency,
+            throughput: throughput, endToEnd: endToEnd, onnxRuntime: runtimeReport, onnxRuntimeSkipped: skipped,
+            ratios: ratios, peakRssMB: ProcessMemory.peakResidentMegabytes())
     }
 
     /// Pass times of one engine, by thread count.
@@ -148,8 +161,9 @@ public struct BenchmarkService: Sendable {
         func latency(threads: Int) -> Latency {
             let times = (single[threads] ?? []).sorted()
             guard !times.isEmpty else { return Latency(threads: threads, medianMs: 0, p90Ms: 0) }
-            return Latency(threads: threads, medianMs: times[times.count / 2],
-                           p90Ms: times[min(times.count - 1, times.count * 9 / 10)])
+            return Latency(
+                threads: threads, medianMs: times[times.count / 2],
+                p90Ms: times[min(times.count - 1, times.count * 9 / 10)])
         }
 
         /// The median of `numerators[i] / denominators[i]`.
@@ -161,8 +175,9 @@ public struct BenchmarkService: Sendable {
         func throughput(threads: Int, batch: Int) -> Throughput {
             let times = batches[threads] ?? []
             let total = times.reduce(0, +)
-            return Throughput(threads: threads, batch: batch,
-                              imagesPerSecond: total > 0 ? Double(batch * times.count) / (total / 1000) : 0)
+            return Throughput(
+                threads: threads, batch: batch,
+                imagesPerSecond: total > 0 ? Double(batch * times.count) / (total / 1000) : 0)
         }
     }
 

@@ -46,16 +46,19 @@ public struct ClusterBenchmark: Sendable {
             let report = try TrainingService(context: scratch.context).train(spec)
             let images = report.features.computed
             let seconds = report.seconds["features"] ?? 0
-            rows.append(Row(backend: backend.rawValue, workers: workers, threadsPerWorker: threads, images: images,
-                            featureSeconds: seconds, featureImagesPerSecond: seconds > 0 ? Double(images) / seconds : 0,
-                            totalSeconds: report.seconds["total"] ?? 0, testMacroF1: report.evaluation.macroF1))
+            rows.append(
+                Row(
+                    backend: backend.rawValue, workers: workers, threadsPerWorker: threads, images: images,
+                    featureSeconds: seconds, featureImagesPerSecond: seconds > 0 ? Double(images) / seconds : 0,
+                    totalSeconds: report.seconds["total"] ?? 0, testMacroF1: report.evaluation.macroF1))
             withExtendedLifetime(scratch) {}
         }
         let local = rows.first { $0.backend == "local" && $0.workers == 2 }
         let cluster = rows.first { $0.backend == "slurm" }
-        return Report(data: data, rows: rows,
-                      slurmOverheadSeconds: zip(cluster, local).map { $0.totalSeconds - $1.totalSeconds },
-                      slurmOverheadRatio: zip(cluster, local).map { $0.totalSeconds / max($1.totalSeconds, 1e-9) })
+        return Report(
+            data: data, rows: rows,
+            slurmOverheadSeconds: zip(cluster, local).map { $0.totalSeconds - $1.totalSeconds },
+            slurmOverheadRatio: zip(cluster, local).map { $0.totalSeconds / max($1.totalSeconds, 1e-9) })
     }
 }
 

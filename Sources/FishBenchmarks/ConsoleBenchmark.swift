@@ -21,8 +21,10 @@ public enum ConsoleBenchmark {
     /// The keys the burst cycles through: switching views, moving, filtering, drilling in and out.
     static let script: [Key] = {
         func command(_ name: String) -> [Key] { [.character(":")] + name.map { .character($0) } + [.enter] }
-        return command("runs") + [.down, .down, .up, .character("/"), .character("t"), .character("r"), .escape, .enter, .character("m"),
-                                  .escape] + command("models") + [.enter, .down, .character("h"), .escape, .escape]
+        return command("runs") + [
+            .down, .down, .up, .character("/"), .character("t"), .character("r"), .escape, .enter, .character("m"),
+            .escape,
+        ] + command("models") + [.enter, .down, .character("h"), .escape, .escape]
             + command("train") + [.down, .up] + command("overview") + command("logs") + [.character("?"), .escape]
     }()
 
@@ -55,8 +57,11 @@ public enum ConsoleBenchmark {
         while !(app.training?.snapshot.finished ?? true) { usleep(10_000) }
         withExtendedLifetime(scratch) {}
         let sorted = durations.sorted()
-        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(Int(Double(sorted.count) * p), sorted.count - 1)] }
-        return Report(seconds: seconds, frames: sorted.count, p50Ms: percentile(0.5), p95Ms: percentile(0.95), p99Ms: percentile(0.99),
-                      maxMs: sorted.last ?? 0, slowFrames: sorted.filter { $0 > 50 }.count, trainingFinished: finished)
+        func percentile(_ p: Double) -> Double {
+            sorted.isEmpty ? 0 : sorted[min(Int(Double(sorted.count) * p), sorted.count - 1)]
+        }
+        return Report(
+            seconds: seconds, frames: sorted.count, p50Ms: percentile(0.5), p95Ms: percentile(0.95), p99Ms: percentile(0.99),
+            maxMs: sorted.last ?? 0, slowFrames: sorted.filter { $0 > 50 }.count, trainingFinished: finished)
     }
 }

@@ -38,14 +38,17 @@ public struct FineTuneBenchmark: Sendable {
         guard files.count >= 32, classNames.count >= 2 else {
             throw ServiceError.invalidArgument("\(data): fine-tuning needs at least 32 images in 2 or more class folders")
         }
-        let labels = files.map { file in classNames.firstIndex(of: URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent) ?? 0 }
+        let labels = files.map { file in
+            classNames.firstIndex(of: URL(fileURLWithPath: file).deletingLastPathComponent().lastPathComponent) ?? 0
+        }
         let requests = files.map { FeatureRequest(path: $0, sha256: $0, view: 0) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-finetune-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var random = SeededRandom(1, 2)
         let width = EfficientNetLite0.embeddingSize
-        let head = ClassifierHead(inputs: width, hidden: 0, classes: classNames.count, inputMean: [Float](repeating: 0, count: width),
-                                  inputScale: [Float](repeating: 1, count: width), random: &random)
+        let head = ClassifierHead(
+            inputs: width, hidden: 0, classes: classNames.count, inputMean: [Float](repeating: 0, count: width),
+            inputScale: [Float](repeating: 1, count: width), random: &random)
         let headFile = scratch.appendingPathComponent("head.safetensors")
         try TrialResult(head: head, epochs: [], validationLoss: 0, validationAccuracy: 0).write(to: headFile)
         var settings = FineTuneSettings()
@@ -54,7 +57,8 @@ public struct FineTuneBenchmark: Sendable {
         settings.warmupEpochs = 0
         let backbone = try RegistryService(context: context).resolve(model: FishConfig.baseModelName).package
         let task = WorkerTask.FineTune(
-            backbonePackage: backbone.directory.path, preprocessing: backbone.metadata.preprocessing, maxPixels: context.config.maxPixels,
+            backbonePackage: backbone.directory.path, preprocessing: backbone.metadata.preprocessing,
+            maxPixels: context.config.maxPixels,
             head: headFile.path, train: requests, trainLabels: labels, validation: Array(requests.prefix(32)),
             validationLabels: Array(labels.prefix(32)), classes: classNames.count, settings: settings, seed: 1,
             checkpoint: scratch.appendingPathComponent("checkpoint.safetensors").path, threads: nil)
@@ -64,18 +68,22 @@ public struct FineTuneBenchmark: Sendable {
         let (input, inputSeconds) = try Self.timed { try job.inputs(batch, epoch: 1) }
         let batchLabels = Array(labels.prefix(batch.count))
         let threads = context.config.threads
-        _ = job.tail.lossAndGradients(input, batch: batch.count, side: job.side, labels: batchLabels, smoothing: 0.1, threads: threads)
+        _ = job.tail.lossAndGradients(
+            input, batch: batch.count, side: job.side, labels: batchLabels, smoothing: 0.1, threads: threads)
         let (_, tailSeconds) = Self.timed {
-            job.tail.lossAndGradients(input, batch: batch.count, side: job.side, labels: batchLabels, smoothing: 0.1, threads: threads)
+            job.tail.lossAndGradients(
+                input, batch: batch.count, side: job.side, labels: batchLabels, smoothing: 0.1, threads: threads)
         }
         let (_, epochSeconds) = try Self.timed {
             try job.run(result: scratch.appendingPathComponent("result.safetensors"), emit: { _ in }, isCancelled: { false })
         }
-        return Report(images: files.count, unfreezeFrom: unfreezeFrom, batchSize: settings.batchSize, tailSecondsPerBatch: tailSeconds,
-                      tailImagesPerSecond: Double(batch.count) / tailSeconds, inputSecondsPerBatch: inputSeconds, epochSeconds: epochSeconds,
-                      epochImagesPerSecond: Double(files.count) / epochSeconds,
-                      secondsPer1000Images: epochSeconds * 1000 / Double(files.count),
-                      peakRssMB: ProcessMemory.peakResidentMegabytes())
+        return Report(
+            images: files.count, unfreezeFrom: unfreezeFrom, batchSize: settings.batchSize, tailSecondsPerBatch: tailSeconds,
+            tailImagesPerSecond: Double(batch.count) / tailSeconds, inputSecondsPerBatch: inputSeconds,
+            epochSeconds: epochSeconds,
+            epochImagesPerSecond: Double(files.count) / epochSeconds,
+            secondsPer1000Images: epochSeconds * 1000 / Double(files.count),
+            peakRssMB: ProcessMemory.peakResidentMegabytes())
     }
 
     private static func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {

@@ -34,10 +34,13 @@ public struct ONNXRuntimeComparison: Sendable {
 
     /// Starts ONNX Runtime on `onnx` with one session per thread count, runs `input` (NCHW,
     /// `batch` images of `size`) once and compares its logits with `ourLogits` for the same batch.
-    public func start(onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
-                      threadCounts: [Int]) throws -> Session {
-        try Session(python: python, onnx: onnx, input: input, batch: batch, size: size, ourLogits: ourLogits,
-                    threadCounts: threadCounts)
+    public func start(
+        onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
+        threadCounts: [Int]
+    ) throws -> Session {
+        try Session(
+            python: python, onnx: onnx, input: input, batch: batch, size: size, ourLogits: ourLogits,
+            threadCounts: threadCounts)
     }
 
     /// A running ONNX Runtime process that times passes on request, so that its measurements can
@@ -50,27 +53,36 @@ public struct ONNXRuntimeComparison: Sendable {
         private let channel = JSONLines()
         private let folder: URL
 
-        init(python: String, onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
-             threadCounts: [Int]) throws {
+        init(
+            python: String, onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
+            threadCounts: [Int]
+        ) throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-ort-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let files = (model: folder.appendingPathComponent("model.onnx"), input: folder.appendingPathComponent("input.bin"),
-                         logits: folder.appendingPathComponent("logits.bin"), errors: folder.appendingPathComponent("stderr.txt"))
+            let files = (
+                model: folder.appendingPathComponent("model.onnx"), input: folder.appendingPathComponent("input.bin"),
+                logits: folder.appendingPathComponent("logits.bin"), errors: folder.appendingPathComponent("stderr.txt")
+            )
             try onnx.write(to: files.model)
             try input.withUnsafeBytes { Data($0) }.write(to: files.input)
             try ourLogits.withUnsafeBytes { Data($0) }.write(to: files.logits)
             try Data().write(to: files.errors)
-            let settings: [String: Any] = ["model": files.model.path, "input": files.input.path, "logits": files.logits.path,
-                                           "batch": batch, "size": size, "threads": threadCounts]
+            let settings: [String: Any] = [
+                "model": files.model.path, "input": files.input.path, "logits": files.logits.path,
+                "batch": batch, "size": size, "threads": threadCounts,
+            ]
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [python, "-c", String(decoding: PackageResources.onnx_runtime_peer_py, as: UTF8.self),
-                                 String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self)]
+            process.arguments = [
+                python, "-c", String(decoding: PackageResources.onnx_runtime_peer_py, as: UTF8.self),
+                String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self),
+            ]
             process.standardInput = channel.requests
             process.standardOutput = channel.replies
             process.standardError = try FileHandle(forWritingTo: files.errors)
             try process.run()
             guard let hello = try? channel.read(), let version = hello["version"] as? String,
-                  let difference = hello["max_logit_difference"] as? Double else {
+                let difference = hello["max_logit_difference"] as? Double
+            else {
                 channel.close()
                 process.waitUntilExit()
                 let errors = (try? String(contentsOf: files.errors, encoding: .utf8)) ?? ""
@@ -90,7 +102,8 @@ public struct ONNXRuntimeComparison: Sendable {
         /// Milliseconds of each of `count` single-image passes with `threads` threads; on the
         /// `cpu`-th CPU the process may use if given (as `CPUPinning.run(onCPU:)` picks it).
         public func singlePasses(threads: Int, count: Int, cpu: Int? = nil) throws -> [Double] {
-            guard let times = try channel.ask(request(["threads": threads, "single": count], cpu: cpu))["times"] as? [Double] else {
+            guard let times = try channel.ask(request(["threads": threads, "single": count], cpu: cpu))["times"] as? [Double]
+            else {
                 throw ServiceError.failed("ONNX Runtime benchmark: no times in its answer")
             }
             return times
@@ -98,7 +111,8 @@ public struct ONNXRuntimeComparison: Sendable {
 
         /// Milliseconds of one pass over the whole batch with `threads` threads (on `cpu` as above).
         public func batchPass(threads: Int, cpu: Int? = nil) throws -> Double {
-            guard let milliseconds = try channel.ask(request(["threads": threads, "batch": true], cpu: cpu))["ms"] as? Double else {
+            guard let milliseconds = try channel.ask(request(["threads": threads, "batch": true], cpu: cpu))["ms"] as? Double
+            else {
                 throw ServiceError.failed("ONNX Runtime benchmark: no time in its answer")
             }
             return milliseconds

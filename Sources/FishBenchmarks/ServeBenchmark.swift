@@ -64,30 +64,40 @@ public struct ServeBenchmark: Sendable {
         defer { try? FileManager.default.removeItem(at: script) }
         let server = try ServerProcess(executable: executable, home: context.config.home, model: model)
         defer { server.stop() }
-        func load(_ name: String, connections: Int, seconds: Double, unique: Bool, delayMs: Double = 0, files: [String]) throws -> Load {
-            try Self.wrk(wrk, script: script.path, url: server.url, name: name, connections: connections, seconds: seconds,
-                         unique: unique, delayMs: delayMs, files: files)
+        func load(_ name: String, connections: Int, seconds: Double, unique: Bool, delayMs: Double = 0, files: [String]) throws
+            -> Load
+        {
+            try Self.wrk(
+                wrk, script: script.path, url: server.url, name: name, connections: connections, seconds: seconds,
+                unique: unique, delayMs: delayMs, files: files)
         }
         let idle = try load("idle", connections: 1, seconds: max(seconds / 2, 2), unique: true, files: files)
         let uncached = try load("uncached", connections: 32, seconds: seconds, unique: true, files: files)
         let pacedConnections = 8
         let pause = max(Double(pacedConnections) * 1000 / max(uncached.requestsPerSecond / 2, 1) - idle.p50Ms, 0)
-        let halfLoad = try load("half load", connections: pacedConnections, seconds: seconds, unique: true, delayMs: pause, files: files)
+        let halfLoad = try load(
+            "half load", connections: pacedConnections, seconds: seconds, unique: true, delayMs: pause, files: files)
         let few = Array(files.prefix(16))
         _ = try load("cache warm-up", connections: 4, seconds: 2, unique: false, files: few)
         let cached = try load("cached", connections: 64, seconds: seconds, unique: false, files: few)
-        return Report(model: engine.model, images: files.count, engineBatch32ImagesPerSecond: batch.imagesPerSecond,
-                      engineSingleImageMs: single.medianMs, idle: idle, uncached: uncached, halfLoad: halfLoad, cached: cached,
-                      uncachedToEngine: uncached.requestsPerSecond / batch.imagesPerSecond,
-                      halfLoadP95ToSingle: halfLoad.p95Ms / idle.p50Ms)
+        return Report(
+            model: engine.model, images: files.count, engineBatch32ImagesPerSecond: batch.imagesPerSecond,
+            engineSingleImageMs: single.medianMs, idle: idle, uncached: uncached, halfLoad: halfLoad, cached: cached,
+            uncachedToEngine: uncached.requestsPerSecond / batch.imagesPerSecond,
+            halfLoadP95ToSingle: halfLoad.p95Ms / idle.p50Ms)
     }
 
-    private static func wrk(_ wrk: String, script: String, url: String, name: String, connections: Int, seconds: Double,
-                            unique: Bool, delayMs: Double, files: [String]) throws -> Load {
+    private static func wrk(
+        _ wrk: String, script: String, url: String, name: String, connections: Int, seconds: Double,
+        unique: Bool, delayMs: Double, files: [String]
+    ) throws -> Load {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = ["-t1", "-c\(connections)", "-d\(Int(seconds.rounded(.up)))s", "--timeout", "10s", "-s", script,
-                             url + "/v1/classify", "--", unique ? "unique" : "same", String(delayMs), UUID().uuidString] + files
+        process.arguments =
+            [
+                "-t1", "-c\(connections)", "-d\(Int(seconds.rounded(.up)))s", "--timeout", "10s", "-s", script,
+                url + "/v1/classify", "--", unique ? "unique" : "same", String(delayMs), UUID().uuidString,
+            ] + files
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -100,12 +110,14 @@ public struct ServeBenchmark: Sendable {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let summary = try? decoder.decode(Summary.self, from: Data(line.utf8)) else {
+            let summary = try? decoder.decode(Summary.self, from: Data(line.utf8))
+        else {
             throw ServiceError.failed("wrk (\(name)) printed no summary: \(text.suffix(300))")
         }
-        return Load(name: name, connections: connections, seconds: summary.durationUs / 1e6,
-                    requestsPerSecond: Double(summary.requests) / (summary.durationUs / 1e6), p50Ms: summary.p50Us / 1000,
-                    p95Ms: summary.p95Us / 1000, p99Ms: summary.p99Us / 1000, errors: summary.errors, non2xx: summary.non2xx)
+        return Load(
+            name: name, connections: connections, seconds: summary.durationUs / 1e6,
+            requestsPerSecond: Double(summary.requests) / (summary.durationUs / 1e6), p50Ms: summary.p50Us / 1000,
+            p95Ms: summary.p95Us / 1000, p99Ms: summary.p99Us / 1000, errors: summary.errors, non2xx: summary.non2xx)
     }
 
     static func which(_ program: String) -> String? {

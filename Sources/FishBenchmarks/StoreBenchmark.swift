@@ -25,17 +25,21 @@ public struct StoreBenchmark: Sendable {
     /// Logs `points` metric points into one run in batches of `batchSize`, times `singleWrites`
     /// one-point transactions, writes `artifacts` 64 KiB artifacts, creates `runs` runs with
     /// three metrics each, and times listing them all.
-    public func run(directory: URL, points: Int = 100_000, batchSize: Int = 1_000, singleWrites: Int = 1_000,
-                    runs: Int = 10_000, artifacts: Int = 100) throws(StoreError) -> Report {
+    public func run(
+        directory: URL, points: Int = 100_000, batchSize: Int = 1_000, singleWrites: Int = 1_000,
+        runs: Int = 10_000, artifacts: Int = 100
+    ) throws(StoreError) -> Report {
         let store = try Store(directory: directory)
         let run = try store.startRun(experiment: "bench-metrics", user: "bench", host: "localhost")
         let logSeconds = try Self.seconds { () throws(StoreError) in
             var step = 0
             while step < points {
                 let count = min(batchSize, points - step)
-                try store.logMetrics(run.id, (step..<(step + count)).map {
-                    MetricPoint(key: $0 % 2 == 0 ? "train_loss" : "accuracy", value: 1 / Double($0 + 1), step: $0)
-                })
+                try store.logMetrics(
+                    run.id,
+                    (step..<(step + count)).map {
+                        MetricPoint(key: $0 % 2 == 0 ? "train_loss" : "accuracy", value: 1 / Double($0 + 1), step: $0)
+                    })
                 step += count
             }
         }
@@ -54,16 +58,21 @@ public struct StoreBenchmark: Sendable {
         }
         for index in 0..<runs {
             let other = try store.startRun(experiment: "bench-runs", runName: "trial-\(index)", user: "bench", host: "localhost")
-            try store.logMetrics(other.id, [MetricPoint(key: "accuracy", value: Double(index % 100) / 100, step: 0),
-                                            MetricPoint(key: "train_loss", value: 1, step: 0),
-                                            MetricPoint(key: "macro_f1", value: 0.5, step: 0)])
+            try store.logMetrics(
+                other.id,
+                [
+                    MetricPoint(key: "accuracy", value: Double(index % 100) / 100, step: 0),
+                    MetricPoint(key: "train_loss", value: 1, step: 0),
+                    MetricPoint(key: "macro_f1", value: 0.5, step: 0),
+                ])
         }
         var listed = 0
         let listSeconds = try Self.seconds { () throws(StoreError) in listed = try store.runs().count }
-        return Report(directory: directory.path, metricPoints: points, batchSize: batchSize, logSeconds: logSeconds,
-                      pointsPerSecond: Double(points) / logSeconds, singlePointWrites: singleWrites,
-                      singlePointWritesPerSecond: Double(singleWrites) / singleSeconds, runs: listed,
-                      listMilliseconds: listSeconds * 1000, artifacts: artifacts, artifactSeconds: artifactSeconds)
+        return Report(
+            directory: directory.path, metricPoints: points, batchSize: batchSize, logSeconds: logSeconds,
+            pointsPerSecond: Double(points) / logSeconds, singlePointWrites: singleWrites,
+            singlePointWritesPerSecond: Double(singleWrites) / singleSeconds, runs: listed,
+            listMilliseconds: listSeconds * 1000, artifacts: artifacts, artifactSeconds: artifactSeconds)
     }
 
     private static func seconds(_ work: () throws(StoreError) -> Void) throws(StoreError) -> Double {

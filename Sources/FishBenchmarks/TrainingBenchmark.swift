@@ -39,9 +39,10 @@ public struct TrainingBenchmark: Sendable {
         let images = cold.check.usableImages + cold.check.unreadable.count
         let perImage = ((cold.seconds["scan"] ?? 0) + (cold.seconds["features"] ?? 0)) / Double(max(images, 1))
         let fixed = (cold.seconds["total"] ?? 0) - (cold.seconds["scan"] ?? 0) - (cold.seconds["features"] ?? 0)
-        return Report(data: data, images: images, coldSeconds: cold.seconds["total"] ?? 0, warmSeconds: warm.seconds["total"] ?? 0,
-                      stages: cold.seconds, featureImagesPerSecond: cold.metrics["feature_images_per_second"] ?? 0,
-                      testAccuracy: cold.evaluation.accuracy, testMacroF1: cold.evaluation.macroF1,
-                      projectedImages: projectedImages, projectedSeconds: perImage * Double(projectedImages) + fixed)
+        return Report(
+            data: data, images: images, coldSeconds: cold.seconds["total"] ?? 0, warmSeconds: warm.seconds["total"] ?? 0,
+            stages: cold.seconds, featureImagesPerSecond: cold.metrics["feature_images_per_second"] ?? 0,
+            testAccuracy: cold.evaluation.accuracy, testMacroF1: cold.evaluation.macroF1,
+            projectedImages: projectedImages, projectedSeconds: perImage * Double(projectedImages) + fixed)
     }
 }

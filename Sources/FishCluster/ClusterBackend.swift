@@ -19,8 +19,12 @@ public struct ClusterTask: Sendable, Codable, Hashable {
 
 /// Where a task stands; Slurm's job states map onto these.
 public enum TaskState: String, Sendable, Codable, CaseIterable {
-    case pending = "PENDING", running = "RUNNING", completed = "COMPLETED", failed = "FAILED"
-    case cancelled = "CANCELLED", timeout = "TIMEOUT"
+    case pending = "PENDING"
+    case running = "RUNNING"
+    case completed = "COMPLETED"
+    case failed = "FAILED"
+    case cancelled = "CANCELLED"
+    case timeout = "TIMEOUT"
 
     /// True once the task will not change state again (without a resubmission).
     public var isFinal: Bool { self != .pending && self != .running }

@@ -22,7 +22,8 @@ enum ExternalCommand {
         let process = Process()
         process.executableURL = path
         process.arguments = arguments
-        let stdout = Pipe(), stderr = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice

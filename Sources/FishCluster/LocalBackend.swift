@@ -25,8 +25,10 @@ public final class LocalBackend: ClusterBackend, @unchecked Sendable {
     ///   - executable: the `fishops` binary the workers run.
     ///   - logs: the folder for the workers' output.
     ///   - onMessage: every worker message as it arrives, with its task id.
-    public init(workers: Int, threadsPerWorker: Int, executable: URL, logs: URL, heartbeatTimeout: TimeInterval = 60,
-                onMessage: @escaping @Sendable (String, WorkerMessage) -> Void = { _, _ in }) {
+    public init(
+        workers: Int, threadsPerWorker: Int, executable: URL, logs: URL, heartbeatTimeout: TimeInterval = 60,
+        onMessage: @escaping @Sendable (String, WorkerMessage) -> Void = { _, _ in }
+    ) {
         self.workers = max(workers, 1)
         self.threadsPerWorker = max(threadsPerWorker, 1)
         self.executable = executable
@@ -84,10 +86,13 @@ public final class LocalBackend: ClusterBackend, @unchecked Sendable {
 
     /// This machine as the pool's one node.
     public static func machine(busyWorkers: Int, workers: Int, threadsPerWorker: Int) -> ClusterNode {
-        var node = ClusterNode(name: ProcessInfo.processInfo.hostName, state: "\(busyWorkers)/\(workers) workers busy",
-                               cpus: ProcessInfo.processInfo.activeProcessorCount, allocatedCPUs: busyWorkers * threadsPerWorker)
+        var node = ClusterNode(
+            name: ProcessInfo.processInfo.hostName, state: "\(busyWorkers)/\(workers) workers busy",
+            cpus: ProcessInfo.processInfo.activeProcessorCount, allocatedCPUs: busyWorkers * threadsPerWorker)
         node.memoryMB = Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)
-        node.load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).flatMap { Double($0.split(separator: " ").first ?? "") }
+        node.load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).flatMap {
+            Double($0.split(separator: " ").first ?? "")
+        }
         return node
     }
 
@@ -167,7 +172,8 @@ public final class LocalBackend: ClusterBackend, @unchecked Sendable {
     /// the thread that spawns it, and Dispatch's threads block nearly every signal: a worker
     /// spawned from one would ignore the SIGTERM that cancels it.
     private static func withSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
-        var none = sigset_t(), previous = sigset_t()
+        var none = sigset_t()
+        var previous = sigset_t()
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }

@@ -39,16 +39,21 @@ public final class SlurmBackend: ClusterBackend, @unchecked Sendable {
         let list = directory.appendingPathComponent("array-\(stamp).txt")
         try Data((batch.map(\.taskFile).joined(separator: "\n") + "\n").utf8).write(to: list, options: .atomic)
         let script = directory.appendingPathComponent("array-\(stamp).sh")
-        try Data("""
+        try Data(
+            """
             #!/bin/sh
             # FishOps worker array: element N runs the task on line N+1 of \(list.path).
             task=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" '\(list.path)')
             export FISHOPS_THREADS="${SLURM_CPUS_PER_TASK:-1}"
             exec '\(executable.path)' worker --task "$task"
 
-            """.utf8).write(to: script, options: .atomic)
-        let arguments = ["--parsable", "--array=0-\(batch.count - 1)", "--job-name=\(jobName)",
-                         "--output=\(logs.path)/%A_%a.out", "--chdir=\(directory.path)"] + sbatchOptions + [script.path]
+            """.utf8
+        ).write(to: script, options: .atomic)
+        let arguments =
+            [
+                "--parsable", "--array=0-\(batch.count - 1)", "--job-name=\(jobName)",
+                "--output=\(logs.path)/%A_%a.out", "--chdir=\(directory.path)",
+            ] + sbatchOptions + [script.path]
         let reply = String(decoding: try ExternalCommand.run("sbatch", arguments, hint: Self.hint), as: UTF8.self)
         // --parsable prints "jobid" or "jobid;cluster".
         guard let job = Int(reply.split(separator: ";").first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") else {
@@ -70,7 +75,8 @@ public final class SlurmBackend: ClusterBackend, @unchecked Sendable {
         let records = try SlurmJSON.jobs(data)
         var result: [String: TaskStatus] = [:]
         for (id, place) in placement {
-            var status = SlurmJSON.status(of: place.job, index: place.index, in: records, id: id)
+            var status =
+                SlurmJSON.status(of: place.job, index: place.index, in: records, id: id)
                 ?? Self.leftQueue(id: id, resultFile: tasks[id]?.resultFile)
             status.attempt = place.attempt
             if status.state == .running, let progress = WorkerMessage.lastProgress(in: log(of: id)) {

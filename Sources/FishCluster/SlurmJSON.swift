@@ -21,7 +21,8 @@ package enum SlurmJSON {
         }
         // Elements not started yet are folded into one pending record with "array_task_string": "2-5,7".
         if let pending = mine.first(where: { integer($0["array_task_id"]) == nil }),
-           let indices = pending["array_task_string"] as? String, contains(indices, index) {
+            let indices = pending["array_task_string"] as? String, contains(indices, index)
+        {
             return status(pending, id: id)
         }
         return nil
@@ -31,7 +32,8 @@ package enum SlurmJSON {
         let state = text(record["job_state"]) ?? "UNKNOWN"
         let reason = text(record["state_reason"]).flatMap { $0 == "None" ? nil : $0 }
         let node = text(record["nodes"]).flatMap { $0.isEmpty ? nil : $0 }
-        let element = "\(integer(record["array_job_id"]) ?? 0)_\(integer(record["array_task_id"]).map(String.init) ?? "[pending]")"
+        let element =
+            "\(integer(record["array_job_id"]) ?? 0)_\(integer(record["array_task_id"]).map(String.init) ?? "[pending]")"
         let worker = node.map { "\($0) job \(element)" } ?? "job \(element)"
         switch state {
         case "PENDING", "CONFIGURING", "REQUEUED", "RESV_DEL_HOLD", "REQUEUE_HOLD", "REQUEUE_FED", "SUSPENDED":
@@ -45,8 +47,10 @@ package enum SlurmJSON {
         case "TIMEOUT", "DEADLINE":
             return TaskStatus(id: id, state: .timeout, reason: "time limit reached", worker: worker)
         default:  // FAILED, NODE_FAIL, OUT_OF_MEMORY, BOOT_FAIL, PREEMPTED
-            return TaskStatus(id: id, state: .failed, reason: [state, exitDescription(record["exit_code"]), reason]
-                .compactMap { $0 }.joined(separator: ", "), worker: worker)
+            return TaskStatus(
+                id: id, state: .failed,
+                reason: [state, exitDescription(record["exit_code"]), reason]
+                    .compactMap { $0 }.joined(separator: ", "), worker: worker)
         }
     }
 
@@ -61,12 +65,14 @@ package enum SlurmJSON {
     }
 
     package static func nodes(_ data: Data) throws -> [ClusterNode] {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? Record, let nodes = object["nodes"] as? [Record] else {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? Record, let nodes = object["nodes"] as? [Record]
+        else {
             throw ClusterError.unexpected("sinfo --json printed something that is not a node list")
         }
         return nodes.map { record in
-            var node = ClusterNode(name: text(record["name"]) ?? "?", state: text(record["state"]) ?? "?",
-                                   cpus: integer(record["cpus"]) ?? 0, allocatedCPUs: integer(record["alloc_cpus"]) ?? 0)
+            var node = ClusterNode(
+                name: text(record["name"]) ?? "?", state: text(record["state"]) ?? "?",
+                cpus: integer(record["cpus"]) ?? 0, allocatedCPUs: integer(record["alloc_cpus"]) ?? 0)
             node.memoryMB = integer(record["real_memory"])
             node.freeMemoryMB = integer(record["free_memory"])
             node.load = integer(record["cpu_load"]).map { Double($0) / 100 }

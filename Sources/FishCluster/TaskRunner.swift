@@ -14,8 +14,10 @@ public struct TaskRunner: Sendable {
 
     /// Runs `tasks`; `attempts` holds attempts already spent on each (after a resume) and is
     /// updated. `update` sees every status change; `finished` each task as it completes.
-    public func run(_ tasks: [ClusterTask], attempts: inout [String: Int], isCancelled: () -> Bool,
-                    update: ([TaskStatus]) -> Void, finished: (ClusterTask) throws -> Void) throws {
+    public func run(
+        _ tasks: [ClusterTask], attempts: inout [String: Int], isCancelled: () -> Bool,
+        update: ([TaskStatus]) -> Void, finished: (ClusterTask) throws -> Void
+    ) throws {
         guard !tasks.isEmpty else { return }
         var remaining = Dictionary(uniqueKeysWithValues: tasks.map { ($0.id, $0) })
         for task in tasks { attempts[task.id, default: 0] += 1 }
@@ -26,8 +28,9 @@ public struct TaskRunner: Sendable {
                 backend.cancel(Array(remaining.keys))
                 throw ClusterError.cancelled
             }
-            Thread.sleep(forTimeInterval: Double(backend.pollInterval.components.seconds)
-                         + Double(backend.pollInterval.components.attoseconds) / 1e18)
+            Thread.sleep(
+                forTimeInterval: Double(backend.pollInterval.components.seconds)
+                    + Double(backend.pollInterval.components.attoseconds) / 1e18)
             let statuses = try backend.statuses()
             let changed = remaining.keys.compactMap { statuses[$0] }.filter { last[$0.id] != $0 }
             if !changed.isEmpty { update(changed.sorted { $0.id < $1.id }) }
@@ -40,7 +43,9 @@ public struct TaskRunner: Sendable {
                     try finished(task)
                     continue
                 }
-                let reason = status.state == .completed ? "the worker exited without writing its result" : status.reason ?? status.state.rawValue
+                let reason =
+                    status.state == .completed
+                    ? "the worker exited without writing its result" : status.reason ?? status.state.rawValue
                 let spent = attempts[task.id, default: 1]
                 guard spent < maxAttempts else {
                     backend.cancel(Array(remaining.keys))

@@ -16,8 +16,10 @@ public struct WorkerMessage: Sendable, Codable, Equatable {
     /// Event-specific figures (an epoch's losses, a shard's cache counters).
     public var values: [String: Double]?
 
-    public init(event: String, task: String? = nil, done: Int? = nil, total: Int? = nil, message: String? = nil,
-                reused: Bool? = nil, values: [String: Double]? = nil) {
+    public init(
+        event: String, task: String? = nil, done: Int? = nil, total: Int? = nil, message: String? = nil,
+        reused: Bool? = nil, values: [String: Double]? = nil
+    ) {
         self.event = event
         self.task = task
         self.done = done

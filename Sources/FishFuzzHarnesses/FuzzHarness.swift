@@ -41,8 +41,9 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
             _ = try? ImageUpload.all(in: body, contentType: "multipart/form-data; boundary=\(boundary)", maxParts: 256)
         case .manifest:
             let text = String(decoding: data, as: UTF8.self)
-            _ = try? DatasetScanner.parseManifest(text, file: URL(fileURLWithPath: "/fuzz/manifest.csv"),
-                                                  base: URL(fileURLWithPath: "/fuzz"))
+            _ = try? DatasetScanner.parseManifest(
+                text, file: URL(fileURLWithPath: "/fuzz/manifest.csv"),
+                base: URL(fileURLWithPath: "/fuzz"))
         }
     }
 }

@@ -55,8 +55,10 @@ public struct HTTPClient: Sendable {
     }
 
     /// `method url` with the contents of `file` as the body, streamed from disk.
-    public func upload(_ file: URL, to url: String, method: String = "PUT",
-                       contentType: String = "application/octet-stream") throws(HTTPClientError) -> HTTPReply {
+    public func upload(
+        _ file: URL, to url: String, method: String = "PUT",
+        contentType: String = "application/octet-stream"
+    ) throws(HTTPClientError) -> HTTPReply {
         try perform(HTTPTransfer(method: method, url: url, contentType: contentType, uploadPath: file.path))
     }
 
@@ -64,11 +66,14 @@ public struct HTTPClient: Sendable {
     /// has arrived. Returns the number of bytes.
     @discardableResult
     public func download(_ url: String, to file: URL) throws(HTTPClientError) -> Int {
-        let partial = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial-\(UUID().uuidString)")
+        let partial = file.deletingLastPathComponent().appendingPathComponent(
+            ".\(file.lastPathComponent).partial-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: partial) }
         let reply = try perform(HTTPTransfer(method: "GET", url: url, downloadPath: partial.path))
         guard rename(partial.path, file.path) == 0 else {
-            throw .file(method: "GET", url: HTTPTransfer.redacted(url), reason: "cannot write \(file.path): \(String(cString: strerror(errno)))")
+            throw .file(
+                method: "GET", url: HTTPTransfer.redacted(url),
+                reason: "cannot write \(file.path): \(String(cString: strerror(errno)))")
         }
         return reply.downloaded
     }
@@ -76,13 +81,15 @@ public struct HTTPClient: Sendable {
     /// Runs one transfer; a reply outside 2xx is `HTTPClientError.status`.
     private func perform(_ transfer: HTTPTransfer) throws(HTTPClientError) -> HTTPReply {
         guard let components = URLComponents(string: transfer.url), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", components.host?.isEmpty == false else {
+            scheme == "http" || scheme == "https", components.host?.isEmpty == false
+        else {
             throw .badURL(HTTPTransfer.redacted(transfer.url))
         }
         let reply = try transfer.run(with: self)
         guard (200..<300).contains(reply.status) else {
-            throw .status(method: transfer.method, url: HTTPTransfer.redacted(transfer.url), code: reply.status,
-                          message: reply.errorMessage(downloadedTo: transfer.downloadPath))
+            throw .status(
+                method: transfer.method, url: HTTPTransfer.redacted(transfer.url), code: reply.status,
+                message: reply.errorMessage(downloadedTo: transfer.downloadPath))
         }
         return reply
     }

@@ -30,7 +30,9 @@ public struct HTTPReply: Sendable {
         let body = path.flatMap { FileHandle(forReadingAtPath: $0).flatMap { try? $0.read(upToCount: 4096) } } ?? self.body
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
             let message = object["message"] as? String ?? (object["error"] as? [String: Any])?["message"] as? String
-            let code = object["error_code"] as? String ?? object["code"] as? String ?? (object["error"] as? [String: Any])?["code"] as? String
+            let code =
+                object["error_code"] as? String ?? object["code"] as? String ?? (object["error"] as? [String: Any])?["code"]
+                as? String
             if let message { return code.map { "\($0): \(message)" } ?? message }
         }
         return Self.excerpt(body)
@@ -59,7 +61,8 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
         case let .unreachable(method, url, reason): return "\(method) \(url): cannot reach the server (\(reason))"
         case let .timedOut(method, url, reason): return "\(method) \(url): timed out (\(reason))"
         case let .interrupted(method, url, reason): return "\(method) \(url): the transfer broke off (\(reason))"
-        case let .status(method, url, code, message): return "\(method) \(url): HTTP \(code)\(message.isEmpty ? "" : ": \(message)")"
+        case let .status(method, url, code, message):
+            return "\(method) \(url): HTTP \(code)\(message.isEmpty ? "" : ": \(message)")"
         case let .tooLarge(method, url, limit): return "\(method) \(url): the reply is larger than \(limit) bytes"
         case let .file(method, url, reason): return "\(method) \(url): \(reason)"
         case let .badReply(reason): return reason

@@ -10,14 +10,19 @@ struct HTTPTransfer {
     var uploadPath: String?
     var downloadPath: String?
 
-    init(method: String, url: String, body: Data? = nil, contentType: String? = nil, uploadPath: String? = nil, downloadPath: String? = nil) {
+    init(
+        method: String, url: String, body: Data? = nil, contentType: String? = nil, uploadPath: String? = nil,
+        downloadPath: String? = nil
+    ) {
         (self.method, self.url, self.body, self.contentType) = (method, url, body, contentType)
         (self.uploadPath, self.downloadPath) = (uploadPath, downloadPath)
     }
 
     /// `url` without the user and password it may carry, for messages.
     static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else { return url }
+        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else {
+            return url
+        }
         components.user = nil
         components.password = nil
         return components.string ?? url
@@ -27,7 +32,9 @@ struct HTTPTransfer {
         let strings = CStrings()
         var fields = client.headers
         if let contentType { fields["Content-Type"] = contentType }
-        let headerLines: [UnsafePointer<CChar>?] = fields.sorted { $0.key < $1.key }.map { strings.keep("\($0.key): \($0.value)") }
+        let headerLines: [UnsafePointer<CChar>?] = fields.sorted { $0.key < $1.key }.map {
+            strings.keep("\($0.key): \($0.value)")
+        }
         var request = fish_curl_request()
         request.url = strings.keep(url)
         request.method = strings.keep(method)
@@ -41,7 +48,8 @@ struct HTTPTransfer {
         request.verify_tls = client.verifiesTLS ? 1 : 0
         switch client.credentials {
         case let .bearer(token): request.bearer_token = strings.keep(token)
-        case let .basic(user, password): (request.basic_user, request.basic_password) = (strings.keep(user), strings.keep(password))
+        case let .basic(user, password):
+            (request.basic_user, request.basic_password) = (strings.keep(user), strings.keep(password))
         case nil: break
         }
         var response = fish_curl_response()
@@ -78,8 +86,10 @@ struct HTTPTransfer {
             throw .interrupted(method: method, url: shown, reason: "after HTTP \(response.status): \(reason)")
         }
         let body = response.body.map { Data(bytes: $0, count: response.body_length) } ?? Data()
-        let headerText = response.headers.map { String(decoding: Data(bytes: $0, count: response.headers_length), as: UTF8.self) } ?? ""
-        return HTTPReply(status: Int(response.status), headers: Self.fields(headerText), body: body, downloaded: response.downloaded)
+        let headerText =
+            response.headers.map { String(decoding: Data(bytes: $0, count: response.headers_length), as: UTF8.self) } ?? ""
+        return HTTPReply(
+            status: Int(response.status), headers: Self.fields(headerText), body: body, downloaded: response.downloaded)
     }
 
     /// The fields of a header block, names lowercased (a repeated field keeps its last value).

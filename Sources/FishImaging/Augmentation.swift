@@ -11,8 +11,10 @@ public struct Augmentation: Sendable, Equatable {
     public let saturation: Double
 
     /// A view with the given parameters (fractions as documented on the properties).
-    public init(cropScale: Double, cropX: Double, cropY: Double, flip: Bool, brightness: Double, contrast: Double,
-                saturation: Double) {
+    public init(
+        cropScale: Double, cropX: Double, cropY: Double, flip: Bool, brightness: Double, contrast: Double,
+        saturation: Double
+    ) {
         self.cropScale = cropScale
         self.cropX = cropX
         self.cropY = cropY
@@ -35,13 +37,17 @@ public struct Augmentation: Sendable, Equatable {
 
     /// The augmented image.
     public func apply(to image: RGBImage) -> RGBImage {
-        let width = max(Int(Double(image.width) * cropScale), 1), height = max(Int(Double(image.height) * cropScale), 1)
-        let cropped = image.cropped(left: Int(Double(image.width - width) * cropX),
-                                    top: Int(Double(image.height - height) * cropY), width: width, height: height)
+        let width = max(Int(Double(image.width) * cropScale), 1)
+        let height = max(Int(Double(image.height) * cropScale), 1)
+        let cropped = image.cropped(
+            left: Int(Double(image.width - width) * cropX),
+            top: Int(Double(image.height - height) * cropY), width: width, height: height)
         var pixels = cropped.pixels
         let mean = pixels.reduce(0.0) { $0 + Double($1) } / Double(max(pixels.count, 1))
         for start in stride(from: 0, to: pixels.count, by: 3) {
-            let r = Double(pixels[start]), g = Double(pixels[start + 1]), b = Double(pixels[start + 2])
+            let r = Double(pixels[start])
+            let g = Double(pixels[start + 1])
+            let b = Double(pixels[start + 2])
             let grey = 0.299 * r + 0.587 * g + 0.114 * b
             func adjusted(_ value: Double) -> UInt8 {
                 let saturated = grey + (value - grey) * (1 + saturation)

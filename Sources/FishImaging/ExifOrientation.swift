@@ -2,8 +2,9 @@ import Foundation
 
 /// The EXIF orientation tag (1-8): how a stored JPEG must be turned to display upright.
 public enum ExifOrientation: Int, Sendable, CaseIterable {
-    case up = 1, mirrored, rotated180, flippedVertically, transposed, rotatedClockwise, transverse,
-         rotatedCounterClockwise
+    case up = 1
+    case mirrored, rotated180, flippedVertically, transposed, rotatedClockwise, transverse,
+        rotatedCounterClockwise
 
     /// The orientation stored in a JPEG's EXIF (APP1) segment, or nil when there is none.
     public static func read(fromJPEG data: Data) -> ExifOrientation? {
@@ -35,7 +36,8 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
         }
         func u16(_ at: Int) -> Int? {
             guard at >= 0, at + 2 <= tiff.count else { return nil }
-            let a = Int(tiff[at]), b = Int(tiff[at + 1])
+            let a = Int(tiff[at])
+            let b = Int(tiff[at + 1])
             return littleEndian ? a | b << 8 : a << 8 | b
         }
         func u32(_ at: Int) -> Int? {

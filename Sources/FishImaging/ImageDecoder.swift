@@ -17,8 +17,10 @@ public struct ImageDecoder: Sendable {
     /// stretch a line of pixels into the whole picture.
     public var maxAspectRatio: Int
 
-    public init(maxPixels: Int = ImageDecoder.defaultMaxPixels,
-                maxAspectRatio: Int = ImageDecoder.defaultMaxAspectRatio) {
+    public init(
+        maxPixels: Int = ImageDecoder.defaultMaxPixels,
+        maxAspectRatio: Int = ImageDecoder.defaultMaxAspectRatio
+    ) {
         self.maxPixels = maxPixels
         self.maxAspectRatio = maxAspectRatio
     }
@@ -73,12 +75,14 @@ public struct ImageDecoder: Sendable {
         switch format {
         case .jpeg:
             defer { fish_jpeg_free(output) }
-            return RGBImage(width: Int(width), height: Int(height),
-                            pixels: Array(UnsafeBufferPointer(start: output, count: count * 3)))
+            return RGBImage(
+                width: Int(width), height: Int(height),
+                pixels: Array(UnsafeBufferPointer(start: output, count: count * 3)))
         case .png:
             defer { fish_png_free(output) }
-            return RGBImage(width: Int(width), height: Int(height),
-                            pixels: Self.compositeOnWhite(UnsafeBufferPointer(start: output, count: count * 4)))
+            return RGBImage(
+                width: Int(width), height: Int(height),
+                pixels: Self.compositeOnWhite(UnsafeBufferPointer(start: output, count: count * 4)))
         }
     }
 

@@ -51,7 +51,9 @@ public struct PerceptualHash: Sendable {
     private static func greyThumbnail(_ image: RGBImage) -> [Double] {
         let small = image.resized(width: side, height: side, method: .area)
         return (0..<(side * side)).map { index in
-            let r = Double(small.pixels[index * 3]), g = Double(small.pixels[index * 3 + 1]), b = Double(small.pixels[index * 3 + 2])
+            let r = Double(small.pixels[index * 3])
+            let g = Double(small.pixels[index * 3 + 1])
+            let b = Double(small.pixels[index * 3 + 2])
             return 0.299 * r + 0.587 * g + 0.114 * b
         }
     }
@@ -76,8 +78,10 @@ public struct PerceptualHash: Sendable {
 
     /// The lowest `frequencies` DCT-II terms of `lines` lines of `side` values: value `i` of line `a`
     /// is `input[a * lineStride + i * valueStride]`, its term `f` goes to `output[a * lineStep + f * termStep]`.
-    private static func lowTerms(_ input: [Double], lines: Int, lineStride: Int, valueStride: Int, lineStep: Int,
-                                 termStep: Int) -> [Double] {
+    private static func lowTerms(
+        _ input: [Double], lines: Int, lineStride: Int, valueStride: Int, lineStep: Int,
+        termStep: Int
+    ) -> [Double] {
         var output = [Double](repeating: 0, count: lines * frequencies)
         for line in 0..<lines {
             for term in 0..<frequencies {

@@ -49,13 +49,16 @@ public struct Preprocessing: Codable, Sendable, Equatable {
             // pixels are computed, however long the resized image would be.
             let shorter = min(image.width, image.height)
             let longer = max(image.width, image.height)
-            let scaledLonger = max(Int((Double(longer) * Double(resizeShorterSide) / Double(shorter)).rounded()), resizeShorterSide)
-            let (width, height) = image.width <= image.height
+            let scaledLonger = max(
+                Int((Double(longer) * Double(resizeShorterSide) / Double(shorter)).rounded()), resizeShorterSide)
+            let (width, height) =
+                image.width <= image.height
                 ? (resizeShorterSide, scaledLonger) : (scaledLonger, resizeShorterSide)
             let left = (width - inputSize) / 2
             let top = (height - inputSize) / 2
-            return image.resized(width: width, height: height, method: resize,
-                                 columns: left..<(left + inputSize), rows: top..<(top + inputSize))
+            return image.resized(
+                width: width, height: height, method: resize,
+                columns: left..<(left + inputSize), rows: top..<(top + inputSize))
         }
     }
 
@@ -77,8 +80,9 @@ public struct Preprocessing: Codable, Sendable, Equatable {
 extension RGBImage {
     /// The `width` x `height` region whose top-left corner is (`left`, `top`).
     public func cropped(left: Int, top: Int, width newWidth: Int, height newHeight: Int) -> RGBImage {
-        precondition(left >= 0 && top >= 0 && left + newWidth <= width && top + newHeight <= height,
-                     "crop outside the image")
+        precondition(
+            left >= 0 && top >= 0 && left + newWidth <= width && top + newHeight <= height,
+            "crop outside the image")
         var output = [UInt8]()
         output.reserveCapacity(newWidth * newHeight * 3)
         for y in top..<(top + newHeight) {

@@ -6,8 +6,9 @@ public struct RGBImage: Sendable, Equatable {
 
     /// Wraps `pixels` (exactly `width * height * 3` bytes).
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width > 0 && height > 0 && pixels.count == width * height * 3,
-                     "RGBImage needs width * height * 3 bytes")
+        precondition(
+            width > 0 && height > 0 && pixels.count == width * height * 3,
+            "RGBImage needs width * height * 3 bytes")
         self.width = width
         self.height = height
         self.pixels = pixels

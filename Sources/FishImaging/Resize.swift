@@ -12,17 +12,21 @@ extension RGBImage {
     /// This image resampled to `width` x `height`, values rounded to 8 bits.
     public func resized(width newWidth: Int, height newHeight: Int, method: ResizeMethod) -> RGBImage {
         if newWidth == width && newHeight == height { return self }
-        return resized(width: newWidth, height: newHeight, method: method,
-                       columns: 0..<newWidth, rows: 0..<newHeight)
+        return resized(
+            width: newWidth, height: newHeight, method: method,
+            columns: 0..<newWidth, rows: 0..<newHeight)
     }
 
     /// The region `columns` x `rows` of this image resampled to `width` x `height`, computed without
     /// resampling the rest: the work and memory follow the region, not the virtual size.
-    public func resized(width newWidth: Int, height newHeight: Int, method: ResizeMethod,
-                        columns: Range<Int>, rows: Range<Int>) -> RGBImage {
-        precondition(columns.lowerBound >= 0 && columns.upperBound <= newWidth && !columns.isEmpty
-                     && rows.lowerBound >= 0 && rows.upperBound <= newHeight && !rows.isEmpty,
-                     "resize region outside the target")
+    public func resized(
+        width newWidth: Int, height newHeight: Int, method: ResizeMethod,
+        columns: Range<Int>, rows: Range<Int>
+    ) -> RGBImage {
+        precondition(
+            columns.lowerBound >= 0 && columns.upperBound <= newWidth && !columns.isEmpty
+                && rows.lowerBound >= 0 && rows.upperBound <= newHeight && !rows.isEmpty,
+            "resize region outside the target")
         if newWidth == width && newHeight == height {
             // Resampling to the same size gives the source pixels: the region is a plain crop.
             return cropped(left: columns.lowerBound, top: rows.lowerBound, width: columns.count, height: rows.count)
@@ -34,11 +38,13 @@ extension RGBImage {
         case .auto: useArea = width > 2 * newWidth || height > 2 * newHeight
         }
         if useArea {
-            return area(xWeights: Self.areaWeights(from: width, to: newWidth, indices: columns),
-                        yWeights: Self.areaWeights(from: height, to: newHeight, indices: rows))
+            return area(
+                xWeights: Self.areaWeights(from: width, to: newWidth, indices: columns),
+                yWeights: Self.areaWeights(from: height, to: newHeight, indices: rows))
         }
-        return bilinear(xTaps: Self.bilinearTaps(from: width, to: newWidth, indices: columns),
-                        yTaps: Self.bilinearTaps(from: height, to: newHeight, indices: rows))
+        return bilinear(
+            xTaps: Self.bilinearTaps(from: width, to: newWidth, indices: columns),
+            yTaps: Self.bilinearTaps(from: height, to: newHeight, indices: rows))
     }
 
     private func bilinear(xTaps: [(Int, Int, Float)], yTaps: [(Int, Int, Float)]) -> RGBImage {

@@ -10,9 +10,11 @@ public enum CPUPinning {
         withoutActuallyEscaping(body) { body in
             var work = body
             let status = withUnsafeMutablePointer(to: &work) { pointer in
-                fish_run_pinned(Int32(truncatingIfNeeded: index), { context in
-                    context?.assumingMemoryBound(to: (() -> Void).self).pointee()
-                }, pointer)
+                fish_run_pinned(
+                    Int32(truncatingIfNeeded: index),
+                    { context in
+                        context?.assumingMemoryBound(to: (() -> Void).self).pointee()
+                    }, pointer)
             }
             if status != 0 { body() }
         }

@@ -34,14 +34,18 @@ public enum EfficientNetLite0 {
 
     /// The 16 blocks: (repeats, kernel, stride, expansion, input, output) per stage, expanded.
     public static let blocks: [Block] = {
-        let stages = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-                      (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
+        let stages = [
+            (1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
+            (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320),
+        ]
         var blocks: [Block] = []
         for (repeats, kernel, stride, expand, input, output) in stages {
             for repeatIndex in 0..<repeats {
-                blocks.append(Block(index: blocks.count, kernel: kernel, stride: repeatIndex == 0 ? stride : 1,
-                                    expandRatio: expand, inputChannels: repeatIndex == 0 ? input : output,
-                                    outputChannels: output))
+                blocks.append(
+                    Block(
+                        index: blocks.count, kernel: kernel, stride: repeatIndex == 0 ? stride : 1,
+                        expandRatio: expand, inputChannels: repeatIndex == 0 ? input : output,
+                        outputChannels: output))
             }
         }
         return blocks
@@ -56,7 +60,9 @@ public enum EfficientNetLite0 {
 
     /// Checks names, shapes and dtypes of `tensors` against the architecture and returns the
     /// float32 values by name; BN step counters (`num_batches_tracked`) are accepted and dropped.
-    public static func validate(_ tensors: [String: HostTensor]) throws(NeuralError) -> (weights: [String: HostTensor], classes: Int) {
+    public static func validate(_ tensors: [String: HostTensor]) throws(NeuralError) -> (
+        weights: [String: HostTensor], classes: Int
+    ) {
         guard let fc = tensors["_fc.weight"] else { throw .missingTensor(name: "_fc.weight") }
         guard fc.shape.count == 2, fc.shape[0] > 0 else {
             throw .shapeMismatch(name: "_fc.weight", expected: [-1, embeddingSize], found: fc.shape)

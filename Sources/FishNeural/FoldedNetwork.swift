@@ -32,8 +32,10 @@ public struct FoldedNetwork: Sendable {
         func fold(_ convolution: String, _ norm: String) throws(NeuralError) -> Convolution {
             let name = convolution + ".weight"
             let raw = try values(name)
-            let gamma = try values(norm + ".weight"), beta = try values(norm + ".bias")
-            let mean = try values(norm + ".running_mean"), variance = try values(norm + ".running_var")
+            let gamma = try values(norm + ".weight")
+            let beta = try values(norm + ".bias")
+            let mean = try values(norm + ".running_mean")
+            let variance = try values(norm + ".running_var")
             let scale = zip(gamma, variance).map { $0 / ($1 + EfficientNetLite0.batchNormEpsilon).squareRoot() }
             let perOutput = raw.count / scale.count
             let folded = raw.indices.map { raw[$0] * scale[$0 / perOutput] }
@@ -44,14 +46,17 @@ public struct FoldedNetwork: Sendable {
         var blocks: [Block] = []
         for spec in EfficientNetLite0.blocks {
             let p = spec.prefix
-            blocks.append(Block(spec: spec,
-                                expand: spec.hasExpansion ? try fold(p + "_expand_conv", p + "_bn0") : nil,
-                                depthwise: try fold(p + "_depthwise_conv", p + "_bn1"),
-                                project: try fold(p + "_project_conv", p + "_bn2")))
+            blocks.append(
+                Block(
+                    spec: spec,
+                    expand: spec.hasExpansion ? try fold(p + "_expand_conv", p + "_bn0") : nil,
+                    depthwise: try fold(p + "_depthwise_conv", p + "_bn1"),
+                    project: try fold(p + "_project_conv", p + "_bn2")))
         }
         self.blocks = blocks
         head = try fold("_conv_head", "_bn1")
         let fcBias = try values("_fc.bias")
-        classifier = Convolution(weights: try values("_fc.weight"), bias: fcBias, shape: [fcBias.count, EfficientNetLite0.embeddingSize])
+        classifier = Convolution(
+            weights: try values("_fc.weight"), bias: fcBias, shape: [fcBias.count, EfficientNetLite0.embeddingSize])
     }
 }

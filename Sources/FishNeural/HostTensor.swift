@@ -1,7 +1,15 @@
 /// Element types of stored tensors, named as safetensors names them.
 public enum TensorDType: String, Sendable, Codable {
-    case f32 = "F32", f64 = "F64", f16 = "F16", bf16 = "BF16"
-    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+    case f32 = "F32"
+    case f64 = "F64"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i64 = "I64"
+    case i32 = "I32"
+    case i16 = "I16"
+    case i8 = "I8"
+    case u8 = "U8"
+    case bool = "BOOL"
 
     /// Bytes per element.
     public var size: Int {
@@ -68,7 +76,8 @@ public struct HostTensor: Sendable {
     static func gather(storage: ArraySlice<UInt8>, dtype: TensorDType, offset: Int, shape: [Int], strides: [Int]) -> HostTensor? {
         let size = dtype.size
         guard shape.count == strides.count, offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }),
-              let count = checkedProduct(shape), count <= maximumElements else { return nil }
+            let count = checkedProduct(shape), count <= maximumElements
+        else { return nil }
         let storageElements = storage.count / size
         if count > 0 {
             var lastElement = offset

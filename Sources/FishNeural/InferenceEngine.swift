@@ -62,7 +62,8 @@ public final class InferenceEngine: Sendable {
     public init(network: FoldedNetwork, threads: Int) {
         /// A [out, in, k, k] filter bank reordered to (ky, kx, in) per output, as the stem kernel reads patches.
         func patchMajor(_ convolution: FoldedNetwork.Convolution) -> PackedPointwise {
-            let outputs = convolution.bias.count, perOutput = convolution.weights.count / outputs
+            let outputs = convolution.bias.count
+            let perOutput = convolution.weights.count / outputs
             let kernelArea = convolution.shape.count == 4 ? convolution.shape[2] * convolution.shape[3] : 1
             let inputs = perOutput / kernelArea
             var weights = [Float](repeating: 0, count: convolution.weights.count)
@@ -77,7 +78,8 @@ public final class InferenceEngine: Sendable {
         }
         /// A depthwise [C, 1, k, k] filter bank stored tap-major: `[(ky * k + kx) * C + c]`.
         func tapMajor(_ convolution: FoldedNetwork.Convolution) -> DepthwiseConv {
-            let channels = convolution.bias.count, taps = convolution.weights.count / channels
+            let channels = convolution.bias.count
+            let taps = convolution.weights.count / channels
             var weights = [Float](repeating: 0, count: convolution.weights.count)
             for c in 0..<channels {
                 for tap in 0..<taps { weights[tap * channels + c] = convolution.weights[c * taps + tap] }
@@ -85,16 +87,18 @@ public final class InferenceEngine: Sendable {
             return DepthwiseConv(weights: weights, bias: convolution.bias)
         }
         func packed(_ convolution: FoldedNetwork.Convolution) -> PackedPointwise {
-            PackedPointwise(weights: convolution.weights, bias: convolution.bias,
-                            inChannels: convolution.weights.count / convolution.bias.count)
+            PackedPointwise(
+                weights: convolution.weights, bias: convolution.bias,
+                inChannels: convolution.weights.count / convolution.bias.count)
         }
 
         classes = network.classes
         self.threads = max(threads, 1)
         stem = patchMajor(network.stem)
         blocks = network.blocks.map { block in
-            FoldedBlock(spec: block.spec, expand: block.expand.map { packed($0) }, depthwise: tapMajor(block.depthwise),
-                        project: packed(block.project))
+            FoldedBlock(
+                spec: block.spec, expand: block.expand.map { packed($0) }, depthwise: tapMajor(block.depthwise),
+                project: packed(block.project))
         }
         head = packed(network.head)
         classifier = packed(network.classifier)
@@ -118,9 +122,10 @@ public final class InferenceEngine: Sendable {
             Parallel.forEach(parts, threads: parts) { part in
                 let images = (batch * part / parts)..<(batch * (part + 1) / parts)
                 for first in stride(from: images.lowerBound, to: images.upperBound, by: Self.imagesPerGroup) {
-                    embed(source + first * size * size * 3, count: min(Self.imagesPerGroup, images.upperBound - first),
-                          size: size, threads: parts > 1 ? 1 : threads,
-                          embeddings: pooledBase + first * EfficientNetLite0.embeddingSize)
+                    embed(
+                        source + first * size * size * 3, count: min(Self.imagesPerGroup, images.upperBound - first),
+                        size: size, threads: parts > 1 ? 1 : threads,
+                        embeddings: pooledBase + first * EfficientNetLite0.embeddingSize)
                 }
             }
             // The whole batch at once, so the classifier's weights are read once per batch.
@@ -133,22 +138,26 @@ public final class InferenceEngine: Sendable {
 
     /// The activations entering block `block` (NHWC, `batch * side * side * channels`) of
     /// `batch` images: the frozen part of the network when fine-tuning from that block.
-    public func activations(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224, beforeBlock block: Int,
-                            threads: Int? = nil) -> (values: [Float], side: Int) {
+    public func activations(
+        _ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224, beforeBlock block: Int,
+        threads: Int? = nil
+    ) -> (values: [Float], side: Int) {
         precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
         precondition((0...blocks.count).contains(block), "no block \(block)")
         let (side, channels) = Self.shape(size: size, beforeBlock: block)
         let perImage = side * side * channels
         var values = [Float](repeating: 0, count: batch * perImage)
         guard let source = input.baseAddress else { return (values, side) }
-        let threads = min(max(threads ?? self.threads, 1), self.threads), parts = min(threads, batch)
+        let threads = min(max(threads ?? self.threads, 1), self.threads)
+        let parts = min(threads, batch)
         values.withUnsafeMutableBufferPointer { output in
             let base = output.baseAddress!
             Parallel.forEach(parts, threads: parts) { part in
                 for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
                     let workspace = takeWorkspace(floats: Self.largestActivation(size: size))
-                    let (result, _) = trunk(source + image * size * size * 3, size: size, blocks: block,
-                                            threads: parts > 1 ? 1 : threads, workspace: workspace)
+                    let (result, _) = trunk(
+                        source + image * size * size * 3, size: size, blocks: block,
+                        threads: parts > 1 ? 1 : threads, workspace: workspace)
                     (base + image * perImage).update(from: result, count: perImage)
                     returnWorkspace(workspace)
                 }
@@ -176,39 +185,50 @@ public final class InferenceEngine: Sendable {
 
     /// The pooled head activations of `count` consecutive images, on `threads` threads: each image
     /// alone up to `groupedFromBlock`, then all of them as one batch.
-    private func embed(_ source: UnsafePointer<Float>, count: Int, size: Int, threads: Int,
-                       embeddings: UnsafeMutablePointer<Float>) {
+    private func embed(
+        _ source: UnsafePointer<Float>, count: Int, size: Int, threads: Int,
+        embeddings: UnsafeMutablePointer<Float>
+    ) {
         let split = count > 1 ? Self.groupedFromBlock : blocks.count
         let (splitSide, splitChannels) = Self.shape(size: size, beforeBlock: split)
         let perImage = splitSide * splitSide * splitChannels
-        let workspace = takeWorkspace(floats: max(Self.largestActivation(size: size),
-                                                  count * Self.largestActivation(size: size, fromBlock: split)))
+        let workspace = takeWorkspace(
+            floats: max(
+                Self.largestActivation(size: size),
+                count * Self.largestActivation(size: size, fromBlock: split)))
         defer { returnWorkspace(workspace) }
-        var current = workspace.buffers[0], side = splitSide
+        var current = workspace.buffers[0]
+        var side = splitSide
         if count == 1 {
             (current, side) = trunk(source, size: size, blocks: split, threads: threads, workspace: workspace)
         } else {
             let gathered = workspace.gather(floats: count * perImage)
             for image in 0..<count {
-                let (result, _) = trunk(source + image * size * size * 3, size: size, blocks: split, threads: threads,
-                                        workspace: workspace)
+                let (result, _) = trunk(
+                    source + image * size * size * 3, size: size, blocks: split, threads: threads,
+                    workspace: workspace)
                 (gathered + image * perImage).update(from: result, count: perImage)
             }
             current.update(from: gathered, count: count * perImage)
         }
-        (current, side) = run(blocks: split..<blocks.count, batch: count, side: side, from: current, threads: threads,
-                              workspace: workspace)
+        (current, side) = run(
+            blocks: split..<blocks.count, batch: count, side: side, from: current, threads: threads,
+            workspace: workspace)
         let spare = workspace.buffers[current == workspace.buffers[0] ? 1 : 0]
         let pixels = side * side
         head.apply(current, rows: count * pixels, output: spare, relu6: true, threads: threads, team: workspace.team(threads))
-        Kernels.globalAveragePool(spare, batch: count, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
-                                  output: embeddings)
+        Kernels.globalAveragePool(
+            spare, batch: count, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
+            output: embeddings)
     }
 
     /// The stem and the first `count` blocks of one image; returns the buffer holding the result and its side.
-    private func trunk(_ source: UnsafePointer<Float>, size: Int, blocks count: Int, threads: Int,
-                       workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
-        let current = workspace.buffers[0], spare = workspace.buffers[1]
+    private func trunk(
+        _ source: UnsafePointer<Float>, size: Int, blocks count: Int, threads: Int,
+        workspace: Workspace
+    ) -> (UnsafeMutablePointer<Float>, Int) {
+        let current = workspace.buffers[0]
+        let spare = workspace.buffers[1]
         let team = workspace.team(threads)
 
         // Stem: 3x3 stride-2 convolution in chunks of 4 rows (each chunk its own scratch; chunks of
@@ -216,8 +236,9 @@ public final class InferenceEngine: Sendable {
         let outputSide = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
         let scratchFloats = PackedPointwise.stemScratchFloats(width: size)
         Parallel.ranges(outputSide, threads: threads, team: team, chunks: outputSide / 4) { rows in
-            stem.applyStem(source, height: size, width: size, rows: rows,
-                           scratch: spare + rows.lowerBound * scratchFloats, output: current)
+            stem.applyStem(
+                source, height: size, width: size, rows: rows,
+                scratch: spare + rows.lowerBound * scratchFloats, output: current)
         }
 
         return run(blocks: 0..<count, batch: 1, side: outputSide, from: current, threads: threads, workspace: workspace)
@@ -225,9 +246,12 @@ public final class InferenceEngine: Sendable {
 
     /// Blocks `range` over `batch` images of `side` x `side` whose activations are in `input` (the
     /// workspace's first or second buffer); returns the buffer holding the result and its side.
-    private func run(blocks range: Range<Int>, batch: Int, side start: Int, from input: UnsafeMutablePointer<Float>,
-                     threads: Int, workspace: Workspace) -> (UnsafeMutablePointer<Float>, Int) {
-        var current = input, spare = workspace.buffers[input == workspace.buffers[0] ? 1 : 0]
+    private func run(
+        blocks range: Range<Int>, batch: Int, side start: Int, from input: UnsafeMutablePointer<Float>,
+        threads: Int, workspace: Workspace
+    ) -> (UnsafeMutablePointer<Float>, Int) {
+        var current = input
+        var spare = workspace.buffers[input == workspace.buffers[0] ? 1 : 0]
         let depthwiseOut = workspace.buffers[2]
         let team = workspace.team(threads)
         var side = start
@@ -238,12 +262,14 @@ public final class InferenceEngine: Sendable {
                 expand.apply(current, rows: batch * side * side, output: spare, relu6: true, threads: threads, team: team)
                 depthwiseIn = spare
             }
-            Kernels.depthwise(depthwiseIn, batch: batch, height: side, width: side, channels: spec.expandedChannels,
-                              weights: block.depthwise.weights, bias: block.depthwise.bias, kernel: spec.kernel,
-                              stride: spec.stride, output: depthwiseOut, threads: threads, team: team)
+            Kernels.depthwise(
+                depthwiseIn, batch: batch, height: side, width: side, channels: spec.expandedChannels,
+                weights: block.depthwise.weights, bias: block.depthwise.bias, kernel: spec.kernel,
+                stride: spec.stride, output: depthwiseOut, threads: threads, team: team)
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
-            block.project.apply(depthwiseOut, rows: batch * side * side, output: spare, relu6: false,
-                                residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads, team: team)
+            block.project.apply(
+                depthwiseOut, rows: batch * side * side, output: spare, relu6: false,
+                residual: spec.hasResidual ? UnsafePointer(current) : nil, threads: threads, team: team)
             swap(&current, &spare)
         }
         return (current, side)
@@ -253,8 +279,11 @@ public final class InferenceEngine: Sendable {
     /// scratch included, when `first` is 0).
     static func largestActivation(size: Int, fromBlock first: Int = 0) -> Int {
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
-        var largest = first == 0 ? max(side * side * EfficientNetLite0.stemChannels,
-                                       side * PackedPointwise.stemScratchFloats(width: size)) : 0
+        var largest =
+            first == 0
+            ? max(
+                side * side * EfficientNetLite0.stemChannels,
+                side * PackedPointwise.stemScratchFloats(width: size)) : 0
         for (index, block) in EfficientNetLite0.blocks.enumerated() {
             if index >= first { largest = max(largest, side * side * block.expandedChannels) }
             side = Kernels.samePadding(size: side, kernel: block.kernel, stride: block.stride).output

@@ -2,7 +2,9 @@ import CKernels
 
 /// The instruction sets FishOps' vector kernels (`PackedPointwise`, `Kernels.depthwise`) are built for.
 public enum InstructionSet: Int32, Sendable, CaseIterable {
-    case baseline = 0, avx2 = 1, avx512 = 2
+    case baseline = 0
+    case avx2 = 1
+    case avx512 = 2
 
     /// The best one this CPU runs, which the engine uses.
     public static var best: InstructionSet { InstructionSet(rawValue: fish_best_isa()) ?? .baseline }

@@ -17,26 +17,33 @@ public enum Kernels {
     /// mostly reads what it wrote: by rows, or for few pixels by pairs of 16-channel blocks, in
     /// chunks the threads of `team` share out.
     /// `weights` are tap-major: `weights[(ky * k + kx) * C + c]`.
-    public static func depthwise(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
-                                 weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
-                                 output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil,
-                                 instructionSet: InstructionSet = .best) {
+    public static func depthwise(
+        _ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
+        output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil,
+        instructionSet: InstructionSet = .best
+    ) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)
         let run = { (rows: Range<Int>, channelRange: Range<Int>) in
-            let status = fish_depthwise(instructionSet.rawValue, input, Int32(height), Int32(width), Int32(channels),
-                                        weights, bias, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft),
-                                        Int32(outHeight), Int32(outWidth), Int32(rows.lowerBound), Int32(rows.upperBound),
-                                        Int32(channelRange.lowerBound), Int32(channelRange.upperBound), 1, output)
+            let status = fish_depthwise(
+                instructionSet.rawValue, input, Int32(height), Int32(width), Int32(channels),
+                weights, bias, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft),
+                Int32(outHeight), Int32(outWidth), Int32(rows.lowerBound), Int32(rows.upperBound),
+                Int32(channelRange.lowerBound), Int32(channelRange.upperBound), 1, output)
             precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
         }
-        let pairWidth = 32, pairs = (channels + pairWidth - 1) / pairWidth, blocks = (channels + 15) / 16
+        let pairWidth = 32
+        let pairs = (channels + pairWidth - 1) / pairWidth
+        let blocks = (channels + 15) / 16
         if batch * height * width >= threads * PackedPointwise.rowsPerThread || blocks < 2 * threads {
             // Chunks of a band, or smaller so that each thread gets at least two (single rows at
             // 7x7, whose 5x5 layers' halves of 3 and 4 rows took 0.72-0.84x the time shared out
             // row by row).
-            let band = Int(fish_depthwise_band_rows(Int32(height), Int32(width), Int32(channels), Int32(kernel),
-                                                    Int32(stride)))
+            let band = Int(
+                fish_depthwise_band_rows(
+                    Int32(height), Int32(width), Int32(channels), Int32(kernel),
+                    Int32(stride)))
             let chunkRows = max(min(band, outHeight / (2 * threads)), 1)
             Parallel.ranges(batch * outHeight, threads: threads, team: team, chunks: batch * outHeight / chunkRows) {
                 run($0, 0..<channels)
@@ -49,8 +56,10 @@ public enum Kernels {
     }
 
     /// Averages each image's `pixels` rows of `data` into one row of `channels` values.
-    public static func globalAveragePool(_ data: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
-                                  output: UnsafeMutablePointer<Float>) {
+    public static func globalAveragePool(
+        _ data: UnsafePointer<Float>, batch: Int, pixels: Int, channels: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(pixels)
         for image in 0..<batch {
             let target = output + image * channels

@@ -29,9 +29,11 @@ public struct ModelPackage: Sendable {
         public var metrics: [String: Double]?
         public var evaluationData: String?
 
-        public init(name: String, version: Int, architecture: String, weightsSha256: String,
-                    preprocessing: Preprocessing, classNames: [String], createdAt: Date, source: String,
-                    sourceSha256: String?) {
+        public init(
+            name: String, version: Int, architecture: String, weightsSha256: String,
+            preprocessing: Preprocessing, classNames: [String], createdAt: Date, source: String,
+            sourceSha256: String?
+        ) {
             self.name = name
             self.version = version
             self.architecture = architecture

@@ -18,13 +18,15 @@ public enum ONNXExporter {
         var current = graph.convolution("input", network.stem, stride: 2, inputSide: side, name: "stem", relu6: true)
         side = Kernels.samePadding(size: side, kernel: 3, stride: 2).output
         for block in network.blocks {
-            let spec = block.spec, name = "block\(spec.index)"
+            let spec = block.spec
+            let name = "block\(spec.index)"
             var x = current
             if let expand = block.expand {
                 x = graph.convolution(x, expand, stride: 1, inputSide: side, name: name + ".expand", relu6: true)
             }
-            x = graph.convolution(x, block.depthwise, stride: spec.stride, inputSide: side, name: name + ".depthwise",
-                                  relu6: true, groups: spec.expandedChannels)
+            x = graph.convolution(
+                x, block.depthwise, stride: spec.stride, inputSide: side, name: name + ".depthwise",
+                relu6: true, groups: spec.expandedChannels)
             side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
             x = graph.convolution(x, block.project, stride: 1, inputSide: side, name: name + ".project", relu6: false)
             if spec.hasResidual {
@@ -42,15 +44,16 @@ public enum ONNXExporter {
         } else {
             graph.constant("fc.weight", network.classifier.weights, dims: network.classifier.shape)
             graph.constant("fc.bias", network.classifier.bias, dims: [network.classes])
-            graph.node("Gemm", inputs: ["embedding", "fc.weight", "fc.bias"], output: "logits", attributes: [("transB", .int(1))])
+            graph.node(
+                "Gemm", inputs: ["embedding", "fc.weight", "fc.bias"], output: "logits", attributes: [("transB", .int(1))])
             classes = network.classes
         }
 
         var model = ProtobufWriter()
-        model.varint(1, 8)                       // ir_version
-        model.string(2, "fishops")               // producer_name
-        model.message(8) { $0.varint(2, 13) }    // opset_import: default domain, version 13
-        model.message(7) { writer in             // graph
+        model.varint(1, 8)  // ir_version
+        model.string(2, "fishops")  // producer_name
+        model.message(8) { $0.varint(2, 13) }  // opset_import: default domain, version 13
+        model.message(7) { writer in  // graph
             for node in graph.nodes { writer.bytes(1, node) }
             writer.string(2, modelName)
             for initializer in graph.initializers { writer.bytes(5, initializer) }
@@ -65,8 +68,8 @@ public enum ONNXExporter {
     private static func valueInfo(_ name: String, dims: [Int?]) -> Data {
         var info = ProtobufWriter()
         info.string(1, name)
-        info.message(2) { type in                 // TypeProto
-            type.message(1) { tensor in           // tensor_type
+        info.message(2) { type in  // TypeProto
+            type.message(1) { tensor in  // tensor_type
                 tensor.varint(1, floatType)
                 tensor.message(2) { shape in
                     for dim in dims {
@@ -132,29 +135,35 @@ public enum ONNXExporter {
             if head.hidden > 0 {
                 constant("head.hidden.weight", head.hiddenWeights, dims: [head.hidden, head.inputs])
                 constant("head.hidden.bias", head.hiddenBias, dims: [head.hidden])
-                node("Gemm", inputs: [features, "head.hidden.weight", "head.hidden.bias"], output: "head.hidden",
-                     attributes: [("transB", .int(1))])
+                node(
+                    "Gemm", inputs: [features, "head.hidden.weight", "head.hidden.bias"], output: "head.hidden",
+                    attributes: [("transB", .int(1))])
                 features = node("Relu", inputs: ["head.hidden"], output: "head.hidden.relu")
             }
             constant("head.output.weight", head.outputWeights, dims: [head.classes, head.width])
             constant("head.output.bias", head.outputBias, dims: [head.classes])
-            node("Gemm", inputs: [features, "head.output.weight", "head.output.bias"], output: "logits",
-                 attributes: [("transB", .int(1))])
+            node(
+                "Gemm", inputs: [features, "head.output.weight", "head.output.bias"], output: "logits",
+                attributes: [("transB", .int(1))])
         }
 
         /// Conv with TF SAME padding for an input of `inputSide`, optionally followed by ReLU6 (Clip).
-        mutating func convolution(_ input: String, _ layer: FoldedNetwork.Convolution, stride: Int, inputSide: Int,
-                                  name: String, relu6: Bool, groups: Int = 1) -> String {
+        mutating func convolution(
+            _ input: String, _ layer: FoldedNetwork.Convolution, stride: Int, inputSide: Int,
+            name: String, relu6: Bool, groups: Int = 1
+        ) -> String {
             let kernel = layer.shape.count == 4 ? layer.shape[3] : 1
             let before = Kernels.samePadding(size: inputSide, kernel: kernel, stride: stride)
             let total = max((before.output - 1) * stride + kernel - inputSide, 0)
             let after = total - before.before
             constant(name + ".weight", layer.weights, dims: layer.shape)
             constant(name + ".bias", layer.bias, dims: [layer.bias.count])
-            let output = node("Conv", inputs: [input, name + ".weight", name + ".bias"], output: name, attributes: [
-                ("kernel_shape", .ints([kernel, kernel])), ("strides", .ints([stride, stride])),
-                ("pads", .ints([before.before, before.before, after, after])), ("group", .int(groups)),
-            ])
+            let output = node(
+                "Conv", inputs: [input, name + ".weight", name + ".bias"], output: name,
+                attributes: [
+                    ("kernel_shape", .ints([kernel, kernel])), ("strides", .ints([stride, stride])),
+                    ("pads", .ints([before.before, before.before, after, after])), ("group", .int(groups)),
+                ])
             return relu6 ? node("Clip", inputs: [output, "relu6_min", "relu6_max"], output: name + ".relu6") : output
         }
     }

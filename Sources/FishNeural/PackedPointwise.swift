@@ -9,8 +9,9 @@ public final class PackedPointwise: Sendable {
 
     /// Packs `weights[outChannels][inChannels]` and `bias[outChannels]`.
     public init(weights: [Float], bias: [Float], inChannels: Int) {
-        precondition(inChannels > 0 && !bias.isEmpty && weights.count == bias.count * inChannels,
-                     "weights do not match bias and inChannels")
+        precondition(
+            inChannels > 0 && !bias.isEmpty && weights.count == bias.count * inChannels,
+            "weights do not match bias and inChannels")
         self.inChannels = inChannels
         outChannels = bias.count
         let count = fish_pointwise_packed_floats(Int32(inChannels), Int32(bias.count))
@@ -24,20 +25,25 @@ public final class PackedPointwise: Sendable {
     /// ReLU6 when `relu6`. Large layers split their rows between `threads` threads, small ones
     /// (few pixels, many channels) their output panels; on `team` when given, in chunks its
     /// threads share out (see `chunks(rows:threads:)`).
-    public func apply(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, relu6: Bool,
-                      residual: UnsafePointer<Float>? = nil, threads: Int, team: ThreadTeam? = nil,
-                      instructionSet: InstructionSet = .best) {
+    public func apply(
+        _ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, relu6: Bool,
+        residual: UnsafePointer<Float>? = nil, threads: Int, team: ThreadTeam? = nil,
+        instructionSet: InstructionSet = .best
+    ) {
         let panels = (outChannels + Int(FISH_POINTWISE_PANEL) - 1) / Int(FISH_POINTWISE_PANEL)
         let run = { (rowRange: Range<Int>, panelRange: Range<Int>) in
-            let status = fish_pointwise(instructionSet.rawValue, input, Int32(self.inChannels), self.packed,
-                                        Int32(self.outChannels), Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
-                                        Int32(panelRange.lowerBound), Int32(panelRange.upperBound), residual,
-                                        relu6 ? 1 : 0, output)
+            let status = fish_pointwise(
+                instructionSet.rawValue, input, Int32(self.inChannels), self.packed,
+                Int32(self.outChannels), Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
+                Int32(panelRange.lowerBound), Int32(panelRange.upperBound), residual,
+                relu6 ? 1 : 0, output)
             precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
         }
         if rows >= threads * Self.rowsPerThread || panels < 2 * threads {
-            Parallel.ranges(rows, threads: min(threads, max(rows / 8, 1)), team: team,
-                            chunks: Self.chunks(rows: rows, threads: threads)) { run($0, 0..<panels) }
+            Parallel.ranges(
+                rows, threads: min(threads, max(rows / 8, 1)), team: team,
+                chunks: Self.chunks(rows: rows, threads: threads)
+            ) { run($0, 0..<panels) }
         } else {
             // Panels in pairs, so that each thread's tiles are two panels wide.
             let pairs = (panels + 1) / 2
@@ -51,12 +57,15 @@ public final class PackedPointwise: Sendable {
     /// output rows `rows` (of `ceil(height / 2)`) of the stride-2 convolution of `image` (NHWC,
     /// TF SAME padding) with bias and ReLU6, into `output`, the whole output. `scratch` holds
     /// `Self.stemScratchFloats(width:)` floats for this call alone.
-    public func applyStem(_ image: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
-                          scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
-                          instructionSet: InstructionSet = .best) {
+    public func applyStem(
+        _ image: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
+        scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+        instructionSet: InstructionSet = .best
+    ) {
         precondition(inChannels == 27, "the stem convolves 3x3 RGB patches")
-        let status = fish_stem(instructionSet.rawValue, image, Int32(height), Int32(width), packed, Int32(outChannels),
-                               Int32(rows.lowerBound), Int32(rows.upperBound), scratch, output)
+        let status = fish_stem(
+            instructionSet.rawValue, image, Int32(height), Int32(width), packed, Int32(outChannels),
+            Int32(rows.lowerBound), Int32(rows.upperBound), scratch, output)
         precondition(status == 0, "this CPU does not run the \(instructionSet) kernel")
     }
 

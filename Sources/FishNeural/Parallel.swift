@@ -7,8 +7,10 @@ public enum Parallel {
     /// parallel: on `team` when given (for the many short loops of one forward pass; there in
     /// `chunks` smaller ranges the threads share out as they go, see `ThreadTeam.ranges`), else on
     /// Dispatch's pool.
-    public static func ranges(_ count: Int, threads: Int, team: ThreadTeam? = nil, chunks: Int? = nil,
-                              _ body: (Range<Int>) -> Void) {
+    public static func ranges(
+        _ count: Int, threads: Int, team: ThreadTeam? = nil, chunks: Int? = nil,
+        _ body: (Range<Int>) -> Void
+    ) {
         if let team { return team.ranges(count, parts: threads, chunks: chunks, body) }
         let parts = min(max(threads, 1), count)
         if parts <= 1 {

@@ -66,7 +66,9 @@ struct Unpickler {
         case malformed(String)
 
         var description: String {
-            switch self { case let .malformed(reason): reason }
+            switch self {
+            case let .malformed(reason): reason
+            }
         }
     }
 
@@ -105,47 +107,47 @@ struct Unpickler {
     // swiftlint:disable:next cyclomatic_complexity function_body_length
     private mutating func execute(_ opcode: UInt8) throws {
         switch opcode {
-        case 0x80: _ = try readByte()                                   // PROTO
-        case 0x95: position += 8                                        // FRAME
-        case 0x28: marks.append(stack.count)                            // MARK
-        case 0x4E: try push(.none)                                  // NONE
-        case 0x88: try push(.bool(true))                            // NEWTRUE
-        case 0x89: try push(.bool(false))                           // NEWFALSE
-        case 0x4B: try push(.int(Int(try readByte())))              // BININT1
-        case 0x4D: try push(.int(try readUInt(2)))                  // BININT2
+        case 0x80: _ = try readByte()  // PROTO
+        case 0x95: position += 8  // FRAME
+        case 0x28: marks.append(stack.count)  // MARK
+        case 0x4E: try push(.none)  // NONE
+        case 0x88: try push(.bool(true))  // NEWTRUE
+        case 0x89: try push(.bool(false))  // NEWFALSE
+        case 0x4B: try push(.int(Int(try readByte())))  // BININT1
+        case 0x4D: try push(.int(try readUInt(2)))  // BININT2
         case 0x4A: try push(.int(Int(Int32(truncatingIfNeeded: try readUInt(4)))))  // BININT
-        case 0x8A: try push(.int(try readLong(Int(try readByte())))) // LONG1
+        case 0x8A: try push(.int(try readLong(Int(try readByte()))))  // LONG1
         case 0x47: try push(.float(Double(bitPattern: try readBigEndian64())))  // BINFLOAT
-        case 0x58: try push(.string(try readString(try readUInt(4)))) // BINUNICODE
-        case 0x8C: try push(.string(try readString(Int(try readByte())))) // SHORT_BINUNICODE
-        case 0x8D: try push(.string(try readString(try readUInt(8)))) // BINUNICODE8
-        case 0x55: try push(.string(try readString(Int(try readByte())))) // SHORT_BINSTRING
-        case 0x54: try push(.string(try readString(try readUInt(4)))) // BINSTRING
-        case 0x43: try push(.bytes(try readBytes(Int(try readByte())))) // SHORT_BINBYTES
+        case 0x58: try push(.string(try readString(try readUInt(4))))  // BINUNICODE
+        case 0x8C: try push(.string(try readString(Int(try readByte()))))  // SHORT_BINUNICODE
+        case 0x8D: try push(.string(try readString(try readUInt(8))))  // BINUNICODE8
+        case 0x55: try push(.string(try readString(Int(try readByte()))))  // SHORT_BINSTRING
+        case 0x54: try push(.string(try readString(try readUInt(4))))  // BINSTRING
+        case 0x43: try push(.bytes(try readBytes(Int(try readByte()))))  // SHORT_BINBYTES
         case 0x42: try push(.bytes(try readBytes(try readUInt(4))))  // BINBYTES
-        case 0x29: try push(.tuple([]))                             // EMPTY_TUPLE
-        case 0x74: try pushTuple(try popMark())                         // TUPLE
-        case 0x85: try pushTuple(try popCount(1))                       // TUPLE1
-        case 0x86: try pushTuple(try popCount(2))                       // TUPLE2
-        case 0x87: try pushTuple(try popCount(3))                       // TUPLE3
-        case 0x5D: try push(.list(PickleList()))                    // EMPTY_LIST
-        case 0x7D: try push(.dict(PickleDict()))                    // EMPTY_DICT
-        case 0x61:                                                      // APPEND
+        case 0x29: try push(.tuple([]))  // EMPTY_TUPLE
+        case 0x74: try pushTuple(try popMark())  // TUPLE
+        case 0x85: try pushTuple(try popCount(1))  // TUPLE1
+        case 0x86: try pushTuple(try popCount(2))  // TUPLE2
+        case 0x87: try pushTuple(try popCount(3))  // TUPLE3
+        case 0x5D: try push(.list(PickleList()))  // EMPTY_LIST
+        case 0x7D: try push(.dict(PickleDict()))  // EMPTY_DICT
+        case 0x61:  // APPEND
             let item = try popCount(1)
             let target = try list(at: stack.count - 1)
             target.depth = try nest(item, into: .list(target), depth: target.depth)
             target.items.append(contentsOf: item.map(\.value))
-        case 0x65:                                                      // APPENDS
+        case 0x65:  // APPENDS
             let items = try popMark()
             let target = try list(at: stack.count - 1)
             target.depth = try nest(items, into: .list(target), depth: target.depth)
             target.items.append(contentsOf: items.map(\.value))
-        case 0x73:                                                      // SETITEM
+        case 0x73:  // SETITEM
             let pair = try popCount(2)
             let target = try dict(at: stack.count - 1)
             target.depth = try nest(pair, into: .dict(target), depth: target.depth)
             target.entries.append((pair[0].value, pair[1].value))
-        case 0x75:                                                      // SETITEMS
+        case 0x75:  // SETITEMS
             let items = try popMark()
             guard items.count % 2 == 0 else { throw Failure.malformed("odd SETITEMS") }
             let target = try dict(at: stack.count - 1)
@@ -153,32 +155,36 @@ struct Unpickler {
             for index in stride(from: 0, to: items.count, by: 2) {
                 target.entries.append((items[index].value, items[index + 1].value))
             }
-        case 0x63:                                                      // GLOBAL
-            let module = try readLine(), name = try readLine()
+        case 0x63:  // GLOBAL
+            let module = try readLine()
+            let name = try readLine()
             try push(.global(module: module, name: name))
-        case 0x93:                                                      // STACK_GLOBAL
-            let name = try pop(), module = try pop()
+        case 0x93:  // STACK_GLOBAL
+            let name = try pop()
+            let module = try pop()
             guard let module = module.string, let name = name.string else { throw Failure.malformed("bad STACK_GLOBAL") }
             try push(.global(module: module, name: name))
-        case 0x52:                                                      // REDUCE
+        case 0x52:  // REDUCE
             let popped = try popCount(2)
             let (function, arguments) = (popped[0].value, popped[1].value)
             try push(try reduce(function, arguments) ?? .call(function: function, arguments: arguments), children: popped)
-        case 0x81:                                                      // NEWOBJ
+        case 0x81:  // NEWOBJ
             let popped = try popCount(2)
             try push(.call(function: popped[0].value, arguments: popped[1].value), children: popped)
-        case 0x62: _ = try pop()                                        // BUILD: state is not needed
-        case 0x51:                                                      // BINPERSID
+        case 0x62: _ = try pop()  // BUILD: state is not needed
+        case 0x51:  // BINPERSID
             let popped = try popCount(1)
             try push(.persistent(popped[0].value), children: popped)
-        case 0x71: memo[Int(try readByte())] = try topWithDepth()       // BINPUT
-        case 0x72: memo[try readUInt(4)] = try topWithDepth()           // LONG_BINPUT
-        case 0x94: memo[memo.count] = try topWithDepth()                // MEMOIZE
-        case 0x68: try push(memoized: Int(try readByte()))              // BINGET
-        case 0x6A: try push(memoized: try readUInt(4))                  // LONG_BINGET
-        case 0x30: _ = try pop()                                        // POP
-        case 0x32: let (value, depth) = try topWithDepth(); try push(value, depth: depth)  // DUP
-        case 0x31: _ = try popMark()                                    // POP_MARK
+        case 0x71: memo[Int(try readByte())] = try topWithDepth()  // BINPUT
+        case 0x72: memo[try readUInt(4)] = try topWithDepth()  // LONG_BINPUT
+        case 0x94: memo[memo.count] = try topWithDepth()  // MEMOIZE
+        case 0x68: try push(memoized: Int(try readByte()))  // BINGET
+        case 0x6A: try push(memoized: try readUInt(4))  // LONG_BINGET
+        case 0x30: _ = try pop()  // POP
+        case 0x32:
+            let (value, depth) = try topWithDepth()
+            try push(value, depth: depth)  // DUP
+        case 0x31: _ = try popMark()  // POP_MARK
         default:
             throw Failure.malformed("unsupported pickle opcode 0x\(String(opcode, radix: 16)) at byte \(position - 1)")
         }
@@ -292,13 +298,19 @@ struct Unpickler {
 
     private mutating func popCount(_ count: Int) throws -> [Entry] {
         guard stack.count >= count else { throw Failure.malformed("pickle stack underflow") }
-        defer { stack.removeLast(count); depths.removeLast(count) }
+        defer {
+            stack.removeLast(count)
+            depths.removeLast(count)
+        }
         return zip(stack.suffix(count), depths.suffix(count)).map { ($0, $1) }
     }
 
     private mutating func popMark() throws -> [Entry] {
         guard let mark = marks.popLast(), mark <= stack.count else { throw Failure.malformed("missing MARK") }
-        defer { stack.removeSubrange(mark...); depths.removeSubrange(mark...) }
+        defer {
+            stack.removeSubrange(mark...)
+            depths.removeSubrange(mark...)
+        }
         return zip(stack[mark...], depths[mark...]).map { ($0, $1) }
     }
 

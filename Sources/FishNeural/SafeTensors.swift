@@ -11,8 +11,11 @@ public enum SafeTensors {
         let names = tensors.keys.sorted()
         for name in names {
             guard let tensor = tensors[name] else { continue }
-            header[name] = ["dtype": tensor.dtype.rawValue, "shape": tensor.shape,
-                            "data_offsets": [offset, offset + tensor.bytes.count]] as [String: Any]
+            header[name] =
+                [
+                    "dtype": tensor.dtype.rawValue, "shape": tensor.shape,
+                    "data_offsets": [offset, offset + tensor.bytes.count],
+                ] as [String: Any]
             offset += tensor.bytes.count
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -25,7 +28,9 @@ public enum SafeTensors {
     }
 
     /// Decodes safetensors bytes; `path` labels errors.
-    public static func decode(_ data: Data, path: String) throws(NeuralError) -> (tensors: [String: HostTensor], metadata: [String: String]) {
+    public static func decode(_ data: Data, path: String) throws(NeuralError) -> (
+        tensors: [String: HostTensor], metadata: [String: String]
+    ) {
         func malformed(_ reason: String) -> NeuralError { .malformed(path: path, format: "safetensors", reason: reason) }
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else { throw malformed("shorter than its 8-byte header length") }
@@ -43,17 +48,19 @@ public enum SafeTensors {
                 continue
             }
             guard let entry = value as? [String: Any], let dtypeName = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
             else { throw malformed("entry \(name) lacks dtype, shape or data_offsets") }
             guard let dtype = TensorDType(rawValue: dtypeName) else { throw .unsupportedDType(name: name, dtype: dtypeName) }
             let dataLength = bytes.count - dataStart
             guard shape.allSatisfy({ $0 >= 0 }), let elements = HostTensor.checkedProduct(shape),
-                  elements <= HostTensor.maximumElements, offsets[0] >= 0, offsets[0] <= offsets[1],
-                  offsets[1] <= dataLength, offsets[1] - offsets[0] == elements * dtype.size else {
+                elements <= HostTensor.maximumElements, offsets[0] >= 0, offsets[0] <= offsets[1],
+                offsets[1] <= dataLength, offsets[1] - offsets[0] == elements * dtype.size
+            else {
                 throw malformed("tensor \(name) does not fit its byte range")
             }
-            tensors[name] = HostTensor(dtype: dtype, shape: shape,
-                                       bytes: Array(bytes[(dataStart + offsets[0])..<(dataStart + offsets[1])]))
+            tensors[name] = HostTensor(
+                dtype: dtype, shape: shape,
+                bytes: Array(bytes[(dataStart + offsets[0])..<(dataStart + offsets[1])]))
         }
         return (tensors, metadata)
     }

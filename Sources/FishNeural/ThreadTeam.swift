@@ -20,8 +20,10 @@ public final class ThreadTeam: @unchecked Sendable {
     /// on each, on at most `parts` threads in parallel. Each thread starts on its own share of the
     /// ranges, in order, and one that runs out early takes ranges left in another's share (see
     /// `fish_team_run`), so more chunks even out threads that run at different speeds.
-    public func ranges(_ count: Int, parts requested: Int, chunks requestedChunks: Int? = nil,
-                       _ body: (Range<Int>) -> Void) {
+    public func ranges(
+        _ count: Int, parts requested: Int, chunks requestedChunks: Int? = nil,
+        _ body: (Range<Int>) -> Void
+    ) {
         let parts = min(requested, size, count)
         guard parts > 1, let team else {
             if count > 0 { body(0..<count) }
@@ -31,11 +33,13 @@ public final class ThreadTeam: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             var job = Job(count: count, chunks: chunks, body: body)
             withUnsafeMutablePointer(to: &job) { pointer in
-                fish_team_run(team, Int32(parts), Int32(chunks), { context, chunk in
-                    guard let job = context?.assumingMemoryBound(to: Job.self).pointee else { return }
-                    let chunk = Int(chunk)
-                    job.body((job.count * chunk / job.chunks)..<(job.count * (chunk + 1) / job.chunks))
-                }, pointer)
+                fish_team_run(
+                    team, Int32(parts), Int32(chunks),
+                    { context, chunk in
+                        guard let job = context?.assumingMemoryBound(to: Job.self).pointee else { return }
+                        let chunk = Int(chunk)
+                        job.body((job.count * chunk / job.chunks)..<(job.count * (chunk + 1) / job.chunks))
+                    }, pointer)
             }
         }
     }

@@ -71,7 +71,8 @@ enum TorchCheckpoint {
             // holds cannot honestly unpack to much more than the file, so a zip bomb stops early.
             var budget = 2 * data.count + 16 * 1024 * 1024
             if let order = archive[prefix + "byteorder"],
-               try String(decoding: contents(of: order, in: archive, budget: &budget), as: UTF8.self) != "little" {
+                try String(decoding: contents(of: order, in: archive, budget: &budget), as: UTF8.self) != "little"
+            {
                 throw malformed(path, "big-endian checkpoints are not supported")
             }
             var unpickler = Unpickler(bytes: try contents(of: pickleEntry, in: archive, budget: &budget), reduce: construct)
@@ -117,19 +118,23 @@ enum TorchCheckpoint {
             return .dict(PickleDict())
         }
         guard case let .global(module, name) = function, module == "torch._utils",
-              name == "_rebuild_tensor_v2" || name == "_rebuild_tensor",
-              let args = arguments.tuple, args.count >= 4,
-              case let .persistent(id) = args[0], let idFields = id.tuple, idFields.count >= 3,
-              idFields[0].string == "storage", case let .global(_, storageType) = idFields[1],
-              let key = idFields[2].string,
-              let offset = args[1].int,
-              let shape = args[2].tuple?.compactMap(\.int), let strides = args[3].tuple?.compactMap(\.int)
+            name == "_rebuild_tensor_v2" || name == "_rebuild_tensor",
+            let args = arguments.tuple, args.count >= 4,
+            case let .persistent(id) = args[0], let idFields = id.tuple, idFields.count >= 3,
+            idFields[0].string == "storage", case let .global(_, storageType) = idFields[1],
+            let key = idFields[2].string,
+            let offset = args[1].int,
+            let shape = args[2].tuple?.compactMap(\.int), let strides = args[3].tuple?.compactMap(\.int)
         else { return nil }
-        guard let dtype = dtypes[storageType] else { throw Unpickler.Failure.malformed("unsupported storage type \(storageType)") }
-        return .call(function: .string("tensor"), arguments: .tuple([
-            .string(key), .string(dtype.rawValue), .int(offset),
-            .tuple(shape.map { .int($0) }), .tuple(strides.map { .int($0) }),
-        ]))
+        guard let dtype = dtypes[storageType] else {
+            throw Unpickler.Failure.malformed("unsupported storage type \(storageType)")
+        }
+        return .call(
+            function: .string("tensor"),
+            arguments: .tuple([
+                .string(key), .string(dtype.rawValue), .int(offset),
+                .tuple(shape.map { .int($0) }), .tuple(strides.map { .int($0) }),
+            ]))
     }
 
     private static let dtypes: [String: TensorDType] = [
@@ -148,12 +153,13 @@ enum TorchCheckpoint {
         for (key, value) in dict.entries {
             guard let name = key.string else { continue }
             guard case let .call(function, arguments) = value, function.string == "tensor", let fields = arguments.tuple,
-                  fields.count == 5,
-                  let storageKey = fields[0].string, let dtype = fields[1].string.flatMap(TensorDType.init(rawValue:)),
-                  let offset = fields[2].int, let shape = fields[3].tuple?.compactMap(\.int),
-                  let strides = fields[4].tuple?.compactMap(\.int)
+                fields.count == 5,
+                let storageKey = fields[0].string, let dtype = fields[1].string.flatMap(TensorDType.init(rawValue:)),
+                let offset = fields[2].int, let shape = fields[3].tuple?.compactMap(\.int),
+                let strides = fields[4].tuple?.compactMap(\.int)
             else { throw malformed(path, "entry \(name) is not a tensor") }
-            references[name] = TensorReference(storageKey: storageKey, dtype: dtype, offset: offset, shape: shape, strides: strides)
+            references[name] = TensorReference(
+                storageKey: storageKey, dtype: dtype, offset: offset, shape: shape, strides: strides)
         }
         return references
     }
@@ -164,8 +170,9 @@ enum TorchCheckpoint {
         var tensors: [String: HostTensor] = [:]
         for (name, reference) in references {
             guard let storage = storages[reference.storageKey],
-                  let tensor = HostTensor.gather(storage: storage, dtype: reference.dtype, offset: reference.offset,
-                                                 shape: reference.shape, strides: reference.strides)
+                let tensor = HostTensor.gather(
+                    storage: storage, dtype: reference.dtype, offset: reference.offset,
+                    shape: reference.shape, strides: reference.strides)
             else { throw malformed(path, "tensor \(name) lies outside its storage") }
             tensors[name] = tensor
         }

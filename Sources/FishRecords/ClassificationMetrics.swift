@@ -58,8 +58,10 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         self.perClass = perClass
         let present = (0..<classes).filter { c in perClass[c].support > 0 || confusion.contains { $0[c] > 0 } }
         macroF1 = present.isEmpty ? 0 : present.reduce(0.0) { $0 + perClass[$1].f1 } / Double(present.count)
-        expectedCalibrationError = count > 0 ? (0..<Self.calibrationBins).reduce(0.0) { total, bin in
-            total + abs(binConfidence[bin] - binCorrect[bin])
-        } / Double(count) : 0
+        expectedCalibrationError =
+            count > 0
+            ? (0..<Self.calibrationBins).reduce(0.0) { total, bin in
+                total + abs(binConfidence[bin] - binCorrect[bin])
+            } / Double(count) : 0
     }
 }

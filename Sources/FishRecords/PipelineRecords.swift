@@ -39,8 +39,10 @@ public struct PipelineStage: Codable, Sendable, Equatable {
     /// What the stage produced or why it failed, in a sentence.
     public var detail: String
 
-    public init(runId: String, stage: String, position: Int, state: StageState, startedAt: Date? = nil, endedAt: Date? = nil,
-                detail: String) {
+    public init(
+        runId: String, stage: String, position: Int, state: StageState, startedAt: Date? = nil, endedAt: Date? = nil,
+        detail: String
+    ) {
         self.runId = runId
         self.stage = stage
         self.position = position

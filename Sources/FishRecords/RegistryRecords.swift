@@ -25,8 +25,10 @@ public struct ModelVersion: Codable, Sendable, Equatable {
     public var createdBy: String
     public var createdAt: Date
 
-    public init(model: String, version: Int, packageSha256: String, packagePath: String, sourceRunId: String?,
-                createdBy: String, createdAt: Date) {
+    public init(
+        model: String, version: Int, packageSha256: String, packagePath: String, sourceRunId: String?,
+        createdBy: String, createdAt: Date
+    ) {
         self.model = model
         self.version = version
         self.packageSha256 = packageSha256
@@ -56,7 +58,8 @@ public struct VersionEvaluation: Codable, Sendable, Equatable {
 
 /// What an audit entry records.
 public enum AuditAction: String, Codable, Sendable {
-    case registerVersion = "register_version", promote, rollback
+    case registerVersion = "register_version"
+    case promote, rollback
 }
 
 /// Whether the recorded attempt took effect.
@@ -79,8 +82,10 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public var reason: String
     public var detail: String
 
-    public init(id: Int64?, at: Date, actor: String, host: String, model: String, action: AuditAction, alias: String?,
-                fromVersion: Int?, toVersion: Int?, outcome: AuditOutcome, reason: String, detail: String) {
+    public init(
+        id: Int64?, at: Date, actor: String, host: String, model: String, action: AuditAction, alias: String?,
+        fromVersion: Int?, toVersion: Int?, outcome: AuditOutcome, reason: String, detail: String
+    ) {
         self.id = id
         self.at = at
         self.actor = actor

@@ -13,7 +13,9 @@ public struct ServerRecord: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var heartbeatAt: Date
 
-    public init(url: String, host: String, pid: Int, model: String, alias: String, version: Int?, startedAt: Date, heartbeatAt: Date) {
+    public init(
+        url: String, host: String, pid: Int, model: String, alias: String, version: Int?, startedAt: Date, heartbeatAt: Date
+    ) {
         self.url = url
         self.host = host
         self.pid = pid

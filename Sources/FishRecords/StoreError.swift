@@ -21,9 +21,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .locked(path):
             return "\(path): the store is locked by another process; wait for it to finish or stop it, then retry"
         case let .readOnly(path):
-            return "\(path): the store is read-only; fix the permissions of the file and its folder (or set FISHOPS_HOME to a writable folder)"
+            return
+                "\(path): the store is read-only; fix the permissions of the file and its folder (or set FISHOPS_HOME to a writable folder)"
         case let .corrupt(path, detail):
-            return "\(path): not a FishOps store or corrupt (\(detail)); move the file aside and restore a backup, or start a new FISHOPS_HOME"
+            return
+                "\(path): not a FishOps store or corrupt (\(detail)); move the file aside and restore a backup, or start a new FISHOPS_HOME"
         case let .cannotOpen(path, detail):
             return "\(path): cannot open the store (\(detail)); check that the folder exists and is writable"
         case let .notFound(what):

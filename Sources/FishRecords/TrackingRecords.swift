@@ -23,7 +23,10 @@ public enum MetricDirection: String, Codable, Sendable {
 
 /// The lifecycle state of a run (MLflow's names).
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
-    case running = "RUNNING", finished = "FINISHED", failed = "FAILED", killed = "KILLED"
+    case running = "RUNNING"
+    case finished = "FINISHED"
+    case failed = "FAILED"
+    case killed = "KILLED"
 }
 
 public struct Experiment: Codable, Sendable, Equatable {
@@ -50,8 +53,10 @@ public struct Run: Codable, Sendable, Equatable {
     public var datasetFingerprint: String?
     public var parentRunId: String?
 
-    public init(id: String, experimentId: Int64, name: String, status: RunStatus, startTime: Date, endTime: Date?,
-                user: String, host: String, datasetFingerprint: String?, parentRunId: String?) {
+    public init(
+        id: String, experimentId: Int64, name: String, status: RunStatus, startTime: Date, endTime: Date?,
+        user: String, host: String, datasetFingerprint: String?, parentRunId: String?
+    ) {
         self.id = id
         self.experimentId = experimentId
         self.name = name
@@ -91,8 +96,10 @@ public struct MetricSummary: Codable, Sendable, Equatable {
     public var lastStep: Int
     public var count: Int
 
-    public init(runId: String, key: String, direction: MetricDirection, bestValue: Double, bestStep: Int,
-                lastValue: Double, lastStep: Int, count: Int) {
+    public init(
+        runId: String, key: String, direction: MetricDirection, bestValue: Double, bestStep: Int,
+        lastValue: Double, lastStep: Int, count: Int
+    ) {
         self.runId = runId
         self.key = key
         self.direction = direction
@@ -141,8 +148,10 @@ public struct RunDetail: Sendable, Codable, Equatable {
     public let metrics: [MetricSummary]
     public let artifacts: [ArtifactRecord]
 
-    public init(run: Run, experiment: String, params: [String: String], tags: [String: String], metrics: [MetricSummary],
-                artifacts: [ArtifactRecord]) {
+    public init(
+        run: Run, experiment: String, params: [String: String], tags: [String: String], metrics: [MetricSummary],
+        artifacts: [ArtifactRecord]
+    ) {
         self.run = run
         self.experiment = experiment
         self.params = params

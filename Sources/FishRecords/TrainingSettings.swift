@@ -15,8 +15,10 @@ public struct HeadHyperparameters: Sendable, Codable, Equatable, Hashable {
     /// Weighs each class's loss by the inverse of its frequency.
     public var classBalanced: Bool
 
-    public init(learningRate: Double = 1e-3, weightDecay: Double = 1e-4, labelSmoothing: Double = 0.1, hidden: Int = 0,
-                epochs: Int = 60, batchSize: Int = 64, patience: Int = 8, classBalanced: Bool = true) {
+    public init(
+        learningRate: Double = 1e-3, weightDecay: Double = 1e-4, labelSmoothing: Double = 0.1, hidden: Int = 0,
+        epochs: Int = 60, batchSize: Int = 64, patience: Int = 8, classBalanced: Bool = true
+    ) {
         self.learningRate = learningRate
         self.weightDecay = weightDecay
         self.labelSmoothing = labelSmoothing
@@ -86,8 +88,10 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     public let validationAccuracy: Double
     public let learningRate: Double
 
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double, validationAccuracy: Double,
-                learningRate: Double) {
+    public init(
+        epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double, validationAccuracy: Double,
+        learningRate: Double
+    ) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy

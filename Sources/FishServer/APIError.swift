@@ -13,9 +13,11 @@ public struct APIError: HTTPResponseError, Encodable {
     var wwwAuthenticate: String?
 
     static let notReady = APIError(status: .serviceUnavailable, code: "not_ready", message: "no model is loaded yet")
-    static let draining = APIError(status: .serviceUnavailable, code: "draining", message: "the server is stopping; send new requests elsewhere")
-    static let overloaded = APIError(status: .serviceUnavailable, code: "overloaded",
-                                     message: "the inference queue is full; retry shortly", retryAfterSeconds: 1)
+    static let draining = APIError(
+        status: .serviceUnavailable, code: "draining", message: "the server is stopping; send new requests elsewhere")
+    static let overloaded = APIError(
+        status: .serviceUnavailable, code: "overloaded",
+        message: "the inference queue is full; retry shortly", retryAfterSeconds: 1)
 
     /// The model answered NaN or infinity: its weights are broken, and no answer is better than a wrong one.
     static func nonFiniteOutput(_ model: LoadedModel) -> APIError {
@@ -61,17 +63,20 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The method each route path answers.
     let methods: [String: HTTPRequest.Method]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
         } catch let error as HTTPError {
-            var apiError = APIError(status: error.status, code: error.status == .notFound ? "not_found" : "http_\(error.status.code)",
-                                    message: error.body ?? error.status.reasonPhrase)
+            var apiError = APIError(
+                status: error.status, code: error.status == .notFound ? "not_found" : "http_\(error.status.code)",
+                message: error.body ?? error.status.reasonPhrase)
             if error.status == .notFound, let allowed = methods[request.uri.path], allowed != request.method {
-                apiError = APIError(status: .methodNotAllowed, code: "method_not_allowed",
-                                    message: "\(request.uri.path) answers \(allowed.rawValue) only")
+                apiError = APIError(
+                    status: .methodNotAllowed, code: "method_not_allowed",
+                    message: "\(request.uri.path) answers \(allowed.rawValue) only")
                 var response = try apiError.response(from: request, context: context)
                 response.headers[.allow] = allowed.rawValue
                 return response

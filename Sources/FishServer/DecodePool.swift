@@ -35,9 +35,10 @@ final class DecodePool: @unchecked Sendable {
     /// Runs `work` on one of the pool's threads, unless `timeout` passes before one is free.
     func run<T: Sendable>(timeout: Duration, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let job = Job(deadline: .now + timeout,
-                          run: { continuation.resume(with: Result { try work() }) },
-                          expire: { continuation.resume(throwing: Expired()) })
+            let job = Job(
+                deadline: .now + timeout,
+                run: { continuation.resume(with: Result { try work() }) },
+                expire: { continuation.resume(throwing: Expired()) })
             condition.lock()
             defer { condition.unlock() }
             guard !stopping, jobs.count < maxQueue else {

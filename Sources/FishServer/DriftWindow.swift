@@ -51,7 +51,9 @@ package final class DriftWindow: Sendable {
     /// Records one uncached answer of `model`; starts a check when one is due.
     package func record(embedding: ArraySlice<Float>, top: Int, confidence: Double, model: LoadedModel) {
         state.withLock { state in
-            guard state.version == model.version, let reference = state.reference, embedding.count == reference.dimension else { return }
+            guard state.version == model.version, let reference = state.reference, embedding.count == reference.dimension else {
+                return
+            }
             let entry = Entry(projection: reference.project(embedding), top: top, confidence: confidence)
             if state.entries.count < Self.capacity {
                 state.entries.append(entry)
@@ -70,9 +72,14 @@ package final class DriftWindow: Sendable {
         checkIfDue()
         return state.withLock { state in
             guard let reference = state.reference else { return nil }
-            var status = state.status ?? ServerStats.Drift(version: state.version ?? 0, checkedAt: nil, check: nil,
-                                                           waitingFor: max(DriftCheck.minimumImages - state.entries.count, 0))
-            status.testClassMix = zip(reference.classNames, reference.classShares).map { ServerStats.ClassShare(label: $0, share: $1) }
+            var status =
+                state.status
+                ?? ServerStats.Drift(
+                    version: state.version ?? 0, checkedAt: nil, check: nil,
+                    waitingFor: max(DriftCheck.minimumImages - state.entries.count, 0))
+            status.testClassMix = zip(reference.classNames, reference.classShares).map {
+                ServerStats.ClassShare(label: $0, share: $1)
+            }
             return status
         }
     }
@@ -83,7 +90,8 @@ package final class DriftWindow: Sendable {
         let due = state.withLock { state -> (DriftReference, [Entry], Int)? in
             let now = ContinuousClock.now
             guard let reference = state.reference, let version = state.version, state.fresh > 0, !state.checking,
-                  state.entries.count >= DriftCheck.minimumImages, state.lastCheck.map({ now - $0 >= interval }) ?? true else { return nil }
+                state.entries.count >= DriftCheck.minimumImages, state.lastCheck.map({ now - $0 >= interval }) ?? true
+            else { return nil }
             state.checking = true
             state.lastCheck = now
             state.fresh = 0
@@ -91,8 +99,9 @@ package final class DriftWindow: Sendable {
         }
         guard let (reference, entries, version) = due else { return }
         DispatchQueue.global(qos: .utility).async { [self] in
-            let check = DriftCheck.run(reference, projections: entries.map(\.projection), topClasses: entries.map(\.top),
-                                       confidences: entries.map(\.confidence))
+            let check = DriftCheck.run(
+                reference, projections: entries.map(\.projection), topClasses: entries.map(\.top),
+                confidences: entries.map(\.confidence))
             let current = state.withLock { state -> Bool in
                 state.checking = false
                 guard state.version == version else { return false }
@@ -113,7 +122,8 @@ private struct DriftGauges: Sendable {
 
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ name: String, _ help: String) -> Prometheus.Gauge {
-            registry.makeGauge(descriptor: .init(namespace: "fishops", subsystem: "drift", metricName: name, unitName: "", helpText: help))
+            registry.makeGauge(
+                descriptor: .init(namespace: "fishops", subsystem: "drift", metricName: name, unitName: "", helpText: help))
         }
         verdict = gauge("verdict", "The last drift check: 0 none, 1 warning, 2 drift, -1 no check yet.")
         mmdP = gauge("mmd_p_value", "The MMD test's permutation p-value.")

@@ -21,8 +21,9 @@ public struct ImageUpload: Sendable {
         }
         let scan = MultipartScan(body: body, boundary: boundary)
         guard scan.parts <= maxParts else {
-            throw APIError(status: .contentTooLarge, code: "too_many_parts",
-                           message: "the multipart body has \(scan.parts) parts; the limit is \(maxParts)")
+            throw APIError(
+                status: .contentTooLarge, code: "too_many_parts",
+                message: "the multipart body has \(scan.parts) parts; the limit is \(maxParts)")
         }
         guard scan.headerNamesAreASCII else {
             throw APIError(status: .badRequest, code: "bad_multipart", message: "a multipart header name holds a non-ASCII byte")
@@ -62,7 +63,8 @@ public struct ImageUpload: Sendable {
         for item in header.split(separator: ";").dropFirst() {
             let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, pair[0].lowercased() == name else { continue }
-            return pair[1].hasPrefix("\"") && pair[1].hasSuffix("\"") && pair[1].count >= 2 ? String(pair[1].dropFirst().dropLast()) : pair[1]
+            return pair[1].hasPrefix("\"") && pair[1].hasSuffix("\"") && pair[1].count >= 2
+                ? String(pair[1].dropFirst().dropLast()) : pair[1]
         }
         return nil
     }

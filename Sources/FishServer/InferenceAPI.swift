@@ -73,8 +73,10 @@ public struct InferenceAPI: Sendable {
         drift = metrics.drift
         served = ServedModel(context: context, name: model, alias: alias, metrics: metrics)
         self.options = options
-        batcher = InferenceBatcher(options: .init(maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue,
-                                                  cores: context.config.threads), metrics: metrics)
+        batcher = InferenceBatcher(
+            options: .init(
+                maxBatch: options.maxBatch, maxWait: options.maxWait, maxQueue: options.maxQueue,
+                cores: context.config.threads), metrics: metrics)
         decoder = DecodePool(threads: options.decodeThreads, maxQueue: options.maxDecodeQueue)
         cache = PredictionCache(capacity: options.cacheEntries, metrics: metrics)
     }
@@ -117,8 +119,10 @@ public struct InferenceAPI: Sendable {
         router.get("metrics") { _, _ in Self.response(ServerMetrics.exposition(), contentType: "text/plain; version=0.0.4") }
         router.get("v1/models") { _, _ in
             let model = try loaded()
-            return try Self.json(ModelsResponse(name: model.name, version: model.version, alias: served.alias,
-                                                classes: model.classNames, metrics: model.recordedMetrics))
+            return try Self.json(
+                ModelsResponse(
+                    name: model.name, version: model.version, alias: served.alias,
+                    classes: model.classNames, metrics: model.recordedMetrics))
         }
         router.get("v1/stats") { _, _ in
             Self.response(ByteBuffer(bytes: try ServerStats.encoder().encode(stats())), contentType: "application/json")
@@ -126,22 +130,28 @@ public struct InferenceAPI: Sendable {
         router.post("v1/classify") { request, _ in
             let (images, top) = try await uploads(request)
             guard images.count == 1 else {
-                throw APIError(status: .badRequest, code: images.isEmpty ? "no_image" : "several_images",
-                               message: images.isEmpty ? "the request holds no image" : "send several images to /v1/classify/batch")
+                throw APIError(
+                    status: .badRequest, code: images.isEmpty ? "no_image" : "several_images",
+                    message: images.isEmpty ? "the request holds no image" : "send several images to /v1/classify/batch")
             }
             let model = try loaded()
             return try Self.json(try await classify(images[0], model: model, top: top))
         }
         router.post("v1/classify/batch") { request, _ in
             let (images, top) = try await uploads(request)
-            guard !images.isEmpty else { throw APIError(status: .badRequest, code: "no_image", message: "the request holds no image") }
+            guard !images.isEmpty else {
+                throw APIError(status: .badRequest, code: "no_image", message: "the request holds no image")
+            }
             guard images.count <= options.maxImagesPerRequest else {
-                throw APIError(status: .contentTooLarge, code: "too_many_images",
-                               message: "\(images.count) images in one request; the limit is \(options.maxImagesPerRequest)")
+                throw APIError(
+                    status: .contentTooLarge, code: "too_many_images",
+                    message: "\(images.count) images in one request; the limit is \(options.maxImagesPerRequest)")
             }
             let model = try loaded()
-            return try Self.json(BatchResponse(model: model.reference,
-                                               results: await classifyAll(images, model: model, top: top)))
+            return try Self.json(
+                BatchResponse(
+                    model: model.reference,
+                    results: await classifyAll(images, model: model, top: top)))
         }
         return router
     }
@@ -149,9 +159,10 @@ public struct InferenceAPI: Sendable {
     /// The numbers `/v1/stats` answers, as of now.
     public func stats(at time: Date = Date()) -> ServerStats {
         let window = traffic.summary(at: time)
-        return ServerStats(model: served.name, alias: served.alias, version: served.model?.version, startedAt: startedAt, at: time,
-                           lastMinute: window.lastMinute, lastQuarterHour: window.lastQuarterHour, queueDepth: batcher.queueDepth,
-                           batches: window.batches, cache: cache.summary, recent: window.recent, series: window.series, drift: drift.status)
+        return ServerStats(
+            model: served.name, alias: served.alias, version: served.model?.version, startedAt: startedAt, at: time,
+            lastMinute: window.lastMinute, lastQuarterHour: window.lastQuarterHour, queueDepth: batcher.queueDepth,
+            batches: window.batches, cache: cache.summary, recent: window.recent, series: window.series, drift: drift.status)
     }
 
     /// The version answering now (nil before the first load).
@@ -185,8 +196,9 @@ public struct InferenceAPI: Sendable {
             }
             defer { group.cancelAll() }
             guard let body = try await group.next() ?? nil else {
-                throw APIError(status: .requestTimeout, code: "body_timeout",
-                               message: "the body did not arrive within \(Int(timeout.seconds)) seconds")
+                throw APIError(
+                    status: .requestTimeout, code: "body_timeout",
+                    message: "the body did not arrive within \(Int(timeout.seconds)) seconds")
             }
             return body
         }
@@ -226,18 +238,22 @@ public struct InferenceAPI: Sendable {
             let key = PredictionCache.key(upload.bytes.readableBytesView, model: model)
             if let predictions = cache.lookup(key) { return .cached(predictions, key: key) }
             do throws(ImageInputError) {
-                return .input(try model.input(fromImage: Data(upload.bytes.readableBytesView), name: "upload", maxPixels: maxPixels), key: key)
+                return .input(
+                    try model.input(fromImage: Data(upload.bytes.readableBytesView), name: "upload", maxPixels: maxPixels),
+                    key: key)
             } catch {
                 throw APIError(error)
             }
         }
-        let input: [Float], key: PredictionCache.Key
+        let input: [Float]
+        let key: PredictionCache.Key
         switch prepared {
         case let .cached(predictions, cachedKey):
             let total = (ContinuousClock.now - start).milliseconds
             remember(predictions, key: cachedKey, model: model, cached: true, milliseconds: total, upload: upload)
-            return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: true,
-                                    timingsMs: ["decode": 0, "queue": 0, "infer": 0, "total": total])
+            return ClassifyResponse(
+                model: line, top: Array(predictions.prefix(top)), cached: true,
+                timingsMs: ["decode": 0, "queue": 0, "infer": 0, "total": total])
         case let .input(prepared, preparedKey):
             (input, key) = (prepared, preparedKey)
         }
@@ -246,27 +262,40 @@ public struct InferenceAPI: Sendable {
         do { outcome = try await batcher.submit(input, model: model) } catch { throw .overloaded }
         guard let predictions = model.topPredictions(outcome.logits, top: options.maxTop) else { throw .nonFiniteOutput(model) }
         cache.store(predictions, for: key)
-        if let best = predictions.first { drift.record(embedding: outcome.embedding, top: best.index, confidence: best.probability, model: model) }
+        if let best = predictions.first {
+            drift.record(embedding: outcome.embedding, top: best.index, confidence: best.probability, model: model)
+        }
         let total = (ContinuousClock.now - start).milliseconds
         remember(predictions, key: key, model: model, cached: false, milliseconds: total, upload: upload)
-        return ClassifyResponse(model: line, top: Array(predictions.prefix(top)), cached: false,
-                                timingsMs: ["decode": (decoded - start).milliseconds, "queue": outcome.queueMilliseconds,
-                                            "infer": outcome.inferMilliseconds, "total": total])
+        return ClassifyResponse(
+            model: line, top: Array(predictions.prefix(top)), cached: false,
+            timingsMs: [
+                "decode": (decoded - start).milliseconds, "queue": outcome.queueMilliseconds,
+                "infer": outcome.inferMilliseconds, "total": total,
+            ])
     }
 
     /// Keeps an answer among the recent ones `/v1/stats` summarises, and logs a sample of answers
     /// (with the image of a low-confidence one, when images are kept).
-    private func remember(_ predictions: [Prediction], key: PredictionCache.Key, model: LoadedModel, cached: Bool, milliseconds: Double,
-                          upload: ImageUpload) {
+    private func remember(
+        _ predictions: [Prediction], key: PredictionCache.Key, model: LoadedModel, cached: Bool, milliseconds: Double,
+        upload: ImageUpload
+    ) {
         guard let top = predictions.first else { return }
         let (now, sha256) = (Date(), key.imageHex)
-        traffic.record(ServerStats.Answer(at: now, sha256: sha256, version: model.version, label: top.label, confidence: top.probability,
-                                          cached: cached))
-        guard let log = options.predictionLog, options.predictionSample >= 1 || Double.random(in: 0..<1) < options.predictionSample else { return }
+        traffic.record(
+            ServerStats.Answer(
+                at: now, sha256: sha256, version: model.version, label: top.label, confidence: top.probability,
+                cached: cached))
+        guard let log = options.predictionLog,
+            options.predictionSample >= 1 || Double.random(in: 0..<1) < options.predictionSample
+        else { return }
         let lowConfidence = top.probability < TrafficWindow.lowConfidenceThreshold
-        log.append(PredictionLogEntry(at: now, server: "", sha256: sha256, model: model.name, version: model.version,
-                                      top: Array(predictions.prefix(3)), latencyMs: milliseconds, cached: cached),
-                   image: lowConfidence && log.keepsImages ? Data(upload.bytes.readableBytesView) : nil)
+        log.append(
+            PredictionLogEntry(
+                at: now, server: "", sha256: sha256, model: model.name, version: model.version,
+                top: Array(predictions.prefix(3)), latencyMs: milliseconds, cached: cached),
+            image: lowConfidence && log.keepsImages ? Data(upload.bytes.readableBytesView) : nil)
     }
 
     /// Every image of a batch request, classified concurrently so they share forward passes.
@@ -276,7 +305,10 @@ public struct InferenceAPI: Sendable {
                 group.addTask {
                     do throws(APIError) {
                         let answer = try await classify(image, model: model, top: top)
-                        return (position, BatchItem(name: image.name, top: answer.top, cached: answer.cached, timingsMs: answer.timingsMs))
+                        return (
+                            position,
+                            BatchItem(name: image.name, top: answer.top, cached: answer.cached, timingsMs: answer.timingsMs)
+                        )
                     } catch {
                         return (position, BatchItem(name: image.name, error: error))
                     }

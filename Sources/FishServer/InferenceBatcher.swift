@@ -126,7 +126,8 @@ final class InferenceBatcher: @unchecked Sendable {
             let cores = jobs.count == 1 && idleCores == options.cores ? options.cores : 1
             let share = min(options.maxBatch, (jobs.count + options.cores - 1) / options.cores)
             let model = jobs[0].model
-            var batch: [Job] = [], rest: [Job] = []
+            var batch: [Job] = []
+            var rest: [Job] = []
             for job in jobs {
                 if batch.count < share, job.model.serves(as: model) { batch.append(job) } else { rest.append(job) }
             }
@@ -145,7 +146,8 @@ final class InferenceBatcher: @unchecked Sendable {
         let output = buffer.withUnsafeMutableBufferPointer { whole in
             let inputs = UnsafeMutableBufferPointer(rebasing: whole[0..<(batch.count * floats)])
             for (slot, job) in batch.enumerated() {
-                _ = UnsafeMutableBufferPointer(rebasing: inputs[(slot * floats)..<((slot + 1) * floats)]).update(fromContentsOf: job.input)
+                _ = UnsafeMutableBufferPointer(rebasing: inputs[(slot * floats)..<((slot + 1) * floats)]).update(
+                    fromContentsOf: job.input)
             }
             return model.scores(UnsafeBufferPointer(inputs), count: batch.count, threads: cores)
         }
@@ -153,12 +155,15 @@ final class InferenceBatcher: @unchecked Sendable {
         metrics.batchSize.record(Double(batch.count))
         metrics.traffic.recordBatch(size: batch.count)
         metrics.forwardDuration.recordNanoseconds(Int64(inferMilliseconds * 1e6))
-        let classes = model.classes, width = output.embeddings.count / batch.count
+        let classes = model.classes
+        let width = output.embeddings.count / batch.count
         for (slot, job) in batch.enumerated() {
-            job.continuation.resume(returning: Outcome(logits: output.logits[(slot * classes)..<((slot + 1) * classes)],
-                                                       embedding: output.embeddings[(slot * width)..<((slot + 1) * width)],
-                                                       queueMilliseconds: (start - job.enqueued).milliseconds,
-                                                       inferMilliseconds: inferMilliseconds, batchSize: batch.count))
+            job.continuation.resume(
+                returning: Outcome(
+                    logits: output.logits[(slot * classes)..<((slot + 1) * classes)],
+                    embedding: output.embeddings[(slot * width)..<((slot + 1) * width)],
+                    queueMilliseconds: (start - job.enqueued).milliseconds,
+                    inferMilliseconds: inferMilliseconds, batchSize: batch.count))
         }
     }
 }

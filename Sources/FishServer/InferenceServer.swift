@@ -14,9 +14,11 @@ public enum InferenceServer {
     /// accepting connections, finishes the requests in flight and returns. Checks the alias every
     /// `reloadSeconds`. While it answers, it is recorded in the store (see `ServingService`),
     /// with a heartbeat, and removed when it stops. `ready` gets the bound port (useful with port 0).
-    public static func run(context: ServiceContext, model: String, alias: String, host: String, port: Int,
-                           options: InferenceAPI.Options = .init(), reloadSeconds: Double = 3,
-                           ready: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    public static func run(
+        context: ServiceContext, model: String, alias: String, host: String, port: Int,
+        options: InferenceAPI.Options = .init(), reloadSeconds: Double = 3,
+        ready: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
         guard options.auth != nil || isLoopback(host) else { throw ServerSetupError.tokenRequired(host: host) }
         let api = InferenceAPI(context: context, model: model, alias: alias, options: options)
         defer { api.shutdown() }
@@ -28,7 +30,8 @@ public enum InferenceServer {
             do {
                 let url = "http://\(announcedHost(host)):\(boundPort)"
                 options.predictionLog?.name(server: url)
-                let made = try ServingService(context: context).announce(url: url, model: model, alias: alias, version: api.servedVersion)
+                let made = try ServingService(context: context).announce(
+                    url: url, model: model, alias: alias, version: api.servedVersion)
                 announcement.withLock { $0 = made }
             } catch {
                 logger.warning("cannot record this server in the store (fishops servers will not list it): \(error)")
@@ -36,12 +39,17 @@ public enum InferenceServer {
         }
         defer { announcement.withLock { $0?.withdraw() } }
         let idleTimeout = TimeAmount.nanoseconds(Int64(options.idleTimeout.seconds * 1e9))
-        let app = Application(router: api.router(), server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler(), api.drain.handler()], idleTimeout: idleTimeout)), configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
-                              onServerRunning: { channel in
-                                  let boundPort = channel.localAddress?.port ?? port
-                                  announce(boundPort)
-                                  ready(boundPort)
-                              }, logger: logger)
+        let app = Application(
+            router: api.router(),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ContinueHandler(), api.drain.handler()], idleTimeout: idleTimeout)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "fishops"),
+            onServerRunning: { channel in
+                let boundPort = channel.localAddress?.port ?? port
+                announce(boundPort)
+                ready(boundPort)
+            }, logger: logger)
         let watcher = Task { [logger] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(reloadSeconds))
@@ -63,9 +71,12 @@ public enum InferenceServer {
             watcher.cancel()
             heartbeat.cancel()
         }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [.sigint], logger: logger))
         try await withThrowingDiscardingTaskGroup { tasks in
-            tasks.addTask { [logger] in await stopOnSIGTERM(group, drain: api.drain, timeout: options.drainTimeout, logger: logger) }
+            tasks.addTask { [logger] in
+                await stopOnSIGTERM(group, drain: api.drain, timeout: options.drainTimeout, logger: logger)
+            }
             try await group.run()
             tasks.cancelAll()
         }
@@ -81,7 +92,9 @@ public enum InferenceServer {
                     break
                 }
                 drain.start()
-                logger.info("SIGTERM: draining (/readyz answers 503, every answer closes its connection) until no connection is open, for at most \(timeout)")
+                logger.info(
+                    "SIGTERM: draining (/readyz answers 503, every answer closes its connection) until no connection is open, for at most \(timeout)"
+                )
                 tasks.addTask {
                     await drain.waitUntilClosed(timeout: timeout)
                     if !Task.isCancelled { await group.triggerGracefulShutdown() }
@@ -112,7 +125,8 @@ public enum ServerSetupError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .tokenRequired(host):
-            return "serving on \(host) opens the API to the network: give a token with --token-file FILE or FISHOPS_SERVE_TOKEN (see docs/security.md), or bind 127.0.0.1 behind a proxy"
+            return
+                "serving on \(host) opens the API to the network: give a token with --token-file FILE or FISHOPS_SERVE_TOKEN (see docs/security.md), or bind 127.0.0.1 behind a proxy"
         }
     }
 }

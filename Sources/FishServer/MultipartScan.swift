@@ -19,7 +19,9 @@ struct MultipartScan {
             var from = 0
             while let found = Self.find(delimiter, in: bytes, from: from) {
                 parts += 1
-                if headerNamesAreASCII, !Self.headerNamesAreASCII(bytes, from: found + delimiter.count) { headerNamesAreASCII = false }
+                if headerNamesAreASCII, !Self.headerNamesAreASCII(bytes, from: found + delimiter.count) {
+                    headerNamesAreASCII = false
+                }
                 from = found + delimiter.count
             }
         }
@@ -53,7 +55,8 @@ struct MultipartScan {
         guard let first = pattern.first, let base = bytes.baseAddress else { return nil }
         var offset = start
         while offset + pattern.count <= bytes.count,
-              let found = memchr(base + offset, Int32(first), bytes.count - offset - pattern.count + 1) {
+            let found = memchr(base + offset, Int32(first), bytes.count - offset - pattern.count + 1)
+        {
             let candidate = base.distance(to: UnsafeRawPointer(found))
             if memcmp(found, pattern, pattern.count) == 0 { return candidate }
             offset = candidate + 1

@@ -69,7 +69,9 @@ final class PredictionCache: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 
     /// Entries, hits and misses since the server started.
-    var summary: ServerStats.Cache { state.withLock { ServerStats.Cache(entries: $0.entries.count, hits: $0.hits, misses: $0.misses) } }
+    var summary: ServerStats.Cache {
+        state.withLock { ServerStats.Cache(entries: $0.entries.count, hits: $0.hits, misses: $0.misses) }
+    }
 }
 
 /// A fixed-capacity map that forgets its least recently used key: slots in an array, linked

@@ -77,7 +77,8 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let auth: ServerAuth
     let protectMetrics: Bool
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         guard let scope = ServerAuth.scope(ofPath: request.uri.path, protectMetrics: protectMetrics) else {
             return try await next(request, context)
         }
@@ -86,8 +87,9 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         if scope == .admin, auth.allows(authorization, scope: .inference) {
             throw APIError(status: .forbidden, code: "forbidden", message: "this route needs the admin token")
         }
-        var error = APIError(status: .unauthorized, code: "unauthorized",
-                             message: "send the server's token as 'Authorization: Bearer TOKEN'")
+        var error = APIError(
+            status: .unauthorized, code: "unauthorized",
+            message: "send the server's token as 'Authorization: Bearer TOKEN'")
         error.wwwAuthenticate = "Bearer"
         throw error
     }

@@ -20,20 +20,32 @@ final class ServerMetrics: Sendable {
 
     static let durationBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { .milliseconds($0) }
 
-    let cacheHits = registry.makeCounter(descriptor: .init(namespace: "fishops", metricName: "cache_hits", unitName: "total",
-                                                           helpText: "Cache lookups that found the answer."))
-    let cacheMisses = registry.makeCounter(descriptor: .init(namespace: "fishops", metricName: "cache_misses", unitName: "total",
-                                                             helpText: "Cache lookups that did not."))
-    let cacheHitRatio = registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "cache_hit", unitName: "ratio",
-                                                             helpText: "Cache hits over lookups since the server started."))
-    let queueDepth = registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "queue", unitName: "depth",
-                                                          helpText: "Images waiting for a forward pass."))
-    let batchSize = registry.makeValueHistogram(descriptor: .init(namespace: "fishops", metricName: "batch", unitName: "size",
-                                                                  helpText: "Images per forward pass."),
-                                                labels: [], buckets: [1, 2, 4, 8, 16, 32, 64])
-    let forwardDuration = registry.makeDurationHistogram(descriptor: .init(namespace: "fishops", metricName: "forward_duration", unitName: "seconds",
-                                                                           helpText: "Time of each forward pass."),
-                                                         labels: [], buckets: durationBuckets)
+    let cacheHits = registry.makeCounter(
+        descriptor: .init(
+            namespace: "fishops", metricName: "cache_hits", unitName: "total",
+            helpText: "Cache lookups that found the answer."))
+    let cacheMisses = registry.makeCounter(
+        descriptor: .init(
+            namespace: "fishops", metricName: "cache_misses", unitName: "total",
+            helpText: "Cache lookups that did not."))
+    let cacheHitRatio = registry.makeGauge(
+        descriptor: .init(
+            namespace: "fishops", metricName: "cache_hit", unitName: "ratio",
+            helpText: "Cache hits over lookups since the server started."))
+    let queueDepth = registry.makeGauge(
+        descriptor: .init(
+            namespace: "fishops", metricName: "queue", unitName: "depth",
+            helpText: "Images waiting for a forward pass."))
+    let batchSize = registry.makeValueHistogram(
+        descriptor: .init(
+            namespace: "fishops", metricName: "batch", unitName: "size",
+            helpText: "Images per forward pass."),
+        labels: [], buckets: [1, 2, 4, 8, 16, 32, 64])
+    let forwardDuration = registry.makeDurationHistogram(
+        descriptor: .init(
+            namespace: "fishops", metricName: "forward_duration", unitName: "seconds",
+            helpText: "Time of each forward pass."),
+        labels: [], buckets: durationBuckets)
     let modelVersion: Prometheus.Gauge
     /// The recent traffic `/v1/stats` summarises.
     let traffic = TrafficWindow()
@@ -42,9 +54,11 @@ final class ServerMetrics: Sendable {
 
     init(model: String, alias: String, driftInterval: Duration) {
         drift = DriftWindow(interval: driftInterval, registry: Self.registry)
-        modelVersion = Self.registry.makeGauge(descriptor: .init(namespace: "fishops", metricName: "model", unitName: "version",
-                                                                 helpText: "The version served, by model and alias."),
-                                               labels: [("model", model), ("alias", alias)])
+        modelVersion = Self.registry.makeGauge(
+            descriptor: .init(
+                namespace: "fishops", metricName: "model", unitName: "version",
+                helpText: "The version served, by model and alias."),
+            labels: [("model", model), ("alias", alias)])
     }
 
     /// The Prometheus text exposition of every metric.
@@ -57,18 +71,23 @@ final class ServerMetrics: Sendable {
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private static var registry: PrometheusCollectorRegistry { ServerMetrics.registry }
     private static var requests: MetricNameDescriptor {
-        .init(namespace: "fishops", subsystem: "http", metricName: "requests", unitName: "total",
-              helpText: "HTTP requests answered, by route, method and status.")
+        .init(
+            namespace: "fishops", subsystem: "http", metricName: "requests", unitName: "total",
+            helpText: "HTTP requests answered, by route, method and status.")
     }
     private static var duration: MetricNameDescriptor {
-        .init(namespace: "fishops", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-              helpText: "Time from a request's arrival until its answer is written, by route, method and status.")
+        .init(
+            namespace: "fishops", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+            helpText: "Time from a request's arrival until its answer is written, by route, method and status.")
     }
 
-    let inFlight = ServerMetrics.registry.makeGauge(descriptor: .init(namespace: "fishops", subsystem: "http", metricName: "requests",
-                                                                      unitName: "in_flight", helpText: "HTTP requests being answered."))
+    let inFlight = ServerMetrics.registry.makeGauge(
+        descriptor: .init(
+            namespace: "fishops", subsystem: "http", metricName: "requests",
+            unitName: "in_flight", helpText: "HTTP requests being answered."))
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         let start = ContinuousClock.now
         inFlight.increment()
         do {
@@ -91,7 +110,8 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    private static func labels(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> [(String, String)] {
+    private static func labels(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> [(String, String)]
+    {
         [("http_route", route), ("http_request_method", method.rawValue), ("http_response_status_code", String(status.code))]
     }
 

@@ -29,7 +29,13 @@ package final class TrafficWindow: Sendable {
 
         /// The outcome of an answer with `status` and error `code`.
         package init(status: Int, code: String) {
-            if status < 400 { self = .answered } else if [401, 403, 408, 413, 429, 503].contains(status) { self = .rejected(code) } else { self = .error(code) }
+            if status < 400 {
+                self = .answered
+            } else if [401, 403, 408, 413, 429, 503].contains(status) {
+                self = .rejected(code)
+            } else {
+                self = .error(code)
+            }
         }
     }
 
@@ -95,8 +101,10 @@ package final class TrafficWindow: Sendable {
     }
 
     /// The windows, series, batches and recent answers as of `time`.
-    package func summary(at time: Date = Date()) -> (lastMinute: ServerStats.Window, lastQuarterHour: ServerStats.Window,
-                                                      series: ServerStats.Series, batches: ServerStats.Batches, recent: ServerStats.Recent) {
+    package func summary(at time: Date = Date()) -> (
+        lastMinute: ServerStats.Window, lastQuarterHour: ServerStats.Window,
+        series: ServerStats.Series, batches: ServerStats.Batches, recent: ServerStats.Recent
+    ) {
         let now = Int(time.timeIntervalSince1970.rounded(.down))
         // Computed outside the lock on a copy (the arrays are shared until the next write).
         let state = self.state.withLock { $0 }
@@ -108,7 +116,8 @@ package final class TrafficWindow: Sendable {
             Self.window(((now - length + 1)...now).compactMap(current), seconds: length)
         }
         let steps = Self.seconds / Self.seriesStep
-        var rates: [Double] = [], p95: [Double?] = []
+        var rates: [Double] = []
+        var p95: [Double?] = []
         for step in 0..<steps {
             let end = now - (steps - 1 - step) * Self.seriesStep
             let seconds = ((end - Self.seriesStep + 1)...end).compactMap(current)
@@ -118,10 +127,14 @@ package final class TrafficWindow: Sendable {
         }
         let passes = state.batchSizes.values.reduce(0, +)
         let images = state.batchSizes.reduce(0) { $0 + $1.key * $1.value }
-        let batches = ServerStats.Batches(count: passes, meanSize: passes > 0 ? Double(images) / Double(passes) : nil,
-                                          sizes: state.batchSizes.sorted { $0.key < $1.key }.map { .init(size: $0.key, count: $0.value) })
-        return (window(60), window(Self.seconds), ServerStats.Series(stepSeconds: Self.seriesStep, requestsPerSecond: rates, p95Ms: p95),
-                batches, Self.recent(state.recent, lowConfidence: state.lowConfidence))
+        let batches = ServerStats.Batches(
+            count: passes, meanSize: passes > 0 ? Double(images) / Double(passes) : nil,
+            sizes: state.batchSizes.sorted { $0.key < $1.key }.map { .init(size: $0.key, count: $0.value) })
+        return (
+            window(60), window(Self.seconds),
+            ServerStats.Series(stepSeconds: Self.seriesStep, requestsPerSecond: rates, p95Ms: p95),
+            batches, Self.recent(state.recent, lowConfidence: state.lowConfidence)
+        )
     }
 
     /// Answers held in the recent ring (at most `recentCapacity`).
@@ -138,7 +151,8 @@ package final class TrafficWindow: Sendable {
     static func binMiddle(_ bin: Int) -> Double { 0.1 * pow(2, (Double(bin) + 0.5) / 4) }
 
     private static func window(_ seconds: [Second], seconds length: Int) -> ServerStats.Window {
-        var errors: [String: Int] = [:], rejections: [String: Int] = [:]
+        var errors: [String: Int] = [:]
+        var rejections: [String: Int] = [:]
         var latency = [Int](repeating: 0, count: latencyBins)
         for second in seconds {
             errors.merge(second.errors, uniquingKeysWith: +)
@@ -146,11 +160,16 @@ package final class TrafficWindow: Sendable {
             for (bin, count) in second.latency.enumerated() { latency[bin] += Int(count) }
         }
         let requests = seconds.reduce(0) { $0 + $1.requests }
-        let counts = { (kinds: [String: Int]) in kinds.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ServerStats.KindCount(kind: $0.key, count: $0.value) } }
-        return ServerStats.Window(seconds: length, requests: requests, answered: seconds.reduce(0) { $0 + $1.answered },
-                                  errors: counts(errors), rejections: counts(rejections), requestsPerSecond: Double(requests) / Double(length),
-                                  latencyMs: requests > 0 ? ServerStats.Latency(p50: percentile(0.5, latency, requests), p95: percentile(0.95, latency, requests),
-                                                                                 p99: percentile(0.99, latency, requests)) : nil)
+        let counts = { (kinds: [String: Int]) in
+            kinds.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ServerStats.KindCount(kind: $0.key, count: $0.value) }
+        }
+        return ServerStats.Window(
+            seconds: length, requests: requests, answered: seconds.reduce(0) { $0 + $1.answered },
+            errors: counts(errors), rejections: counts(rejections), requestsPerSecond: Double(requests) / Double(length),
+            latencyMs: requests > 0
+                ? ServerStats.Latency(
+                    p50: percentile(0.5, latency, requests), p95: percentile(0.95, latency, requests),
+                    p99: percentile(0.99, latency, requests)) : nil)
     }
 
     /// The latency below which `fraction` of the `total` requests fall.
@@ -172,9 +191,12 @@ package final class TrafficWindow: Sendable {
             histogram[min(max(Int(answer.confidence * 10), 0), 9)] += 1
         }
         let total = Double(max(answers.count, 1))
-        return ServerStats.Recent(answers: answers.count,
-                                  classMix: mix.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { .init(label: $0.key, share: Double($0.value) / total) },
-                                  meanConfidence: answers.isEmpty ? nil : answers.reduce(0) { $0 + $1.confidence } / total,
-                                  confidenceHistogram: histogram, lowConfidenceThreshold: lowConfidenceThreshold, lowConfidence: lowConfidence)
+        return ServerStats.Recent(
+            answers: answers.count,
+            classMix: mix.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map {
+                .init(label: $0.key, share: Double($0.value) / total)
+            },
+            meanConfidence: answers.isEmpty ? nil : answers.reduce(0) { $0 + $1.confidence } / total,
+            confidenceHistogram: histogram, lowConfidenceThreshold: lowConfidenceThreshold, lowConfidence: lowConfidence)
     }
 }

@@ -47,7 +47,9 @@ public struct ClassificationService: Sendable {
     public func loadModel(name: String? = nil, version: Int? = nil, threads: Int? = nil) throws -> LoadedModel {
         let registry = RegistryService(context: context)
         let resolved = try registry.resolve(model: name ?? config.defaultModel, version: version)
-        let backbone = try resolved.package.metadata.backbone.map { try registry.resolve(model: $0.model, version: $0.version).package }
+        let backbone = try resolved.package.metadata.backbone.map {
+            try registry.resolve(model: $0.model, version: $0.version).package
+        }
         return try LoadedModel(package: resolved.package, backbone: backbone, threads: threads ?? config.threads)
     }
 
@@ -61,7 +63,8 @@ public struct ClassificationService: Sendable {
     /// Expands `paths`: files as given, folders recursively (image files only, sorted). Paths
     /// that do not exist or cannot be read, and folders holding no image, are returned with why.
     public func collectFiles(_ paths: [String]) -> (files: [String], unusable: [UnusablePath]) {
-        var files: [String] = [], unusable: [UnusablePath] = []
+        var files: [String] = []
+        var unusable: [UnusablePath] = []
         let manager = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -73,8 +76,10 @@ public struct ClassificationService: Sendable {
                 files.append(path)
                 continue
             }
-            guard let enumerator = manager.enumerator(atPath: path), (try? manager.contentsOfDirectory(atPath: path)) != nil else {
-                unusable.append(UnusablePath(path: path, message: "\(path): cannot read the folder (\(Self.whyUnreachable(path)))"))
+            guard let enumerator = manager.enumerator(atPath: path), (try? manager.contentsOfDirectory(atPath: path)) != nil
+            else {
+                unusable.append(
+                    UnusablePath(path: path, message: "\(path): cannot read the folder (\(Self.whyUnreachable(path)))"))
                 continue
             }
             let found = (enumerator.allObjects as? [String] ?? [])
@@ -102,8 +107,10 @@ public struct ClassificationService: Sendable {
     /// Classifies `files` with `model`, calling `report` once per file in order; with `thumbnails`,
     /// each result carries its image shrunk to fit that size (from the same decode), and with
     /// `embeddings`, the backbone's embedding of the image.
-    public func classify(files: [String], model: LoadedModel, top: Int, batchSize: Int = 16,
-                         thumbnails: (maxWidth: Int, maxHeight: Int)? = nil, embeddings: Bool = false, report: (FileResult) -> Void) {
+    public func classify(
+        files: [String], model: LoadedModel, top: Int, batchSize: Int = 16,
+        thumbnails: (maxWidth: Int, maxHeight: Int)? = nil, embeddings: Bool = false, report: (FileResult) -> Void
+    ) {
         let decoder = ImageDecoder(maxPixels: config.maxPixels)
         let reference = model.reference
         let preprocessing = model.metadata.preprocessing
@@ -124,10 +131,12 @@ public struct ClassificationService: Sendable {
                                 let began = DispatchTime.now()
                                 do {
                                     let image = try decoder.decodeFile(atPath: group[index])
-                                    let slot = UnsafeMutableBufferPointer(rebasing: tensor[(index * floatsPerImage)..<((index + 1) * floatsPerImage)])
+                                    let slot = UnsafeMutableBufferPointer(
+                                        rebasing: tensor[(index * floatsPerImage)..<((index + 1) * floatsPerImage)])
                                     preprocessing.writeTensor(of: image, into: slot)
                                     if let thumbnails {
-                                        thumbnail[index] = Thumbnail(image, maxWidth: thumbnails.maxWidth, maxHeight: thumbnails.maxHeight)
+                                        thumbnail[index] = Thumbnail(
+                                            image, maxWidth: thumbnails.maxWidth, maxHeight: thumbnails.maxHeight)
                                     }
                                 } catch {
                                     failed[index] = "\(error)"
@@ -142,9 +151,12 @@ public struct ClassificationService: Sendable {
             var output: InferenceEngine.Output?
             var forwardSeconds = 0.0
             if !decoded.isEmpty {
-                let compact = decoded.count == group.count ? input : decoded.flatMap {
-                    input[($0 * floatsPerImage)..<(($0 + 1) * floatsPerImage)]
-                }
+                let compact =
+                    decoded.count == group.count
+                    ? input
+                    : decoded.flatMap {
+                        input[($0 * floatsPerImage)..<(($0 + 1) * floatsPerImage)]
+                    }
                 let began = DispatchTime.now()
                 output = model.forward(compact, count: decoded.count)
                 forwardSeconds = Self.seconds(since: began) / Double(decoded.count)
@@ -154,14 +166,16 @@ public struct ClassificationService: Sendable {
                 if let message = failures[index] {
                     outcome = .failure(FileError(message: message))
                 } else if let output, let position = decoded.firstIndex(of: index) {
-                    outcome = model.predictions(output, image: position, top: top).map { .success($0) }
+                    outcome =
+                        model.predictions(output, image: position, top: top).map { .success($0) }
                         ?? .failure(FileError(message: "\(file): \(model.nonFiniteMessage)"))
                 } else {
                     outcome = .failure(FileError(message: "\(file): not classified"))
                 }
                 let share = failures[index] == nil ? forwardSeconds : 0
-                var result = FileResult(file: file, model: reference, outcome: outcome,
-                                        milliseconds: (seconds[index] + share) * 1000, thumbnail: shrunk[index])
+                var result = FileResult(
+                    file: file, model: reference, outcome: outcome,
+                    milliseconds: (seconds[index] + share) * 1000, thumbnail: shrunk[index])
                 if embeddings, let output, let position = decoded.firstIndex(of: index), case .success = outcome {
                     let width = output.embeddings.count / decoded.count
                     result.embedding = Array(output.embeddings[(position * width)..<((position + 1) * width)])

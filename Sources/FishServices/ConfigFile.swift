@@ -37,7 +37,8 @@ struct ConfigFile: Equatable {
     /// A server's base URL (`http://` or `https://`, no trailing slash).
     static func serverURL(_ text: String, source: String) throws(ServiceError) -> String {
         guard let components = URLComponents(string: text), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
-              components.host?.isEmpty == false, components.query == nil else {
+            components.host?.isEmpty == false, components.query == nil
+        else {
             throw .badConfiguration("\(source): \(text.debugDescription) is not a server URL such as http://host:8080")
         }
         return ServingService.normalized(text)

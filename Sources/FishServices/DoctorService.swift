@@ -14,8 +14,11 @@ public enum DoctorService {
     /// store cannot be opened.
     public static func examine(_ config: FishConfig) -> [Finding] {
         let problems = Store.integrityReport(directory: config.home)
-        var findings = [Finding(check: "store database (full integrity check)",
-                                problem: problems.isEmpty ? nil : problems.prefix(10).joined(separator: "; "))]
+        var findings = [
+            Finding(
+                check: "store database (full integrity check)",
+                problem: problems.isEmpty ? nil : problems.prefix(10).joined(separator: "; "))
+        ]
         let context: ServiceContext
         do { context = try ServiceContext(config: config) } catch {
             findings.append(Finding(check: "store opens", problem: "\(error)"))
@@ -25,8 +28,10 @@ public enum DoctorService {
         do {
             for model in try registry.models() {
                 for version in try context.store.versions(model: model.name) {
-                    findings.append(Finding(check: "\(model.name) v\(version.version) package",
-                                            problem: registry.packageProblem(model: model.name, version: version.version)))
+                    findings.append(
+                        Finding(
+                            check: "\(model.name) v\(version.version) package",
+                            problem: registry.packageProblem(model: model.name, version: version.version)))
                 }
             }
         } catch {

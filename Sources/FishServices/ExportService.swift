@@ -21,12 +21,15 @@ public struct ExportService: Sendable {
         let registry = RegistryService(context: context)
         let resolved = try registry.resolve(model: model ?? context.config.defaultModel, version: version)
         let metadata = resolved.package.metadata
-        let network: FoldedNetwork, head: ClassifierHead?
+        let network: FoldedNetwork
+        let head: ClassifierHead?
         if let reference = metadata.backbone {
             let backbone = try registry.resolve(model: reference.model, version: reference.version).package
             guard backbone.metadata.weightsSha256 == reference.weightsSha256 else {
-                throw NeuralError.invalidPackage(path: resolved.package.directory.path, reason:
-                    "its backbone \(reference.model) v\(reference.version) has other weights than it was trained on")
+                throw NeuralError.invalidPackage(
+                    path: resolved.package.directory.path,
+                    reason:
+                        "its backbone \(reference.model) v\(reference.version) has other weights than it was trained on")
             }
             network = try FoldedNetwork(tensors: try backbone.loadWeights())
             head = try ClassifierHead(tensors: try resolved.package.loadWeights())
@@ -34,8 +37,9 @@ public struct ExportService: Sendable {
             network = try FoldedNetwork(tensors: try resolved.package.loadWeights())
             head = nil
         }
-        return ONNXExporter.export(network, head: head, inputSize: metadata.preprocessing.inputSize,
-                                   modelName: "\(resolved.version.model)-v\(resolved.version.version)")
+        return ONNXExporter.export(
+            network, head: head, inputSize: metadata.preprocessing.inputSize,
+            modelName: "\(resolved.version.model)-v\(resolved.version.version)")
     }
 
     /// Writes `data` to `path` atomically (temporary file, then rename).

@@ -28,8 +28,10 @@ public struct FishConfig: Sendable {
     /// Largest decoded image accepted unless FISHOPS_MAX_PIXELS says otherwise.
     public static let defaultMaxPixels = ImageDecoder.defaultMaxPixels
 
-    public init(home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = FishConfig.defaultMaxPixels,
-                gateMetric: String = "macro_f1", dataFolder: String? = nil) {
+    public init(
+        home: URL, threads: Int, defaultModel: String = FishConfig.baseModelName, maxPixels: Int = FishConfig.defaultMaxPixels,
+        gateMetric: String = "macro_f1", dataFolder: String? = nil
+    ) {
         self.home = home
         self.dataFolder = dataFolder
         self.threads = max(threads, 1)
@@ -39,18 +41,22 @@ public struct FishConfig: Sendable {
     }
 
     /// The configuration from the environment, with defaults for what it does not set.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ServiceError) -> FishConfig {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ServiceError)
+        -> FishConfig
+    {
         if environment["FISHOPS_HOME"]?.isEmpty == true {
             throw .badConfiguration("FISHOPS_HOME is set but empty; unset it to use ~/.fishops, or set it to a folder")
         }
-        let home = environment["FISHOPS_HOME"].map { URL(fileURLWithPath: $0) }
+        let home =
+            environment["FISHOPS_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fishops")
         let threads = try positiveInteger(environment, "FISHOPS_THREADS") ?? ProcessInfo.processInfo.activeProcessorCount
         if let problem = threadCountProblem(threads, source: "FISHOPS_THREADS") { throw .badConfiguration(problem) }
         let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? Self.defaultMaxPixels
         let gateMetric = environment["FISHOPS_GATE_METRIC"].flatMap { $0.isEmpty ? nil : $0 } ?? "macro_f1"
         let dataFolder = environment["FISHOPS_DATA"].flatMap { $0.isEmpty ? nil : $0 }
-        var config = FishConfig(home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
+        var config = FishConfig(
+            home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
         config.servers = try serverURLs(environment["FISHOPS_SERVERS"] ?? "") + ConfigFile.load(home: home).servers
         return config
     }

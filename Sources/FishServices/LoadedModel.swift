@@ -23,14 +23,18 @@ public struct LoadedModel: Sendable {
         let weights = try package.loadWeights()
         if let reference = package.metadata.backbone {
             guard let backbone, backbone.metadata.weightsSha256 == reference.weightsSha256 else {
-                throw NeuralError.invalidPackage(path: package.directory.path, reason:
-                    "its backbone \(reference.model) v\(reference.version) is missing or has other weights")
+                throw NeuralError.invalidPackage(
+                    path: package.directory.path,
+                    reason:
+                        "its backbone \(reference.model) v\(reference.version) is missing or has other weights")
             }
             engine = try InferenceEngine(tensors: try backbone.loadWeights(), threads: threads)
             let head = try ClassifierHead(tensors: weights)
             guard head.inputs == engine.embeddingWidth else {
-                throw NeuralError.invalidPackage(path: package.directory.path, reason:
-                    "the head takes \(head.inputs) features but the backbone gives \(engine.embeddingWidth)")
+                throw NeuralError.invalidPackage(
+                    path: package.directory.path,
+                    reason:
+                        "the head takes \(head.inputs) features but the backbone gives \(engine.embeddingWidth)")
             }
             self.head = head
         } else {
@@ -40,8 +44,10 @@ public struct LoadedModel: Sendable {
         metadata = package.metadata
         packageDirectory = package.directory
         guard classes == metadata.classNames.count else {
-            throw NeuralError.invalidPackage(path: package.directory.path, reason:
-                "\(classes) outputs but \(metadata.classNames.count) class names")
+            throw NeuralError.invalidPackage(
+                path: package.directory.path,
+                reason:
+                    "\(classes) outputs but \(metadata.classNames.count) class names")
         }
     }
 

@@ -57,7 +57,9 @@ extension LoadedModel {
 
     /// The scores (`count * classes` floats) and the backbone's embeddings (`count *
     /// embeddingWidth`) of `count` prepared inputs, on at most `threads` threads.
-    public func scores(_ inputs: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> (logits: [Float], embeddings: [Float]) {
+    public func scores(_ inputs: UnsafeBufferPointer<Float>, count: Int, threads: Int? = nil) -> (
+        logits: [Float], embeddings: [Float]
+    ) {
         let output = forward(inputs, count: count, threads: threads)
         return (output.logits, output.embeddings)
     }

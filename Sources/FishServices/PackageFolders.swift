@@ -29,7 +29,8 @@ enum PackageFolders {
             for entry in (try? files.contentsOfDirectory(atPath: folder.path)) ?? [] where entry.hasPrefix(".tmp-") {
                 let staging = folder.appendingPathComponent(entry)
                 guard let modified = (try? files.attributesOfItem(atPath: staging.path))?[.modificationDate] as? Date,
-                      now.timeIntervalSince(modified) > staleAge else { continue }
+                    now.timeIntervalSince(modified) > staleAge
+                else { continue }
                 try? files.removeItem(at: staging)
             }
         }

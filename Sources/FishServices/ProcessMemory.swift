@@ -11,7 +11,7 @@ public enum ProcessMemory {
 }
 
 #if os(Linux)
-private let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
+    private let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
 #else
-private let rusageSelf = RUSAGE_SELF
+    private let rusageSelf = RUSAGE_SELF
 #endif

@@ -53,8 +53,9 @@ public struct RegistryService: Sendable {
             throw .notFound("model \(model) not found; see `fishops models list`")
         }
         let versions = try store.versions(model: model).map { version throws(StoreError) in
-            VersionDetail(version: version, evaluations: try store.evaluations(model: model, version: version.version),
-                          aliases: overview.aliases.filter { $0.value == version.version }.keys.sorted())
+            VersionDetail(
+                version: version, evaluations: try store.evaluations(model: model, version: version.version),
+                aliases: overview.aliases.filter { $0.value == version.version }.keys.sorted())
         }
         return ModelDetail(model: overview, versions: versions)
     }
@@ -105,32 +106,43 @@ public struct RegistryService: Sendable {
     public func gate(model: String, version: Int, alias: String = "production") throws(StoreError) -> GateResult {
         let metric = context.config.gateMetric
         let current = try store.aliases(model: model)[alias]
-        func result(_ evaluationData: String?, _ candidate: Double?, _ incumbent: Double?, _ passed: Bool, _ why: String) -> GateResult {
-            GateResult(metric: metric, evaluationData: evaluationData, candidateVersion: version, candidateValue: candidate,
-                       currentVersion: current, currentValue: incumbent, passed: passed, explanation: why)
+        func result(_ evaluationData: String?, _ candidate: Double?, _ incumbent: Double?, _ passed: Bool, _ why: String)
+            -> GateResult
+        {
+            GateResult(
+                metric: metric, evaluationData: evaluationData, candidateVersion: version, candidateValue: candidate,
+                currentVersion: current, currentValue: incumbent, passed: passed, explanation: why)
         }
         _ = try store.version(model: model, version)
         guard Self.gatedAliases.contains(alias) else { return result(nil, nil, nil, true, "\(alias) is not gated") }
         guard let current else { return result(nil, nil, nil, true, "\(model) has no \(alias) version yet") }
         guard let evaluation = try store.evaluations(model: model, version: version).last(where: { $0.metrics[metric] != nil }),
-              let candidateValue = evaluation.metrics[metric] else {
+            let candidateValue = evaluation.metrics[metric]
+        else {
             return result(nil, nil, nil, false, "v\(version) has no \(metric) measured on any evaluation data")
         }
         let data = evaluation.evaluationData
-        guard let incumbentValue = try store.evaluations(model: model, version: current)
-            .last(where: { $0.evaluationData == data && $0.metrics[metric] != nil })?.metrics[metric] else {
-            return result(data, candidateValue, nil, false, "\(alias) v\(current) has no \(metric) on evaluation data \(data) to compare with")
+        guard
+            let incumbentValue = try store.evaluations(model: model, version: current)
+                .last(where: { $0.evaluationData == data && $0.metrics[metric] != nil })?.metrics[metric]
+        else {
+            return result(
+                data, candidateValue, nil, false,
+                "\(alias) v\(current) has no \(metric) on evaluation data \(data) to compare with")
         }
         let direction = try store.direction(ofMetric: metric)
         let worse = direction.prefers(incumbentValue, over: candidateValue)
-        let comparison = String(format: "%@ on %@: v%d %.4f vs %@ v%d %.4f", metric, data, version, candidateValue, alias, current, incumbentValue)
+        let comparison = String(
+            format: "%@ on %@: v%d %.4f vs %@ v%d %.4f", metric, data, version, candidateValue, alias, current, incumbentValue)
         return result(data, candidateValue, incumbentValue, !worse, worse ? "candidate is worse (\(comparison))" : comparison)
     }
 
     /// Moves `alias` to `version` if the gate passes (or `force` is set); every attempt is audited.
     /// `expected` guards against a concurrent move: by default the holder the gate compared against.
-    public func promote(model: String, version: Int, alias: String = "production", reason: String, force: Bool = false,
-                        expected: ExpectedHolder? = nil) throws(StoreError) -> Promotion {
+    public func promote(
+        model: String, version: Int, alias: String = "production", reason: String, force: Bool = false,
+        expected: ExpectedHolder? = nil
+    ) throws(StoreError) -> Promotion {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw .invalid("a promotion needs a reason (--reason TEXT)")
         }
@@ -140,20 +152,23 @@ public struct RegistryService: Sendable {
         }
         if let expected, !expected.matches(verdict.currentVersion) {
             // The alias moved since the operator looked: a conflict, whatever the gate says.
-            try store.recordRefusal(model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,
-                                    actor: context.actor, reason: reason,
-                                    detail: Store.conflictDetail(current: verdict.currentVersion, expected: expected), outcome: .conflict)
+            try store.recordRefusal(
+                model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,
+                actor: context.actor, reason: reason,
+                detail: Store.conflictDetail(current: verdict.currentVersion, expected: expected), outcome: .conflict)
             throw Store.conflict(model: model, alias: alias, current: verdict.currentVersion, expected: expected)
         }
         if verdict.currentVersion == version { throw .invalid("\(alias) of \(model) already points at v\(version)") }
         if !verdict.passed && !force {
-            try store.recordRefusal(model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,
-                                    actor: context.actor, reason: reason, detail: verdict.explanation)
+            try store.recordRefusal(
+                model: model, alias: alias, from: verdict.currentVersion, to: version, action: .promote,
+                actor: context.actor, reason: reason, detail: verdict.explanation)
             throw .gateRefused("\(verdict.explanation); to override, repeat with --force and a --reason")
         }
         let guardHolder = expected ?? verdict.currentVersion.map(ExpectedHolder.version) ?? .vacant
-        let move = try store.moveAlias(model: model, alias: alias, to: version, expected: guardHolder, action: .promote,
-                                       actor: context.actor, reason: force && !verdict.passed ? "[forced] \(reason)" : reason)
+        let move = try store.moveAlias(
+            model: model, alias: alias, to: version, expected: guardHolder, action: .promote,
+            actor: context.actor, reason: force && !verdict.passed ? "[forced] \(reason)" : reason)
         return Promotion(move: move, gate: verdict, forced: force && !verdict.passed)
     }
 
@@ -173,7 +188,8 @@ public struct RegistryService: Sendable {
         if let problem = packageProblem(model: model, version: previous) {
             throw .invalid("\(problem); cannot roll back to it (promote a sound version instead)")
         }
-        return try store.moveAlias(model: model, alias: alias, to: previous, expected: .version(current), action: .rollback,
-                                   actor: context.actor, reason: reason)
+        return try store.moveAlias(
+            model: model, alias: alias, to: previous, expected: .version(current), action: .rollback,
+            actor: context.actor, reason: reason)
     }
 }

@@ -12,10 +12,12 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
         case let .badConfiguration(reason):
             return "bad configuration: \(reason)"
         case let .modelNotFound(name, available):
-            let hint = name == FishConfig.baseModelName
+            let hint =
+                name == FishConfig.baseModelName
                 ? "run `make setup` or `fishops weights import FILE` to import the pretrained weights"
-                : available.isEmpty ? "no models are installed; run `fishops weights import FILE`"
-                : "installed models: \(available.joined(separator: ", "))"
+                : available.isEmpty
+                    ? "no models are installed; run `fishops weights import FILE`"
+                    : "installed models: \(available.joined(separator: ", "))"
             return "model \(name) not found: \(hint)"
         case let .invalidArgument(reason):
             return reason

@@ -10,7 +10,8 @@ public struct Thumbnail: Sendable, Equatable {
     /// even number (a terminal cell draws two pixel rows), at least 1 x 2.
     init(_ image: RGBImage, maxWidth: Int, maxHeight: Int) {
         let scale = min(Double(maxWidth) / Double(image.width), Double(maxHeight) / Double(image.height))
-        let width = max(Int(Double(image.width) * scale), 1), height = max(Int(Double(image.height) * scale) / 2 * 2, 2)
+        let width = max(Int(Double(image.width) * scale), 1)
+        let height = max(Int(Double(image.height) * scale) / 2 * 2, 2)
         self.image = image.resized(width: width, height: height, method: .area)
     }
 

@@ -69,7 +69,8 @@ public struct TrackingService: Sendable {
             }
             directions[key] = details.lazy.compactMap { $0.metrics.first { $0.key == key }?.direction }.first
         }
-        return Comparison(runs: details.map(\.run.id), names: details.map(\.run.name), differingParams: differing,
-                          metrics: metrics, directions: directions)
+        return Comparison(
+            runs: details.map(\.run.id), names: details.map(\.run.name), differingParams: differing,
+            metrics: metrics, directions: directions)
     }
 }

@@ -41,19 +41,24 @@ public struct WeightsService: Sendable {
         }
     }
 
-    private func register(_ weights: [String: HostTensor], classNames: [String], name: String, path: String,
-                          sourceSha256: String) throws -> ImportResult {
+    private func register(
+        _ weights: [String: HostTensor], classNames: [String], name: String, path: String,
+        sourceSha256: String
+    ) throws -> ImportResult {
         let registered = try context.store.models().contains { $0.name == name } ? try context.store.versions(model: name) : []
         for version in registered.reversed() {
             if let package = try? ModelPackage.open(context.packageDirectory(version.packagePath)),
-               package.metadata.sourceSha256 == sourceSha256 {
-                return ImportResult(name: name, version: version.version, directory: package.directory.path,
-                                    weightsSha256: package.metadata.weightsSha256, sourceSha256: sourceSha256, created: false)
+                package.metadata.sourceSha256 == sourceSha256
+            {
+                return ImportResult(
+                    name: name, version: version.version, directory: package.directory.path,
+                    weightsSha256: package.metadata.weightsSha256, sourceSha256: sourceSha256, created: false)
             }
         }
         let source = URL(fileURLWithPath: path).lastPathComponent
         var written: ModelPackage?
-        let version = try context.store.registerVersion(model: name, actor: context.actor, reason: "imported \(source)") { version in
+        let version = try context.store.registerVersion(model: name, actor: context.actor, reason: "imported \(source)") {
+            version in
             let relative = PackageFolders.relativePath(model: name, version: version)
             let directory = context.packageDirectory(relative)
             try PackageFolders.makeRoom(at: directory)
@@ -66,7 +71,8 @@ public struct WeightsService: Sendable {
             return (package.metadata.weightsSha256, relative)
         }
         guard let written else { throw ServiceError.failed("the package of \(name) v\(version.version) was not written") }
-        return ImportResult(name: name, version: version.version, directory: written.directory.path,
-                            weightsSha256: written.metadata.weightsSha256, sourceSha256: sourceSha256, created: true)
+        return ImportResult(
+            name: name, version: version.version, directory: written.directory.path,
+            weightsSha256: written.metadata.weightsSha256, sourceSha256: sourceSha256, created: true)
     }
 }

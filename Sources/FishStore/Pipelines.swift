@@ -36,17 +36,20 @@ extension Store {
     /// Pipelines whose run is still RUNNING (newest first).
     public func activePipelines() throws(StoreError) -> [PipelineRecord] {
         try read { db in
-            try PipelineRecord.fetchAll(db, sql: """
-                SELECT pipelines.* FROM pipelines JOIN runs ON runs.id = pipelines.runId
-                WHERE runs.status = 'RUNNING' ORDER BY pipelines.createdAt DESC
-                """)
+            try PipelineRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT pipelines.* FROM pipelines JOIN runs ON runs.id = pipelines.runId
+                    WHERE runs.status = 'RUNNING' ORDER BY pipelines.createdAt DESC
+                    """)
         }
     }
 
     /// Switches the backend a resumed pipeline uses.
     public func setPipelineBackend(runId: String, backend: String) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "UPDATE pipelines SET backend = ?, updatedAt = ? WHERE runId = ?", arguments: [backend, Date(), runId])
+            try db.execute(
+                sql: "UPDATE pipelines SET backend = ?, updatedAt = ? WHERE runId = ?", arguments: [backend, Date(), runId])
         }
     }
 
@@ -62,10 +65,11 @@ extension Store {
             let now = Date()
             let started: Date? = state == .running ? now : nil
             let ended: Date? = state == .running || state == .pending ? nil : now
-            try db.execute(sql: """
-                UPDATE pipeline_stages SET state = ?, detail = ?, startedAt = COALESCE(?, startedAt), endedAt = ?
-                WHERE runId = ? AND stage = ?
-                """, arguments: [state, detail, started, ended, runId, stage])
+            try db.execute(
+                sql: """
+                    UPDATE pipeline_stages SET state = ?, detail = ?, startedAt = COALESCE(?, startedAt), endedAt = ?
+                    WHERE runId = ? AND stage = ?
+                    """, arguments: [state, detail, started, ended, runId, stage])
             if db.changesCount == 0 { throw StoreError.notFound("pipeline \(runId) has no stage \(stage)") }
             try db.execute(sql: "UPDATE pipelines SET updatedAt = ? WHERE runId = ?", arguments: [now, runId])
         }

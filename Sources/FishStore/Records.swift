@@ -17,9 +17,10 @@ extension Run: FetchableRecord, PersistableRecord {
 
     /// Column-by-column decoding: several times faster than Codable when listing thousands of runs.
     public init(row: Row) throws {
-        self.init(id: row["id"], experimentId: row["experimentId"], name: row["name"], status: row["status"],
-                  startTime: row["startTime"], endTime: row["endTime"], user: row["user"], host: row["host"],
-                  datasetFingerprint: row["datasetFingerprint"], parentRunId: row["parentRunId"])
+        self.init(
+            id: row["id"], experimentId: row["experimentId"], name: row["name"], status: row["status"],
+            startTime: row["startTime"], endTime: row["endTime"], user: row["user"], host: row["host"],
+            datasetFingerprint: row["datasetFingerprint"], parentRunId: row["parentRunId"])
     }
 }
 
@@ -27,8 +28,9 @@ extension MetricSummary: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "metric_summaries"
 
     public init(row: Row) throws {
-        self.init(runId: row["runId"], key: row["key"], direction: row["direction"], bestValue: row["bestValue"],
-                  bestStep: row["bestStep"], lastValue: row["lastValue"], lastStep: row["lastStep"], count: row["count"])
+        self.init(
+            runId: row["runId"], key: row["key"], direction: row["direction"], bestValue: row["bestValue"],
+            bestStep: row["bestStep"], lastValue: row["lastValue"], lastStep: row["lastStep"], count: row["count"])
     }
 }
 

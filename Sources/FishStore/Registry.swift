@@ -17,13 +17,17 @@ extension Store {
             if try RegisteredModel.fetchOne(db, key: model) == nil {
                 try RegisteredModel(name: model, createdAt: Date(), createdBy: actor.user).insert(db)
             }
-            let next = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_versions WHERE model = ?", arguments: [model]) ?? 0) + 1
+            let next =
+                (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM model_versions WHERE model = ?", arguments: [model]) ?? 0)
+                + 1
             let package = try writePackage(next)
-            let version = ModelVersion(model: model, version: next, packageSha256: package.sha256, packagePath: package.path,
-                                       sourceRunId: sourceRunId, createdBy: actor.user, createdAt: Date())
+            let version = ModelVersion(
+                model: model, version: next, packageSha256: package.sha256, packagePath: package.path,
+                sourceRunId: sourceRunId, createdBy: actor.user, createdAt: Date())
             try version.insert(db)
-            try Self.audit(db, actor: actor, model: model, action: .registerVersion, alias: nil, from: nil, to: next,
-                           outcome: .applied, reason: reason, detail: "package \(package.sha256)")
+            try Self.audit(
+                db, actor: actor, model: model, action: .registerVersion, alias: nil, from: nil, to: next,
+                outcome: .applied, reason: reason, detail: "package \(package.sha256)")
             return version
         }
     }
@@ -34,8 +38,10 @@ extension Store {
             guard try ModelVersion.fetchOne(db, key: ["model": model, "version": version]) != nil else {
                 throw StoreError.notFound("\(model) v\(version) not found")
             }
-            try VersionEvaluation(model: model, version: version, evaluationData: evaluationData, metrics: metrics,
-                                  createdAt: Date()).insert(db)
+            try VersionEvaluation(
+                model: model, version: version, evaluationData: evaluationData, metrics: metrics,
+                createdAt: Date()
+            ).insert(db)
         }
     }
 
@@ -53,13 +59,17 @@ extension Store {
             let aliasRows = try Row.fetchAll(db, sql: "SELECT model, alias, version FROM aliases")
             var aliases: [String: [String: Int]] = [:]
             for row in aliasRows { aliases[row["model"], default: [:]][row["alias"]] = row["version"] }
-            return try Row.fetchAll(db, sql: """
-                SELECT m.name, m.createdAt, MAX(v.version) AS latest, COUNT(v.version) AS count
-                FROM registered_models m LEFT JOIN model_versions v ON v.model = m.name
-                GROUP BY m.name ORDER BY m.name
-                """).map { row in
-                ModelOverview(name: row["name"], createdAt: row["createdAt"], latestVersion: row["latest"],
-                              versionCount: row["count"], aliases: aliases[row["name"]] ?? [:])
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.name, m.createdAt, MAX(v.version) AS latest, COUNT(v.version) AS count
+                    FROM registered_models m LEFT JOIN model_versions v ON v.model = m.name
+                    GROUP BY m.name ORDER BY m.name
+                    """
+            ).map { row in
+                ModelOverview(
+                    name: row["name"], createdAt: row["createdAt"], latestVersion: row["latest"],
+                    versionCount: row["count"], aliases: aliases[row["name"]] ?? [:])
             }
         }
     }
@@ -88,15 +98,21 @@ extension Store {
 
     /// Moves `alias` of `model` to `version` in one transaction, if it still points where the
     /// caller expects (compare-and-swap), and appends the attempt to the audit log either way.
-    public func moveAlias(model: String, alias: String, to version: Int, expected: ExpectedHolder, action: AuditAction,
-                          actor: ActingUser, reason: String) throws(StoreError) -> AliasMove {
+    public func moveAlias(
+        model: String, alias: String, to version: Int, expected: ExpectedHolder, action: AuditAction,
+        actor: ActingUser, reason: String
+    ) throws(StoreError) -> AliasMove {
         guard Self.isValidName(alias) else { throw .invalid("alias \(alias) must be 1-64 letters, digits, '.', '_' or '-'") }
-        enum Outcome { case moved(AliasMove), conflict(current: Int?) }
+        enum Outcome {
+            case moved(AliasMove)
+            case conflict(current: Int?)
+        }
         let outcome: Outcome = try write { db in
             guard try ModelVersion.fetchOne(db, key: ["model": model, "version": version]) != nil else {
                 throw StoreError.notFound("\(model) v\(version) not found; see `fishops models show \(model)`")
             }
-            let current = try Int.fetchOne(db, sql: "SELECT version FROM aliases WHERE model = ? AND alias = ?", arguments: [model, alias])
+            let current = try Int.fetchOne(
+                db, sql: "SELECT version FROM aliases WHERE model = ? AND alias = ?", arguments: [model, alias])
             let matches: Bool
             switch expected {
             case .unchecked: matches = true
@@ -104,14 +120,17 @@ extension Store {
             case let .version(expectedVersion): matches = current == expectedVersion
             }
             guard matches else {
-                try Self.audit(db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
-                               outcome: .conflict, reason: reason, detail: Self.conflictDetail(current: current, expected: expected))
+                try Self.audit(
+                    db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
+                    outcome: .conflict, reason: reason, detail: Self.conflictDetail(current: current, expected: expected))
                 return .conflict(current: current)
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO aliases (model, alias, version, updatedAt) VALUES (?, ?, ?, ?)",
-                           arguments: [model, alias, version, Date()])
-            let id = try Self.audit(db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
-                                    outcome: .applied, reason: reason, detail: "")
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO aliases (model, alias, version, updatedAt) VALUES (?, ?, ?, ?)",
+                arguments: [model, alias, version, Date()])
+            let id = try Self.audit(
+                db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
+                outcome: .applied, reason: reason, detail: "")
             return .moved(AliasMove(model: model, alias: alias, fromVersion: current, toVersion: version, auditId: id))
         }
         switch outcome {
@@ -122,18 +141,22 @@ extension Store {
     }
 
     /// Appends an attempt that moved nothing (a failed promotion gate, a stale expectation) to the audit log.
-    public func recordRefusal(model: String, alias: String, from: Int?, to: Int, action: AuditAction, actor: ActingUser,
-                              reason: String, detail: String, outcome: AuditOutcome = .refused) throws(StoreError) {
+    public func recordRefusal(
+        model: String, alias: String, from: Int?, to: Int, action: AuditAction, actor: ActingUser,
+        reason: String, detail: String, outcome: AuditOutcome = .refused
+    ) throws(StoreError) {
         _ = try write { db in
-            try Self.audit(db, actor: actor, model: model, action: action, alias: alias, from: from, to: to,
-                           outcome: outcome, reason: reason, detail: detail)
+            try Self.audit(
+                db, actor: actor, model: model, action: action, alias: alias, from: from, to: to,
+                outcome: outcome, reason: reason, detail: detail)
         }
     }
 
     /// The error for an alias that moved away from what the caller expected.
     public static func conflict(model: String, alias: String, current: Int?, expected: ExpectedHolder) -> StoreError {
-        .conflict("\(alias) of \(model) changed meanwhile: it now points at \(describe(current)), "
-            + "not \(describe(expected)); review `fishops models history \(model)` and retry")
+        .conflict(
+            "\(alias) of \(model) changed meanwhile: it now points at \(describe(current)), "
+                + "not \(describe(expected)); review `fishops models history \(model)` and retry")
     }
 
     /// The audit detail of a stale expectation.
@@ -149,25 +172,34 @@ extension Store {
     /// The version `alias` pointed at before the promotion that moved it to its current holder.
     public func previousHolder(model: String, alias: String) throws(StoreError) -> (current: Int, previous: Int)? {
         try read { db in
-            guard let current = try Int.fetchOne(db, sql: "SELECT version FROM aliases WHERE model = ? AND alias = ?",
-                                                 arguments: [model, alias]),
-                  let previous = try Int.fetchOne(db, sql: """
-                    SELECT fromVersion FROM audit_log
-                    WHERE model = ? AND alias = ? AND action = 'promote' AND outcome = 'applied' AND toVersion = ?
-                      AND fromVersion IS NOT NULL
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: [model, alias, current])
+            guard
+                let current = try Int.fetchOne(
+                    db, sql: "SELECT version FROM aliases WHERE model = ? AND alias = ?",
+                    arguments: [model, alias]),
+                let previous = try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT fromVersion FROM audit_log
+                        WHERE model = ? AND alias = ? AND action = 'promote' AND outcome = 'applied' AND toVersion = ?
+                          AND fromVersion IS NOT NULL
+                        ORDER BY id DESC LIMIT 1
+                        """, arguments: [model, alias, current])
             else { return nil }
             return (current, previous)
         }
     }
 
     @discardableResult
-    private static func audit(_ db: Database, actor: ActingUser, model: String, action: AuditAction, alias: String?,
-                              from: Int?, to: Int?, outcome: AuditOutcome, reason: String, detail: String) throws -> Int64 {
-        try AuditEntry(id: nil, at: Date(), actor: Self.printable(actor.user), host: Self.printable(actor.host), model: model, action: action,
-                       alias: alias, fromVersion: from, toVersion: to, outcome: outcome, reason: Self.printable(reason),
-                       detail: Self.printable(detail)).insert(db)
+    private static func audit(
+        _ db: Database, actor: ActingUser, model: String, action: AuditAction, alias: String?,
+        from: Int?, to: Int?, outcome: AuditOutcome, reason: String, detail: String
+    ) throws -> Int64 {
+        try AuditEntry(
+            id: nil, at: Date(), actor: Self.printable(actor.user), host: Self.printable(actor.host), model: model,
+            action: action,
+            alias: alias, fromVersion: from, toVersion: to, outcome: outcome, reason: Self.printable(reason),
+            detail: Self.printable(detail)
+        ).insert(db)
         return db.lastInsertedRowID
     }
 

@@ -42,10 +42,11 @@ extension Store {
     /// Two agents racing for the same due time: exactly one gets true.
     public func claim(_ run: ScheduleRun) throws(StoreError) -> Bool {
         try write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO schedule_runs (schedule, dueAt, outcome, agent, recordedAt, detail)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [run.schedule, run.dueAt, run.outcome, run.agent, run.recordedAt, run.detail])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO schedule_runs (schedule, dueAt, outcome, agent, recordedAt, detail)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [run.schedule, run.dueAt, run.outcome, run.agent, run.recordedAt, run.detail])
             return db.changesCount == 1
         }
     }
@@ -53,8 +54,9 @@ extension Store {
     /// Updates the detail of a recorded due time (the run id or the error once known).
     public func updateScheduleRun(schedule: String, dueAt: Date, outcome: ScheduleOutcome, detail: String) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "UPDATE schedule_runs SET outcome = ?, detail = ? WHERE schedule = ? AND dueAt = ?",
-                           arguments: [outcome, detail, schedule, dueAt])
+            try db.execute(
+                sql: "UPDATE schedule_runs SET outcome = ?, detail = ? WHERE schedule = ? AND dueAt = ?",
+                arguments: [outcome, detail, schedule, dueAt])
         }
     }
 

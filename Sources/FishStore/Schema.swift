@@ -114,12 +114,15 @@ enum Schema {
                 t.column("detail", .text).notNull()
             }
             // Versions and the audit log are immutable: the database itself refuses changes.
-            for (table, operation) in [("model_versions", "UPDATE"), ("model_versions", "DELETE"),
-                                       ("audit_log", "UPDATE"), ("audit_log", "DELETE")] {
-                try db.execute(sql: """
-                    CREATE TRIGGER \(table)_no_\(operation.lowercased()) BEFORE \(operation) ON \(table)
-                    BEGIN SELECT RAISE(ABORT, '\(table) is append-only'); END
-                    """)
+            for (table, operation) in [
+                ("model_versions", "UPDATE"), ("model_versions", "DELETE"),
+                ("audit_log", "UPDATE"), ("audit_log", "DELETE"),
+            ] {
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(table)_no_\(operation.lowercased()) BEFORE \(operation) ON \(table)
+                        BEGIN SELECT RAISE(ABORT, '\(table) is append-only'); END
+                        """)
             }
         }
         migrator.registerMigration("v2: pipelines and schedules") { db in

@@ -15,25 +15,33 @@ enum StoreIdentity {
     /// the id was written; and one whose schema is newer than this program's.
     static func check(_ pool: DatabasePool, path: String) throws {
         let (id, version, tables, migrations) = try pool.read { db in
-            (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-             try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
-             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
-             try db.tableExists("grdb_migrations")
-                 ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : [])
+            (
+                try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0,
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"),
+                try db.tableExists("grdb_migrations")
+                    ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+            )
         }
         switch id {
         case applicationID:
             if version > Schema.migrationCount {
-                throw StoreError.foreign(path: path, detail: "its schema version \(version) is newer than this FishOps knows (\(Schema.migrationCount)); upgrade FishOps")
+                throw StoreError.foreign(
+                    path: path,
+                    detail:
+                        "its schema version \(version) is newer than this FishOps knows (\(Schema.migrationCount)); upgrade FishOps"
+                )
             }
         case 0 where tables.isEmpty:
             break  // a new database
         case 0 where migrations.contains(firstMigration):
             break  // a FishOps store from before the id
         case 0:
-            throw StoreError.foreign(path: path, detail: "it holds the tables \(tables.prefix(5).joined(separator: ", ")) of another program")
+            throw StoreError.foreign(
+                path: path, detail: "it holds the tables \(tables.prefix(5).joined(separator: ", ")) of another program")
         default:
-            throw StoreError.foreign(path: path, detail: String(format: "its SQLite application id is 0x%08x", UInt32(bitPattern: id)))
+            throw StoreError.foreign(
+                path: path, detail: String(format: "its SQLite application id is 0x%08x", UInt32(bitPattern: id)))
         }
     }
 
@@ -53,14 +61,18 @@ enum StoreIdentity {
     /// ("3 model folders and 12 artifacts"), or nil when there is nothing.
     static func leftovers(in directory: URL) -> String? {
         let files = FileManager.default
-        let models = (try? files.contentsOfDirectory(atPath: directory.appendingPathComponent("models").path))?
+        let models =
+            (try? files.contentsOfDirectory(atPath: directory.appendingPathComponent("models").path))?
             .filter { !$0.hasPrefix(".") } ?? []
         let objects = directory.appendingPathComponent("artifacts/objects").path
         let artifacts = ((try? files.contentsOfDirectory(atPath: objects)) ?? []).flatMap { prefix in
             (try? files.contentsOfDirectory(atPath: "\(objects)/\(prefix)")) ?? []
         }
         var parts: [String] = []
-        if !models.isEmpty { parts.append("\(models.count) model folder\(models.count == 1 ? "" : "s") (\(models.prefix(3).joined(separator: ", ")))") }
+        if !models.isEmpty {
+            parts.append(
+                "\(models.count) model folder\(models.count == 1 ? "" : "s") (\(models.prefix(3).joined(separator: ", ")))")
+        }
         if !artifacts.isEmpty { parts.append("\(artifacts.count) artifact\(artifacts.count == 1 ? "" : "s")") }
         return parts.isEmpty ? nil : parts.joined(separator: " and ")
     }

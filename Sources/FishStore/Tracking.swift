@@ -16,14 +16,17 @@ extension Store {
     }
 
     /// Starts a run in `experiment` (created if needed).
-    public func startRun(experiment name: String, runName: String? = nil, parent: String? = nil,
-                         datasetFingerprint: String? = nil, user: String, host: String) throws(StoreError) -> Run {
+    public func startRun(
+        experiment name: String, runName: String? = nil, parent: String? = nil,
+        datasetFingerprint: String? = nil, user: String, host: String
+    ) throws(StoreError) -> Run {
         let experiment = try experiment(named: name)
         guard let experimentId = experiment.id else { throw .invalid("experiment \(name) has no id") }
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let run = Run(id: id, experimentId: experimentId, name: runName ?? "run-\(id.prefix(8))", status: .running,
-                      startTime: Date(), endTime: nil, user: Self.printable(user), host: Self.printable(host),
-                      datasetFingerprint: datasetFingerprint, parentRunId: parent)
+        let run = Run(
+            id: id, experimentId: experimentId, name: runName ?? "run-\(id.prefix(8))", status: .running,
+            startTime: Date(), endTime: nil, user: Self.printable(user), host: Self.printable(host),
+            datasetFingerprint: datasetFingerprint, parentRunId: parent)
         try write { db in try run.insert(db) }
         return run
     }
@@ -41,7 +44,9 @@ extension Store {
     public func logParams(_ id: String, _ params: [String: String]) throws(StoreError) {
         try write { db in
             for (key, value) in params {
-                if let existing = try String.fetchOne(db, sql: "SELECT value FROM params WHERE runId = ? AND key = ?", arguments: [id, key]) {
+                if let existing = try String.fetchOne(
+                    db, sql: "SELECT value FROM params WHERE runId = ? AND key = ?", arguments: [id, key])
+                {
                     if existing != value { throw StoreError.invalid("param \(key) of run \(id) is already \(existing)") }
                     continue
                 }
@@ -54,7 +59,8 @@ extension Store {
     public func setTags(_ id: String, _ tags: [String: String]) throws(StoreError) {
         try write { db in
             for (key, value) in tags {
-                try db.execute(sql: "INSERT OR REPLACE INTO tags (runId, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO tags (runId, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
             }
         }
     }
@@ -76,7 +82,8 @@ extension Store {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) != nil else {
                 throw StoreError.notFound("run \(id) not found")
             }
-            let insert = try db.cachedStatement(sql: "INSERT INTO metrics (runId, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO metrics (runId, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)")
             var summaries: [String: MetricSummary] = [:]
             for point in points {
                 try insert.execute(arguments: [id, point.key, point.value, point.step, point.timestamp])
@@ -87,8 +94,9 @@ extension Store {
                     summary = stored
                 } else {
                     let direction = try direction(of: point.key, in: db)
-                    summary = MetricSummary(runId: id, key: point.key, direction: direction, bestValue: point.value,
-                                            bestStep: point.step, lastValue: point.value, lastStep: point.step, count: 0)
+                    summary = MetricSummary(
+                        runId: id, key: point.key, direction: direction, bestValue: point.value,
+                        bestStep: point.step, lastValue: point.value, lastStep: point.step, count: 0)
                 }
                 if summary.count == 0 || summary.direction.prefers(point.value, over: summary.bestValue) {
                     summary.bestValue = point.value
@@ -114,7 +122,9 @@ extension Store {
 
     /// The direction declared for `key`, or inferred and recorded on first use.
     private func direction(of key: String, in db: Database) throws -> MetricDirection {
-        if let declared = try MetricDirection.fetchOne(db, sql: "SELECT direction FROM metric_keys WHERE key = ?", arguments: [key]) {
+        if let declared = try MetricDirection.fetchOne(
+            db, sql: "SELECT direction FROM metric_keys WHERE key = ?", arguments: [key])
+        {
             return declared
         }
         let inferred = MetricDirection.inferred(for: key)
@@ -133,7 +143,8 @@ extension Store {
     /// Runs, newest first, with their metric summaries.
     public func runs(experiment: String? = nil, limit: Int? = nil) throws(StoreError) -> [RunSummary] {
         try read { db in
-            var sql = "SELECT runs.*, experiments.name AS experimentName FROM runs JOIN experiments ON experiments.id = runs.experimentId"
+            var sql =
+                "SELECT runs.*, experiments.name AS experimentName FROM runs JOIN experiments ON experiments.id = runs.experimentId"
             var arguments: StatementArguments = []
             if let experiment {
                 sql += " WHERE experiments.name = ?"
@@ -143,14 +154,16 @@ extension Store {
             if let limit { sql += " LIMIT \(max(limit, 0))" }
             let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             var summaries: [String: [MetricSummary]] = [:]
-            let all = experiment == nil && limit == nil
+            let all =
+                experiment == nil && limit == nil
                 ? try MetricSummary.fetchAll(db)
                 : try MetricSummary.filter(rows.map { $0["id"] as String }.contains(Column("runId"))).fetchAll(db)
             for summary in all { summaries[summary.runId, default: []].append(summary) }
             return try rows.map { row in
                 let run = try Run(row: row)
-                return RunSummary(run: run, experiment: row["experimentName"],
-                                  metrics: (summaries[run.id] ?? []).sorted { $0.key < $1.key })
+                return RunSummary(
+                    run: run, experiment: row["experimentName"],
+                    metrics: (summaries[run.id] ?? []).sorted { $0.key < $1.key })
             }
         }
     }
@@ -159,9 +172,14 @@ extension Store {
     public func run(_ reference: String) throws(StoreError) -> RunDetail {
         try read { db in
             let matches = try Run.filter(sql: "id LIKE ?", arguments: [reference + "%"]).limit(2).fetchAll(db)
-            guard let run = matches.first else { throw StoreError.notFound("run \(reference) not found; see `fishops runs list`") }
-            guard matches.count == 1 else { throw StoreError.invalid("run prefix \(reference) is ambiguous; give more characters") }
-            let experiment = try String.fetchOne(db, sql: "SELECT name FROM experiments WHERE id = ?", arguments: [run.experimentId]) ?? ""
+            guard let run = matches.first else {
+                throw StoreError.notFound("run \(reference) not found; see `fishops runs list`")
+            }
+            guard matches.count == 1 else {
+                throw StoreError.invalid("run prefix \(reference) is ambiguous; give more characters")
+            }
+            let experiment =
+                try String.fetchOne(db, sql: "SELECT name FROM experiments WHERE id = ?", arguments: [run.experimentId]) ?? ""
             let params = try Row.fetchAll(db, sql: "SELECT key, value FROM params WHERE runId = ?", arguments: [run.id])
             let tags = try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE runId = ?", arguments: [run.id])
             return RunDetail(
@@ -181,8 +199,10 @@ extension Store {
     /// Every point of one metric of a run, by step.
     public func metricHistory(_ id: String, key: String) throws(StoreError) -> [MetricPoint] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT value, step, timestamp FROM metrics WHERE runId = ? AND key = ? ORDER BY step, rowid",
-                             arguments: [id, key]).map { MetricPoint(key: key, value: $0["value"], step: $0["step"], timestamp: $0["timestamp"]) }
+            try Row.fetchAll(
+                db, sql: "SELECT value, step, timestamp FROM metrics WHERE runId = ? AND key = ? ORDER BY step, rowid",
+                arguments: [id, key]
+            ).map { MetricPoint(key: key, value: $0["value"], step: $0["step"], timestamp: $0["timestamp"]) }
         }
     }
 }

@@ -39,8 +39,11 @@ struct Classify: ParsableCommand {
             switch result.outcome {
             case let .success(predictions):
                 if json {
-                    print(jsonLine(FileResultLine(file: result.file, model: result.model, top: predictions,
-                                                  ms: (result.milliseconds * 100).rounded() / 100)))
+                    print(
+                        jsonLine(
+                            FileResultLine(
+                                file: result.file, model: result.model, top: predictions,
+                                ms: (result.milliseconds * 100).rounded() / 100)))
                 } else {
                     progress.clear()
                     print(String(format: "%@  (%.1f ms)", result.file, result.milliseconds))

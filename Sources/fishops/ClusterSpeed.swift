@@ -16,16 +16,27 @@ struct ClusterSpeed: ParsableCommand {
     func run() throws {
         let context = try makeContext()
         let report = try reporting {
-            try ClusterBenchmark(context: context).run(data: context.config.imageFolder(data), slurm: slurm) { if !json { printError("running \($0)") } }
+            try ClusterBenchmark(context: context).run(data: context.config.imageFolder(data), slurm: slurm) {
+                if !json { printError("running \($0)") }
+            }
         }
         if json { return print(jsonLine(report)) }
-        print(table(["backend", "workers", "threads each", "images", "features s", "images/s", "total s", "test macro-F1"],
-                    report.rows.map { row in
-            [row.backend, "\(row.workers)", "\(row.threadsPerWorker)", "\(row.images)", String(format: "%.2f", row.featureSeconds),
-             String(format: "%.1f", row.featureImagesPerSecond), String(format: "%.2f", row.totalSeconds), String(format: "%.4f", row.testMacroF1)]
-        }))
+        print(
+            table(
+                ["backend", "workers", "threads each", "images", "features s", "images/s", "total s", "test macro-F1"],
+                report.rows.map { row in
+                    [
+                        row.backend, "\(row.workers)", "\(row.threadsPerWorker)", "\(row.images)",
+                        String(format: "%.2f", row.featureSeconds),
+                        String(format: "%.1f", row.featureImagesPerSecond), String(format: "%.2f", row.totalSeconds),
+                        String(format: "%.4f", row.testMacroF1),
+                    ]
+                }))
         if let seconds = report.slurmOverheadSeconds, let ratio = report.slurmOverheadRatio {
-            print(String(format: "slurm overhead versus the local 2-worker pool: %+.2f s (%.2fx the local run's time)", seconds, ratio))
+            print(
+                String(
+                    format: "slurm overhead versus the local 2-worker pool: %+.2f s (%.2fx the local run's time)", seconds, ratio)
+            )
         }
     }
 }

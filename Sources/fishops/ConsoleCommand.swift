@@ -30,7 +30,9 @@ struct Console: ParsableCommand {
         var options = ConsoleRunner.Options()
         options.theme = theme
         if let color {
-            guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+            guard let depth = ColorDepth(rawValue: color) else {
+                throw ValidationError("--color must be truecolor, 256, 16 or mono")
+            }
             options.depth = depth
         }
         if ascii { options.ascii = true }

@@ -17,7 +17,9 @@ struct Doctor: ParsableCommand {
             if json {
                 print(jsonLine(finding))
             } else {
-                print("\(finding.problem == nil ? "ok     " : "PROBLEM") \(finding.check)\(finding.problem.map { ": \($0)" } ?? "")")
+                print(
+                    "\(finding.problem == nil ? "ok     " : "PROBLEM") \(finding.check)\(finding.problem.map { ": \($0)" } ?? "")"
+                )
             }
         }
         if findings.contains(where: { $0.problem != nil }) { throw ExitCode.failure }

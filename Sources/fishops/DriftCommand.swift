@@ -23,15 +23,21 @@ struct Drift: ParsableCommand {
         if json {
             print(jsonLine(report, snakeCase: true))
         } else {
-            print("\(report.model.name) v\(report.model.version): \(check.verdict.rawValue) (\(check.images) images\(report.failed > 0 ? ", \(report.failed) not classified" : ""))")
+            print(
+                "\(report.model.name) v\(report.model.version): \(check.verdict.rawValue) (\(check.images) images\(report.failed > 0 ? ", \(report.failed) not classified" : ""))"
+            )
             for reason in check.reasons { print("  \(reason)") }
-            print(String(format: "  MMD² %.4f (p %.3f), KS %.3f (corrected p %.3g), class mix chi-square %.1f (p %.3g, PSI %.3f), confidence %.2f (test split %.2f)",
-                         check.mmd2, check.mmdPValue, check.ksStatistic, check.ksPValue, check.classMixChiSquare, check.classMixPValue,
-                         check.classMixPsi, check.meanConfidence, check.referenceConfidence))
+            print(
+                String(
+                    format:
+                        "  MMD² %.4f (p %.3f), KS %.3f (corrected p %.3g), class mix chi-square %.1f (p %.3g, PSI %.3f), confidence %.2f (test split %.2f)",
+                    check.mmd2, check.mmdPValue, check.ksStatistic, check.ksPValue, check.classMixChiSquare, check.classMixPValue,
+                    check.classMixPsi, check.meanConfidence, check.referenceConfidence))
             print("  class            test split   these images")
             for mix in report.classMix {
-                print("  " + mix.label.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: " %9.1f%%   %9.1f%%", mix.testShare * 100, mix.share * 100))
+                print(
+                    "  " + mix.label.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(format: " %9.1f%%   %9.1f%%", mix.testShare * 100, mix.share * 100))
             }
         }
         if check.verdict == .drift { throw ExitCode.failure }

@@ -12,7 +12,8 @@ struct Export: ParsableCommand {
 
     func validate() throws {
         guard ExportService.Format(rawValue: format) != nil else {
-            throw ValidationError("unknown format \(format); supported: \(ExportService.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown format \(format); supported: \(ExportService.Format.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

@@ -11,8 +11,11 @@ struct FishOps: ParsableCommand {
             State lives in $FISHOPS_HOME (default ~/.fishops). Exit status: 0 success, 1 failure,
             2 usage error, 3 conflict (someone else moved the alias first), 4 refused by the promotion gate.
             """,
-        subcommands: [Console.self, Classify.self, Train.self, Pipeline.self, Cluster.self, Schedule.self, Agent.self, Worker.self,
-                      Serve.self, Servers.self, Predictions.self, Drift.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self, Status.self, Doctor.self],
+        subcommands: [
+            Console.self, Classify.self, Train.self, Pipeline.self, Cluster.self, Schedule.self, Agent.self, Worker.self,
+            Serve.self, Servers.self, Predictions.self, Drift.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self,
+            Status.self, Doctor.self,
+        ],
         defaultSubcommand: Console.self)
 }
 

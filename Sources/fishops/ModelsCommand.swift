@@ -14,10 +14,15 @@ struct Models: ParsableCommand {
         func run() throws {
             let models = try reporting { try RegistryService(context: try makeContext()).models() }
             if json { return print(jsonLine(models)) }
-            print(table(["MODEL", "VERSIONS", "LATEST", "ALIASES"], models.map { model in
-                [model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
-                 model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " ")]
-            }))
+            print(
+                table(
+                    ["MODEL", "VERSIONS", "LATEST", "ALIASES"],
+                    models.map { model in
+                        [
+                            model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
+                            model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " "),
+                        ]
+                    }))
         }
     }
 
@@ -30,14 +35,20 @@ struct Models: ParsableCommand {
             let detail = try reporting { try RegistryService(context: try makeContext()).detail(model: name) }
             if json { return print(jsonLine(detail)) }
             print("\(detail.model.name): \(detail.model.versionCount) version(s)")
-            print(table(["VERSION", "ALIASES", "CREATED", "BY", "SOURCE RUN", "METRICS"], detail.versions.map { entry in
-                let metrics = entry.evaluations.last.map { evaluation in
-                    evaluation.metrics.sorted { $0.key < $1.key }.map { String(format: "%@=%.4f", $0.key, $0.value) }
-                        .joined(separator: " ") + " (\(evaluation.evaluationData))"
-                } ?? "-"
-                return ["v\(entry.version.version)", entry.aliases.joined(separator: ","), shortDate(entry.version.createdAt),
-                        entry.version.createdBy, entry.version.sourceRunId.map { String($0.prefix(8)) } ?? "-", metrics]
-            }))
+            print(
+                table(
+                    ["VERSION", "ALIASES", "CREATED", "BY", "SOURCE RUN", "METRICS"],
+                    detail.versions.map { entry in
+                        let metrics =
+                            entry.evaluations.last.map { evaluation in
+                                evaluation.metrics.sorted { $0.key < $1.key }.map { String(format: "%@=%.4f", $0.key, $0.value) }
+                                    .joined(separator: " ") + " (\(evaluation.evaluationData))"
+                            } ?? "-"
+                        return [
+                            "v\(entry.version.version)", entry.aliases.joined(separator: ","), shortDate(entry.version.createdAt),
+                            entry.version.createdBy, entry.version.sourceRunId.map { String($0.prefix(8)) } ?? "-", metrics,
+                        ]
+                    }))
         }
     }
 
@@ -49,11 +60,17 @@ struct Models: ParsableCommand {
         func run() throws {
             let entries = try reporting { try RegistryService(context: try makeContext()).history(model: name) }
             if json { return print(jsonLine(entries)) }
-            print(table(["WHEN", "WHO", "ACTION", "ALIAS", "FROM", "TO", "OUTCOME", "REASON"], entries.map { entry in
-                [shortDate(entry.at), "\(entry.actor)@\(entry.host)", entry.action.rawValue, entry.alias ?? "-",
-                 entry.fromVersion.map { "v\($0)" } ?? "-", entry.toVersion.map { "v\($0)" } ?? "-", entry.outcome.rawValue,
-                 entry.reason + (entry.detail.isEmpty || entry.outcome == .applied ? "" : " [\(entry.detail)]")]
-            }))
+            print(
+                table(
+                    ["WHEN", "WHO", "ACTION", "ALIAS", "FROM", "TO", "OUTCOME", "REASON"],
+                    entries.map { entry in
+                        [
+                            shortDate(entry.at), "\(entry.actor)@\(entry.host)", entry.action.rawValue, entry.alias ?? "-",
+                            entry.fromVersion.map { "v\($0)" } ?? "-", entry.toVersion.map { "v\($0)" } ?? "-",
+                            entry.outcome.rawValue,
+                            entry.reason + (entry.detail.isEmpty || entry.outcome == .applied ? "" : " [\(entry.detail)]"),
+                        ]
+                    }))
         }
     }
 

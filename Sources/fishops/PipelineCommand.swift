@@ -25,15 +25,21 @@ struct Pipeline: ParsableCommand {
             }
             print("run \(status.runId) (\(status.runStatus)) on backend \(status.backend)")
             if status.coordinator == "gone" {
-                print("no process is coordinating it (it was killed, or could not record its end, e.g. on a full disk); "
-                      + "continue it with `fishops pipeline resume \(status.runId)`")
+                print(
+                    "no process is coordinating it (it was killed, or could not record its end, e.g. on a full disk); "
+                        + "continue it with `fishops pipeline resume \(status.runId)`")
             }
             print(table(["stage", "state", "detail"], status.stages.map { [$0.stage, $0.state.rawValue, $0.detail] }))
             print("")
-            print(table(["task", "state", "attempts", "worker", "progress", "reason"], status.tasks.map { task in
-                [task.taskId, task.state, "\(task.attempts)", task.worker ?? "",
-                 task.total.map { "\(task.done ?? 0)/\($0)" } ?? "", task.reason ?? ""]
-            }))
+            print(
+                table(
+                    ["task", "state", "attempts", "worker", "progress", "reason"],
+                    status.tasks.map { task in
+                        [
+                            task.taskId, task.state, "\(task.attempts)", task.worker ?? "",
+                            task.total.map { "\(task.done ?? 0)/\($0)" } ?? "", task.reason ?? "",
+                        ]
+                    }))
         }
     }
 
@@ -54,7 +60,9 @@ struct Pipeline: ParsableCommand {
         var json = false
 
         func validate() throws {
-            if let backend, ClusterOptions.Backend(rawValue: backend) == nil { throw ValidationError("--backend must be local or slurm") }
+            if let backend, ClusterOptions.Backend(rawValue: backend) == nil {
+                throw ValidationError("--backend must be local or slurm")
+            }
         }
 
         func run() throws {

@@ -13,7 +13,9 @@ struct Predictions: ParsableCommand {
         let context = try makeContext()
         let start = try reporting { try since.map { try PredictionLog.since($0) } }
         let (entries, unreadable) = PredictionLog(home: context.config.home).entries(since: start)
-        if unreadable > 0 { printError("note: \(unreadable) line(s) of the log could not be read (cut short when a server was killed?)") }
+        if unreadable > 0 {
+            printError("note: \(unreadable) line(s) of the log could not be read (cut short when a server was killed?)")
+        }
         return entries
     }
 
@@ -35,14 +37,17 @@ struct Predictions: ParsableCommand {
                 return
             }
             guard !entries.isEmpty else {
-                print("No answers logged\(since.map { " since \($0)" } ?? ""): fishops serve logs them under $FISHOPS_HOME/predictions.")
+                print(
+                    "No answers logged\(since.map { " since \($0)" } ?? ""): fishops serve logs them under $FISHOPS_HOME/predictions."
+                )
                 return
             }
             for entry in entries {
                 let top = entry.top.first.map { "\(String(format: "%.2f", $0.probability)) \($0.label)" } ?? "-"
                 let flags = [entry.cached ? "cached" : nil, entry.image].compactMap { $0 }.joined(separator: " ")
-                print("\(localDate(entry.at, format: "yyyy-MM-dd HH:mm:ss"))  v\(entry.version)  \(String(entry.sha256.prefix(12)))  "
-                      + "\(String(format: "%6.1f", entry.latencyMs)) ms  \(top)\(flags.isEmpty ? "" : "  [\(flags)]")")
+                print(
+                    "\(localDate(entry.at, format: "yyyy-MM-dd HH:mm:ss"))  v\(entry.version)  \(String(entry.sha256.prefix(12)))  "
+                        + "\(String(format: "%6.1f", entry.latencyMs)) ms  \(top)\(flags.isEmpty ? "" : "  [\(flags)]")")
             }
         }
     }

@@ -18,12 +18,19 @@ struct Runs: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let runs = try reporting { try TrackingService(context: try makeContext()).runs(experiment: experiment, limit: limit) }
+            let runs = try reporting {
+                try TrackingService(context: try makeContext()).runs(experiment: experiment, limit: limit)
+            }
             if json { return print(jsonLine(runs)) }
-            print(table(["RUN", "NAME", "EXPERIMENT", "STATUS", "STARTED", "METRICS (best/last)"], runs.map { entry in
-                [String(entry.run.id.prefix(8)), entry.run.name, entry.experiment, entry.run.status.rawValue,
-                 shortDate(entry.run.startTime), entry.metrics.map(Runs.bestLast).joined(separator: "  ")]
-            }))
+            print(
+                table(
+                    ["RUN", "NAME", "EXPERIMENT", "STATUS", "STARTED", "METRICS (best/last)"],
+                    runs.map { entry in
+                        [
+                            String(entry.run.id.prefix(8)), entry.run.name, entry.experiment, entry.run.status.rawValue,
+                            shortDate(entry.run.startTime), entry.metrics.map(Runs.bestLast).joined(separator: "  "),
+                        ]
+                    }))
         }
     }
 
@@ -37,24 +44,37 @@ struct Runs: ParsableCommand {
             if json { return print(jsonLine(detail)) }
             let r = detail.run
             print("run \(r.id)  \(r.name)  [\(r.status.rawValue)]")
-            print("experiment \(detail.experiment), by \(r.user)@\(r.host), started \(shortDate(r.startTime))"
-                + (r.endTime.map { ", ended \(shortDate($0))" } ?? ""))
+            print(
+                "experiment \(detail.experiment), by \(r.user)@\(r.host), started \(shortDate(r.startTime))"
+                    + (r.endTime.map { ", ended \(shortDate($0))" } ?? ""))
             if let data = r.datasetFingerprint { print("dataset \(data)") }
             if let parent = r.parentRunId { print("parent run \(parent)") }
             if !detail.params.isEmpty {
-                print("\nparams:\n" + table(["KEY", "VALUE"], detail.params.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }))
+                print(
+                    "\nparams:\n" + table(["KEY", "VALUE"], detail.params.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }))
             }
             if !detail.metrics.isEmpty {
-                print("\nmetrics:\n" + table(["KEY", "BEST", "AT STEP", "LAST", "AT STEP", "POINTS"], detail.metrics.map { m in
-                    [m.key + (m.direction == .min ? " (min)" : " (max)"), String(format: "%.6g", m.bestValue), "\(m.bestStep)",
-                     String(format: "%.6g", m.lastValue), "\(m.lastStep)", "\(m.count)"]
-                }))
+                print(
+                    "\nmetrics:\n"
+                        + table(
+                            ["KEY", "BEST", "AT STEP", "LAST", "AT STEP", "POINTS"],
+                            detail.metrics.map { m in
+                                [
+                                    m.key + (m.direction == .min ? " (min)" : " (max)"), String(format: "%.6g", m.bestValue),
+                                    "\(m.bestStep)",
+                                    String(format: "%.6g", m.lastValue), "\(m.lastStep)", "\(m.count)",
+                                ]
+                            }))
             }
             if !detail.tags.isEmpty {
                 print("\ntags:\n" + table(["KEY", "VALUE"], detail.tags.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }))
             }
             if !detail.artifacts.isEmpty {
-                print("\nartifacts:\n" + table(["PATH", "SIZE", "SHA256"], detail.artifacts.map { [$0.path, "\($0.size)", String($0.sha256.prefix(16))] }))
+                print(
+                    "\nartifacts:\n"
+                        + table(
+                            ["PATH", "SIZE", "SHA256"],
+                            detail.artifacts.map { [$0.path, "\($0.size)", String($0.sha256.prefix(16))] }))
             }
         }
     }
@@ -68,7 +88,7 @@ struct Runs: ParsableCommand {
         func run() throws {
             let comparison = try reporting { try TrackingService(context: try makeContext()).compare(runs) }
             if json { return print(jsonLine(comparison)) }
-            let header = ["", ] + zip(comparison.runs, comparison.names).map { "\($0.prefix(8)) \($1)" }
+            let header = [""] + zip(comparison.runs, comparison.names).map { "\($0.prefix(8)) \($1)" }
             var rows = comparison.differingParams.sorted { $0.key < $1.key }.map { key, values in
                 ["param \(key)"] + values.map { $0 ?? "-" }
             }

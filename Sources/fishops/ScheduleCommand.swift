@@ -24,7 +24,9 @@ struct Schedule: ParsableCommand {
         var json = false
 
         func validate() throws {
-            guard let first = command.first else { throw ValidationError("give the command to run after --, e.g. -- train --data DIR") }
+            guard let first = command.first else {
+                throw ValidationError("give the command to run after --, e.g. -- train --data DIR")
+            }
             guard !["agent", "console", "serve", "worker", "schedule"].contains(first) else {
                 throw ValidationError("\(first) cannot be scheduled: schedules start commands that finish")
             }
@@ -39,8 +41,9 @@ struct Schedule: ParsableCommand {
             let context = try makeContext()
             let summary = try reporting { try ScheduleService(context: context).add(name: name, cron: cron, arguments: command) }
             if json { return print(jsonLine(summary)) }
-            print("schedule \(name): fishops \(command.joined(separator: " ")) at \"\(summary.schedule.cron)\"; next "
-                + (summary.nextDue.map(shortDate) ?? "never") + ". Runs start only while `fishops agent` runs.")
+            print(
+                "schedule \(name): fishops \(command.joined(separator: " ")) at \"\(summary.schedule.cron)\"; next "
+                    + (summary.nextDue.map(shortDate) ?? "never") + ". Runs start only while `fishops agent` runs.")
         }
     }
 
@@ -54,17 +57,25 @@ struct Schedule: ParsableCommand {
             let context = try makeContext()
             let summaries = try reporting { try ScheduleService(context: context).list() }
             if json { return print(jsonLine(summaries)) }
-            guard !summaries.isEmpty else { return print("no schedules; add one with fishops schedule add NAME --cron ... -- COMMAND") }
-            print(table(["name", "cron", "command", "next", "last", "missed"], summaries.map { summary in
-                [summary.schedule.name, summary.schedule.cron, summary.schedule.arguments.joined(separator: " "),
-                 summary.nextDue.map(shortDate) ?? "never",
-                 summary.last.map { "\(shortDate($0.dueAt)) \($0.outcome.rawValue)" } ?? "", "\(summary.missed)"]
-            }))
+            guard !summaries.isEmpty else {
+                return print("no schedules; add one with fishops schedule add NAME --cron ... -- COMMAND")
+            }
+            print(
+                table(
+                    ["name", "cron", "command", "next", "last", "missed"],
+                    summaries.map { summary in
+                        [
+                            summary.schedule.name, summary.schedule.cron, summary.schedule.arguments.joined(separator: " "),
+                            summary.nextDue.map(shortDate) ?? "never",
+                            summary.last.map { "\(shortDate($0.dueAt)) \($0.outcome.rawValue)" } ?? "", "\(summary.missed)",
+                        ]
+                    }))
         }
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every recorded due time of a schedule: started, missed or failed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Every recorded due time of a schedule: started, missed or failed.")
 
         @Argument(help: "The schedule's name.")
         var name: String
@@ -76,7 +87,10 @@ struct Schedule: ParsableCommand {
             let context = try makeContext()
             let runs = try reporting { try ScheduleService(context: context).history(name: name) }
             if json { return print(jsonLine(runs)) }
-            print(table(["due", "outcome", "agent", "detail"], runs.map { [shortDate($0.dueAt), $0.outcome.rawValue, $0.agent, $0.detail] }))
+            print(
+                table(
+                    ["due", "outcome", "agent", "detail"],
+                    runs.map { [shortDate($0.dueAt), $0.outcome.rawValue, $0.agent, $0.detail] }))
         }
     }
 

@@ -5,7 +5,8 @@ import Foundation
 /// `fishops servers`: the running inference servers and their live numbers.
 struct Servers: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the inference servers: those recorded by `fishops serve` and those named by URL, with their live numbers.",
+        abstract:
+            "List the inference servers: those recorded by `fishops serve` and those named by URL, with their live numbers.",
         discussion: """
             A server records itself in the store while it runs and beats every 10 s; one silent for 25 s is
             stale, for 60 s (or whose process on this machine has exited) gone. Servers on other machines are
@@ -22,7 +23,9 @@ struct Servers: ParsableCommand {
         let context = try makeContext(servers: server)
         let service = ServingService(context: context)
         if let forget {
-            guard try reporting({ try service.forget(url: forget) }) else { throw fail(ServiceError.invalidArgument("no server is recorded at \(forget)")) }
+            guard try reporting({ try service.forget(url: forget) }) else {
+                throw fail(ServiceError.invalidArgument("no server is recorded at \(forget)"))
+            }
             print("forgot \(forget)")
             return
         }
@@ -39,23 +42,27 @@ struct Servers: ParsableCommand {
         let header = ["URL", "STATE", "MODEL", "VERSION", "REQ/S", "P95 MS", "ERRORS", "QUEUE", "CACHE", "SINCE"]
         let widths = header.indices.map { column in (rows.map { $0[column] } + [header[column]]).map(\.count).max() ?? 0 }
         for line in [header] + rows {
-            print(zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces))
+            print(
+                zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces))
         }
         for server in servers where server.problem != nil { print("\(server.url): \(server.problem ?? "")") }
     }
 
     /// One table row: the record's facts, then the last minute's numbers when the server answered.
     static func row(_ server: ServingService.Server) -> [String] {
-        let stats = server.stats, minute = server.stats?.lastMinute
+        let stats = server.stats
+        let minute = server.stats?.lastMinute
         let model = stats.map { "\($0.model)@\($0.alias)" } ?? server.record.map { "\($0.model)@\($0.alias)" } ?? "-"
         let version = (stats?.version ?? server.record?.version).map { "v\($0)" } ?? "-"
-        return [server.url, server.state.rawValue, model, version,
-                minute.map { String(format: "%.1f", $0.requestsPerSecond) } ?? "-",
-                minute?.latencyMs.map { String(format: "%.1f", $0.p95) } ?? "-",
-                minute.map { "\($0.failed)" } ?? "-",
-                stats.map { "\($0.queueDepth)" } ?? "-",
-                stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
-                (stats?.startedAt ?? server.record?.startedAt).map(shortDate) ?? "-"]
+        return [
+            server.url, server.state.rawValue, model, version,
+            minute.map { String(format: "%.1f", $0.requestsPerSecond) } ?? "-",
+            minute?.latencyMs.map { String(format: "%.1f", $0.p95) } ?? "-",
+            minute.map { "\($0.failed)" } ?? "-",
+            stats.map { "\($0.queueDepth)" } ?? "-",
+            stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+            (stats?.startedAt ?? server.record?.startedAt).map(shortDate) ?? "-",
+        ]
     }
 }

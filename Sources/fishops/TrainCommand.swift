@@ -64,7 +64,8 @@ struct Train: ParsableCommand {
     @Option(help: "Share of each class held out for the test.")
     var testFraction = 0.15
 
-    @Option(help: "Perceptual-hash bits (of 256) within which images count as near duplicates (flips and quarter turns included).")
+    @Option(
+        help: "Perceptual-hash bits (of 256) within which images count as near duplicates (flips and quarter turns included).")
     var nearDuplicateDistance = 24
 
     @Option(help: "Compute threads (default: all cores, or $FISHOPS_THREADS).")
@@ -82,13 +83,16 @@ struct Train: ParsableCommand {
     @Option(help: "Attempts per task before the run fails (a killed or failed task is retried).")
     var maxAttempts = 3
 
-    @Option(name: .customLong("sbatch-option"), help: "An extra sbatch option for --backend slurm (repeatable), e.g. --sbatch-option=--partition=cpu.")
+    @Option(
+        name: .customLong("sbatch-option"),
+        help: "An extra sbatch option for --backend slurm (repeatable), e.g. --sbatch-option=--partition=cpu.")
     var sbatchOptions: [String] = []
 
     @Option(help: "CPUs per Slurm task; each worker uses that many threads.")
     var slurmCpusPerTask = 1
 
-    @Option(help: "Seconds a local worker may stay silent (workers report every second) before it is killed and its task retried.")
+    @Option(
+        help: "Seconds a local worker may stay silent (workers report every second) before it is killed and its task retried.")
     var heartbeatTimeout = 60.0
 
     @Flag(help: "Move production to the new version when the promotion gate passes.")
@@ -176,7 +180,9 @@ struct Train: ParsableCommand {
 
 /// Runs a training pipeline with progress on stderr, Ctrl-C as clean cancellation, and the report
 /// (text or one JSON line) on stdout.
-func runTraining(json: Bool, _ body: (CancellationFlag, @escaping @Sendable (TrainingEvent) -> Void) throws -> TrainingReport) throws {
+func runTraining(json: Bool, _ body: (CancellationFlag, @escaping @Sendable (TrainingEvent) -> Void) throws -> TrainingReport)
+    throws
+{
     let cancellation = CancellationFlag()
     signal(SIGINT, SIG_IGN)
     let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())

@@ -22,8 +22,9 @@ final class TrainingProgressPrinter: @unchecked Sendable {
                 say("run \(runId)")
             case let .stage(stage):
                 bar?.clear()
-                bar = ProgressBar(total: 0, enabled: terminal && !quiet, label: stage.rawValue,
-                                  unit: stage == .train ? "trials" : stage == .finetune ? "epochs" : "images")
+                bar = ProgressBar(
+                    total: 0, enabled: terminal && !quiet, label: stage.rawValue,
+                    unit: stage == .train ? "trials" : stage == .finetune ? "epochs" : "images")
             case let .progress(_, done, total):
                 bar?.update(done: done, total: total)
             case let .checked(check):
@@ -31,12 +32,16 @@ final class TrainingProgressPrinter: @unchecked Sendable {
             case .epoch:
                 break
             case let .fineTuneEpoch(record):
-                say(String(format: "fine-tuning epoch %d: train loss %.4f, val loss %.4f, val accuracy %.4f", record.epoch,
-                           record.trainLoss, record.validationLoss, record.validationAccuracy))
+                say(
+                    String(
+                        format: "fine-tuning epoch %d: train loss %.4f, val loss %.4f, val accuracy %.4f", record.epoch,
+                        record.trainLoss, record.validationLoss, record.validationAccuracy))
             case let .trialFinished(trial, settings, loss, accuracy):
-                say(String(format: "trial %d: lr %.2g, wd %.2g, smoothing %.2f, hidden %d -> val loss %.4f, val accuracy %.4f",
-                           trial, settings.learningRate, settings.weightDecay, settings.labelSmoothing, settings.hidden,
-                           loss, accuracy))
+                say(
+                    String(
+                        format: "trial %d: lr %.2g, wd %.2g, smoothing %.2f, hidden %d -> val loss %.4f, val accuracy %.4f",
+                        trial, settings.learningRate, settings.weightDecay, settings.labelSmoothing, settings.hidden,
+                        loss, accuracy))
             }
         }
     }

@@ -6,15 +6,21 @@ struct DatasetCheckText {
     let check: DatasetCheck
 
     var text: String {
-        var lines = ["dataset: \(check.usableImages) usable images in \(check.classes.count) classes"
-            + String(format: " (largest/smallest class %.2f)", check.imbalanceRatio)]
+        var lines = [
+            "dataset: \(check.usableImages) usable images in \(check.classes.count) classes"
+                + String(format: " (largest/smallest class %.2f)", check.imbalanceRatio)
+        ]
         lines.append(table(["class", "images"], check.classes.map { [$0.label, "\($0.images)"] }))
         lines.append(section("unreadable files (skipped)", check.unreadable.map { "\($0.path): \($0.reason)" }))
         lines.append(section("exact duplicates (first copy kept)", check.exactDuplicates.map { $0.joined(separator: " = ") }))
-        lines.append(section("near duplicates within \(check.nearDuplicateDistance) bits (kept on one side of the split)",
-                             check.nearDuplicates.map { $0.joined(separator: " ~ ") }))
-        lines.append(section("the same picture under different labels (left out)",
-                             check.conflictingLabels.map { $0.joined(separator: " ~ ") }))
+        lines.append(
+            section(
+                "near duplicates within \(check.nearDuplicateDistance) bits (kept on one side of the split)",
+                check.nearDuplicates.map { $0.joined(separator: " ~ ") }))
+        lines.append(
+            section(
+                "the same picture under different labels (left out)",
+                check.conflictingLabels.map { $0.joined(separator: " ~ ") }))
         return lines.filter { !$0.isEmpty }.joined(separator: "\n")
     }
 
@@ -38,29 +44,39 @@ struct TrainingReportText {
                 + " (test set \(report.evaluationData))",
             "features: \(report.features.computed) computed, \(report.features.cached) from the cache",
             "",
-            table(["class", "support", "precision", "recall", "F1"], evaluation.perClass.map {
-                [$0.label, "\($0.support)", format($0.precision), format($0.recall), format($0.f1)]
-            }),
+            table(
+                ["class", "support", "precision", "recall", "F1"],
+                evaluation.perClass.map {
+                    [$0.label, "\($0.support)", format($0.precision), format($0.recall), format($0.f1)]
+                }),
             "",
             "confusion matrix (rows: actual, columns: predicted)",
-            table([""] + evaluation.perClass.indices.map { "\($0)" },
-                  evaluation.confusion.enumerated().map { ["\($0.offset) \(evaluation.perClass[$0.offset].label)"] + $0.element.map { "\($0)" } }),
+            table(
+                [""] + evaluation.perClass.indices.map { "\($0)" },
+                evaluation.confusion.enumerated().map {
+                    ["\($0.offset) \(evaluation.perClass[$0.offset].label)"] + $0.element.map { "\($0)" }
+                }),
             "",
-            String(format: "test accuracy %.4f   macro-F1 %.4f   ECE %.4f   (%d test images)",
-                   evaluation.accuracy, evaluation.macroF1, evaluation.expectedCalibrationError, evaluation.count),
-            String(format: "time: %.1f s total (scan %.1f, features %.1f, train %.1f)", report.seconds["total"] ?? 0,
-                   report.seconds["scan"] ?? 0, report.seconds["features"] ?? 0, report.seconds["train"] ?? 0),
+            String(
+                format: "test accuracy %.4f   macro-F1 %.4f   ECE %.4f   (%d test images)",
+                evaluation.accuracy, evaluation.macroF1, evaluation.expectedCalibrationError, evaluation.count),
+            String(
+                format: "time: %.1f s total (scan %.1f, features %.1f, train %.1f)", report.seconds["total"] ?? 0,
+                report.seconds["scan"] ?? 0, report.seconds["features"] ?? 0, report.seconds["train"] ?? 0),
         ]
         if let rate = metrics["feature_images_per_second"] {
             lines.append(String(format: "feature extraction: %.1f images/s", rate))
         }
         if let epochs = report.finetune, let best = report.metrics["finetune_best_epoch"] {
-            lines.append(String(format: "fine-tuned %d epoch(s), best epoch %.0f (validation loss %.4f)", epochs.count, best,
-                                report.metrics["val_loss"] ?? 0))
+            lines.append(
+                String(
+                    format: "fine-tuned %d epoch(s), best epoch %.0f (validation loss %.4f)", epochs.count, best,
+                    report.metrics["val_loss"] ?? 0))
         }
         let pipeline = report.pipeline
-        lines.append("workers (\(pipeline.backend)): \(pipeline.extract.total) extraction shards (\(pipeline.extract.reused) reused), "
-            + "\(pipeline.trials.total) trials, \(pipeline.extract.retries + pipeline.trials.retries) task retries")
+        lines.append(
+            "workers (\(pipeline.backend)): \(pipeline.extract.total) extraction shards (\(pipeline.extract.reused) reused), "
+                + "\(pipeline.trials.total) trials, \(pipeline.extract.retries + pipeline.trials.retries) task retries")
         lines.append("registered \(report.model.name) v\(report.model.version) (alias staging) from run \(report.runId)")
         lines.append("gate: " + pipeline.gate.explanation + (pipeline.gate.passed ? " (passed)" : " (refused)"))
         if pipeline.promoted {

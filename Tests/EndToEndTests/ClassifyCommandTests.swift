@@ -3,8 +3,9 @@ import Foundation
 import Testing
 
 /// `fishops classify` and `fishops weights import` as an operator runs them.
-@Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
-       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
+@Suite(
+    .enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
 struct ClassifyCommandTests {
     /// A FishOps home with the base model imported through the CLI.
     static func homeWithBaseModel() throws -> URL {
@@ -48,9 +49,10 @@ struct ClassifyCommandTests {
         let lines = json.jsonLines
         #expect(lines.count == 4)
         #expect(lines.filter { $0["top"] != nil }.map { $0["file"] as? String } == [good.path])
-        let errors = Dictionary(uniqueKeysWithValues: lines.compactMap { line in
-            (line["error"] as? String).map { (line["file"] as? String ?? "", $0) }
-        })
+        let errors = Dictionary(
+            uniqueKeysWithValues: lines.compactMap { line in
+                (line["error"] as? String).map { (line["file"] as? String ?? "", $0) }
+            })
         #expect(errors[truncated.path]?.contains("truncated") == true)
         #expect(errors[empty.path]?.contains("empty") == true)
         #expect(errors["/nonexistent/x.jpg"]?.contains("no such file") == true)
@@ -67,7 +69,8 @@ struct ClassifyCommandTests {
         let run = try FishOpsProcess.run(["weights", "import", path], home: home)
         #expect(run.status != 0)
         #expect(run.stderr.contains(path))
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("models").path))?.isEmpty ?? true)
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("models").path))?.isEmpty ?? true)
     }
 
     @Test(.enabled(if: Fixtures.sharedAvailable, "needs ../shared/datasets"))

@@ -14,8 +14,11 @@ struct TmuxSession {
         let exports = environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
         // The server this starts inherits the client's descriptors and outlives it, so Foundation
         // would never see the client end: it is not waited for; `has-session` tells when it is up.
-        try run(["new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", Fixtures.root.path,
-                 "env TERM=xterm-256color LANG=C.UTF-8 \(exports) \(command); echo EXITED:$?; sleep 60"], wait: false)
+        try run(
+            [
+                "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", Fixtures.root.path,
+                "env TERM=xterm-256color LANG=C.UTF-8 \(exports) \(command); echo EXITED:$?; sleep 60",
+            ], wait: false)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, (try? run(["has-session", "-t", name]))?.status != 0 { usleep(50_000) }
     }
@@ -59,15 +62,20 @@ struct TmuxSession {
             usleep(50_000)
         }
         let shown = screen
-        try #require(shown.contains(text), "waited \(timeout) s for \"\(text)\"; the screen shows:\n\(shown)", sourceLocation: sourceLocation)
+        try #require(
+            shown.contains(text), "waited \(timeout) s for \"\(text)\"; the screen shows:\n\(shown)",
+            sourceLocation: sourceLocation)
         return shown
     }
 
     /// Ends the session: its tmux server and the programs in its panes (SIGKILL, since a program
     /// started from a test's thread may have SIGTERM and SIGHUP blocked and outlive kill-server).
     func kill() {
-        let pids = ((try? run(["list-panes", "-a", "-F", "#{pane_pid}"]))?.output ?? "").split(separator: "\n").compactMap { Int32($0) }
-        let server = Int32(((try? run(["display-message", "-p", "#{pid}"]))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        let pids = ((try? run(["list-panes", "-a", "-F", "#{pane_pid}"]))?.output ?? "").split(separator: "\n").compactMap {
+            Int32($0)
+        }
+        let server = Int32(
+            ((try? run(["display-message", "-p", "#{pid}"]))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
         _ = try? run(["kill-server"])
         for pid in pids {
             Foundation.kill(-pid, SIGKILL)
@@ -78,19 +86,22 @@ struct TmuxSession {
 }
 
 /// The real binary in tmux at 80x24: classify, train, promote, history, quit.
-@Suite(.enabled(if: TmuxSession.tmux != nil, "needs tmux (Debian package; make test-deps)"),
-       .enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
-       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"))
+@Suite(
+    .enabled(if: TmuxSession.tmux != nil, "needs tmux (Debian package; make test-deps)"),
+    .enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared"))
 struct ConsoleTmuxTests {
     @Test func classifyTrainPromoteAndQuit() throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let binary = try #require(Fixtures.binary)
-        let session = try TmuxSession(command: binary.path, environment: [
-            "FISHOPS_HOME": home.path, "FISHOPS_USER": "operator",
-            // The train form starts at the configured data folder.
-            "FISHOPS_DATA": Fixtures.shared.appendingPathComponent("datasets/large-scale-fish").path,
-        ])
+        let session = try TmuxSession(
+            command: binary.path,
+            environment: [
+                "FISHOPS_HOME": home.path, "FISHOPS_USER": "operator",
+                // The train form starts at the configured data folder.
+                "FISHOPS_DATA": Fixtures.shared.appendingPathComponent("datasets/large-scale-fish").path,
+            ])
         defer { session.kill() }
         try session.waitFor("overview")
         try session.waitFor("imagenet-lite0")

@@ -15,8 +15,10 @@ struct FishOpsProcess {
 
     /// Starts `fishops arguments` with `FISHOPS_HOME=home`, without waiting; with
     /// `memoryLimitKB`, under `ulimit -v` of that many KB.
-    static func start(_ arguments: [String], home: URL, output: Pipe = Pipe(), errors: Pipe = Pipe(),
-                      memoryLimitKB: Int? = nil) throws -> Process {
+    static func start(
+        _ arguments: [String], home: URL, output: Pipe = Pipe(), errors: Pipe = Pipe(),
+        memoryLimitKB: Int? = nil
+    ) throws -> Process {
         guard let binary = Fixtures.binary else { throw CocoaError(.fileNoSuchFile) }
         let process = Process()
         if let memoryLimitKB {
@@ -26,7 +28,9 @@ struct FishOpsProcess {
             process.executableURL = binary
             process.arguments = arguments
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path, "FISHOPS_USER": "tester"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path, "FISHOPS_USER": "tester"]) {
+            $1
+        }
         process.standardOutput = output
         process.standardError = errors
         try process.run()
@@ -35,12 +39,14 @@ struct FishOpsProcess {
 
     /// Runs `fishops arguments` to completion.
     static func run(_ arguments: [String], home: URL, memoryLimitKB: Int? = nil) throws -> Result {
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         let process = try start(arguments, home: home, output: output, errors: errors, memoryLimitKB: memoryLimitKB)
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -2,24 +2,32 @@ import FishHTTPClient
 import FishTestSupport
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The libcurl client against real servers on loopback: `fishops serve` (JSON, uploads, error
 /// replies, a slow answer, tokens) and Python's `http.server` (a large download), plus a port
 /// nobody listens on.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
-       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+    .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
 struct HTTPClientTests {
     var photo: URL {
         Fixtures.shared.appendingPathComponent("datasets/large-scale-fish/sea_bass")
-            .appendingPathComponent((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.shared
-                .appendingPathComponent("datasets/large-scale-fish/sea_bass").path).sorted().first) ?? "")
+            .appendingPathComponent(
+                (try? FileManager.default.contentsOfDirectory(
+                    atPath: Fixtures.shared
+                        .appendingPathComponent("datasets/large-scale-fish/sea_bass").path
+                ).sorted().first) ?? "")
     }
 
-    struct Models: Decodable { let name: String; let version: Int }
+    struct Models: Decodable {
+        let name: String
+        let version: Int
+    }
     struct Classification: Decodable {
         struct Guess: Decodable { let label: String }
         let top: [Guess]
@@ -32,9 +40,12 @@ struct HTTPClientTests {
         let models = try await offPool { try client.get(server.url + "/v1/models").json(Models.self) }
         #expect(models.name == "imagenet-lite0" && models.version == 1)
         let photo = photo
-        let streamed = try await offPool { try client.upload(photo, to: server.url + "/v1/classify", method: "POST").json(Classification.self) }
+        let streamed = try await offPool {
+            try client.upload(photo, to: server.url + "/v1/classify", method: "POST").json(Classification.self)
+        }
         let inMemory = try await offPool {
-            try client.send("POST", server.url + "/v1/classify", body: try Data(contentsOf: photo), contentType: "image/jpeg").json(Classification.self)
+            try client.send("POST", server.url + "/v1/classify", body: try Data(contentsOf: photo), contentType: "image/jpeg")
+                .json(Classification.self)
         }
         #expect(!streamed.top.isEmpty && streamed.top.map(\.label) == inMemory.top.map(\.label))
     }
@@ -46,25 +57,40 @@ struct HTTPClientTests {
         let missing = await offPool { Self.failure { try client.get(server.url + "/nope") } }
         #expect(missing?.statusCode == 404)
         #expect(missing?.description.hasPrefix("GET \(server.url)/nope: HTTP 404") == true, "\(String(describing: missing))")
-        let junk = await offPool { Self.failure { try client.send("POST", server.url + "/v1/classify", body: Data("not an image".utf8), contentType: "image/jpeg") } }
+        let junk = await offPool {
+            Self.failure {
+                try client.send("POST", server.url + "/v1/classify", body: Data("not an image".utf8), contentType: "image/jpeg")
+            }
+        }
         #expect(junk?.statusCode == 415 && junk?.description.contains("unsupported_image") == true, "\(String(describing: junk))")
 
         let closedPort = try freeLoopbackPort()
         let refused = await offPool { Self.failure { try client.get("http://127.0.0.1:\(closedPort)/v1/models") } }
-        guard case .unreachable = refused else { Issue.record("expected unreachable, got \(String(describing: refused))"); return }
+        guard case .unreachable = refused else {
+            Issue.record("expected unreachable, got \(String(describing: refused))")
+            return
+        }
         #expect(refused?.description.contains("127.0.0.1:\(closedPort)") == true)
 
         #expect(Self.failure { try client.get("ftp://127.0.0.1/x") } == .badURL("ftp://127.0.0.1/x"))
-        let noFile = await offPool { Self.failure { try client.upload(URL(fileURLWithPath: "/nonexistent/photo.jpg"), to: server.url + "/v1/classify") } }
-        guard case .file = noFile else { Issue.record("expected a file error, got \(String(describing: noFile))"); return }
+        let noFile = await offPool {
+            Self.failure { try client.upload(URL(fileURLWithPath: "/nonexistent/photo.jpg"), to: server.url + "/v1/classify") }
+        }
+        guard case .file = noFile else {
+            Issue.record("expected a file error, got \(String(describing: noFile))")
+            return
+        }
         #expect(noFile?.description.contains("/nonexistent/photo.jpg") == true)
         let secret = "http://user:s3cret@127.0.0.1:\(closedPort)/"
-        #expect(await offPool { Self.failure { try client.get(secret) } }?.description.contains("s3cret") == false, "credentials in a URL are not repeated")
+        #expect(
+            await offPool { Self.failure { try client.get(secret) } }?.description.contains("s3cret") == false,
+            "credentials in a URL are not repeated")
     }
 
     @Test func slowAnswersHitTheTimeoutsAndTheServerCarriesOn() async throws {
         // Each image waits three seconds for a fuller batch before its answer starts.
-        let server = try ServeProcess(home: try ClassifyCommandTests.homeWithBaseModel(), arguments: ["--batch-wait-ms", "3000", "--cache-entries", "0"])
+        let server = try ServeProcess(
+            home: try ClassifyCommandTests.homeWithBaseModel(), arguments: ["--batch-wait-ms", "3000", "--cache-entries", "0"])
         defer { server.stop() }
         let (photo, image) = (photo, try Data(contentsOf: photo))
         var impatient = HTTPClient()
@@ -74,10 +100,16 @@ struct HTTPClientTests {
         // Timed on the client's own thread: a busy test process may resume this task late.
         let (inMemory, waited) = await offPool {
             let start = ContinuousClock.now
-            return (Self.failure { try client.send("POST", server.url + "/v1/classify", body: image, contentType: "image/jpeg") }, ContinuousClock.now - start)
+            return (
+                Self.failure { try client.send("POST", server.url + "/v1/classify", body: image, contentType: "image/jpeg") },
+                ContinuousClock.now - start
+            )
         }
         #expect(waited < .milliseconds(2500))
-        guard case .timedOut = inMemory else { Issue.record("expected the overall timeout, got \(String(describing: inMemory))"); return }
+        guard case .timedOut = inMemory else {
+            Issue.record("expected the overall timeout, got \(String(describing: inMemory))")
+            return
+        }
         // Transfers of files have no overall limit: a streamed upload waits for its slow answer...
         let streamed = try await offPool { try client.upload(photo, to: server.url + "/v1/classify", method: "POST") }
         #expect(streamed.status == 200)
@@ -85,7 +117,10 @@ struct HTTPClientTests {
         let silent = try SilentListener()
         let target = try Fixtures.temporaryDirectory().appendingPathComponent("never.bin")
         let stalled = await offPool { Self.failure { try client.download("http://127.0.0.1:\(silent.port)/file", to: target) } }
-        guard case .timedOut = stalled else { Issue.record("expected the stall timeout, got \(String(describing: stalled))"); return }
+        guard case .timedOut = stalled else {
+            Issue.record("expected the stall timeout, got \(String(describing: stalled))")
+            return
+        }
         #expect(!FileManager.default.fileExists(atPath: target.path))
         #expect(try await offPool { try client.get(server.url + "/healthz") }.status == 200)
     }
@@ -99,7 +134,9 @@ struct HTTPClientTests {
         defer { server.stop() }
         let anonymous = await offPool { Self.failure { try HTTPClient().get(server.url + "/v1/models") } }
         #expect(anonymous?.statusCode == 401)
-        let wrong = await offPool { Self.failure { try HTTPClient(credentials: .bearer("not-\(token)")).get(server.url + "/v1/models") } }
+        let wrong = await offPool {
+            Self.failure { try HTTPClient(credentials: .bearer("not-\(token)")).get(server.url + "/v1/models") }
+        }
         #expect(wrong?.statusCode == 401 && wrong?.description.contains(token) == false)
         #expect(try await offPool { try HTTPClient(credentials: .bearer(token)).get(server.url + "/v1/models") }.status == 200)
     }
@@ -130,7 +167,9 @@ struct HTTPClientTests {
         var capped = client
         capped.maxReplyBytes = 1 << 20
         let small = capped
-        #expect(await offPool { Self.failure { try small.get(server.url + "/large.bin") } } == .tooLarge(method: "GET", url: server.url + "/large.bin", limit: 1 << 20))
+        #expect(
+            await offPool { Self.failure { try small.get(server.url + "/large.bin") } }
+                == .tooLarge(method: "GET", url: server.url + "/large.bin", limit: 1 << 20))
         let gone = target.deletingLastPathComponent().appendingPathComponent("gone.bin")
         #expect(await offPool { Self.failure { try client.download(server.url + "/missing.bin", to: gone) } }?.statusCode == 404)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: target.deletingLastPathComponent().path)

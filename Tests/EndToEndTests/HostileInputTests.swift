@@ -4,8 +4,9 @@ import Testing
 
 /// Hostile but fair input against real `fishops` processes: each case once took FishOps down,
 /// stalled it, or lost data (see docs/security.md).
-@Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
-       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
+@Suite(
+    .enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"))
 struct HostileInputTests {
     /// 2 GB of address space: a 1x150000 PNG once made the server allocate 29 GB and abort.
     static let memoryLimitKB = 2_000_000
@@ -20,7 +21,9 @@ struct HostileInputTests {
     }
 
     static func errorCode(_ body: Data) -> String? {
-        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]).flatMap {
+            ($0["error"] as? [String: Any])?["code"] as? String
+        }
     }
 
     /// Each degenerate image is refused within a second (or, on a machine busy with other tests,
@@ -110,7 +113,8 @@ struct HostileInputTests {
             let start = ContinuousClock.now
             let connection = try LoopbackConnection(port: server.port)
             connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let (text, _) = connection.receive(timeout: .seconds(5))  // a few milliseconds: not worth a thread hop in the measurement
+            // A few milliseconds: not worth a thread hop in the measurement.
+            let (text, _) = connection.receive(timeout: .seconds(5))
             latencies.append(ContinuousClock.now - start)
             #expect(text.hasPrefix("HTTP/1.1 200"))
             try await Task.sleep(for: .milliseconds(5))
@@ -150,7 +154,8 @@ struct HostileInputTests {
         var parts = Data()
         for _ in 0..<200_000 { parts.append(Data("--B\r\n\r\n\r\n".utf8)) }
         parts.append(Data("--B--\r\n".utf8))
-        let (status, body) = try await server.post("/v1/classify/batch", body: parts, contentType: "multipart/form-data; boundary=B")
+        let (status, body) = try await server.post(
+            "/v1/classify/batch", body: parts, contentType: "multipart/form-data; boundary=B")
         #expect(status == 413 && Self.errorCode(body) == "too_many_parts")
     }
 
@@ -169,7 +174,8 @@ struct HostileInputTests {
     static func withNaN(_ file: URL, tensor: String) throws -> Data {
         var data = try Data(contentsOf: file)
         let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let header = try #require(
+            try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
         let offsets = try #require((header[tensor] as? [String: Any])?["data_offsets"] as? [Int])
         let start = 8 + headerLength + offsets[0]
         data.replaceSubrange(start..<(start + 4), with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { Data($0) })
@@ -195,8 +201,9 @@ struct HostileInputTests {
         let photo = try Fixtures.file(named: "photo.png", contents: try Self.photo())
         let classified = try FishOpsProcess.run(["classify", photo, "--json"], home: home)
         #expect(classified.status == 1)
-        #expect(classified.stdout.contains("NaN or infinite") || classified.stderr.contains("NaN or infinite"),
-                "\(classified.stdout) \(classified.stderr)")
+        #expect(
+            classified.stdout.contains("NaN or infinite") || classified.stderr.contains("NaN or infinite"),
+            "\(classified.stdout) \(classified.stderr)")
     }
 
     /// 100 KB of nested lists once crashed `weights import` (SIGSEGV); a 200 KB zip bomb made it
@@ -244,7 +251,10 @@ struct HostileInputTests {
         #expect(FileManager.default.fileExists(atPath: leftover.appendingPathComponent("weights.safetensors").path))
         let siblings = try FileManager.default.contentsOfDirectory(atPath: leftover.deletingLastPathComponent().path)
         let aside = try #require(siblings.first { $0.hasPrefix("2.orphaned-") }, "\(siblings)")
-        #expect(try String(contentsOf: leftover.deletingLastPathComponent().appendingPathComponent("\(aside)/note.txt"), encoding: .utf8) == "keep me")
+        #expect(
+            try String(
+                contentsOf: leftover.deletingLastPathComponent().appendingPathComponent("\(aside)/note.txt"), encoding: .utf8)
+                == "keep me")
         #expect(!FileManager.default.fileExists(atPath: stale.path), "stale staging folders are removed on open")
     }
 
@@ -256,7 +266,8 @@ struct HostileInputTests {
         try handle.seek(toOffset: 4096)
         try handle.write(contentsOf: Data(repeating: 0xAB, count: 64))
         try handle.close()
-        let promotion = try FishOpsProcess.run(["models", "promote", "imagenet-lite0", "1", "--reason", "r", "--force"], home: home)
+        let promotion = try FishOpsProcess.run(
+            ["models", "promote", "imagenet-lite0", "1", "--reason", "r", "--force"], home: home)
         #expect(promotion.status != 0)
         #expect(promotion.stderr.contains("does not match its sha256"), "\(promotion.stderr)")
         let doctor = try FishOpsProcess.run(["doctor"], home: home)
@@ -269,15 +280,20 @@ struct HostileInputTests {
         let runs = try (0..<3).map { _ in try FishOpsProcess.start(["weights", "import", Fixtures.weights.path], home: home) }
         for run in runs { run.waitUntilExit() }
         #expect(runs.allSatisfy { $0.terminationStatus == 0 })
-        let versions = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("models/imagenet-lite0").path)
-            .filter { !$0.hasPrefix(".") }
+        let versions = try FileManager.default.contentsOfDirectory(
+            atPath: home.appendingPathComponent("models/imagenet-lite0").path
+        )
+        .filter { !$0.hasPrefix(".") }
         #expect(versions == ["1"])
     }
 
     @Test func controlCharactersCannotForgeHistoryLines() throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
-        let promotion = try FishOpsProcess.run(["models", "promote", "imagenet-lite0", "1", "--reason",
-                                                "ok\n2026-01-01 root promote v9 \u{1b}[2Jforged"], home: home)
+        let promotion = try FishOpsProcess.run(
+            [
+                "models", "promote", "imagenet-lite0", "1", "--reason",
+                "ok\n2026-01-01 root promote v9 \u{1b}[2Jforged",
+            ], home: home)
         #expect(promotion.status == 0, "\(promotion.stderr)")
         let history = try FishOpsProcess.run(["models", "history", "imagenet-lite0"], home: home)
         #expect(!history.stdout.contains("\u{1b}") && !history.stdout.contains("\n2026-01-01"))
@@ -294,13 +310,16 @@ struct HostileInputTests {
     }
 
     /// A failed package write once blamed store.sqlite with a raw NSCocoaErrorDomain message.
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"),
-                   "needs root and chattr to make a folder unwritable"))
+    @Test(
+        .enabled(
+            if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"),
+            "needs root and chattr to make a folder unwritable"))
     func unwritableModelFolderIsNamedInPlainWords() throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let folder = home.appendingPathComponent("models/imagenet-lite0")
-        let other = try Fixtures.file(named: "copy.safetensors",
-                                      contents: try Data(contentsOf: folder.appendingPathComponent("1/weights.safetensors")))
+        let other = try Fixtures.file(
+            named: "copy.safetensors",
+            contents: try Data(contentsOf: folder.appendingPathComponent("1/weights.safetensors")))
         try Self.chattr("+i", folder.path)
         defer { try? Self.chattr("-i", folder.path) }
         let run = try FishOpsProcess.run(["weights", "import", other], home: home)
@@ -319,7 +338,9 @@ struct HostileInputTests {
             #expect(run.status != 0)
             #expect(run.stderr.contains("restore store.sqlite from a backup"), "\(arguments): \(run.stderr)")
         }
-        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("models/imagenet-lite0/1/weights.safetensors").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: home.appendingPathComponent("models/imagenet-lite0/1/weights.safetensors").path))
         #expect((try FileManager.default.attributesOfItem(atPath: store)[.size] as? Int) == 0, "the store was not rewritten")
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A raw TCP connection to a port on 127.0.0.1, for sending requests slowly or not at all, and for
@@ -26,7 +27,9 @@ final class LoopbackConnection: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard status == 0 else {
             close(socket)
@@ -58,7 +61,8 @@ final class LoopbackConnection: @unchecked Sendable {
     /// connection closed or failed before a complete response arrived (what a client sees as a reset).
     /// It blocks: call it from a thread of its own (`offPool`, `onThreads`).
     func exchange(method: String, path: String, body: [UInt8] = [], timeout: Duration = .seconds(30)) -> Response? {
-        let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\n\r\n"
+        let head =
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\n\r\n"
         guard send(Array(head.utf8) + body) else { return nil }
         let deadline = ContinuousClock.now + timeout
         var received = [UInt8]()
@@ -182,7 +186,9 @@ private func boundLoopbackSocket() throws -> (socket: Int32, port: Int) {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+        }
     }
     guard bound else {
         close(socket)

@@ -5,9 +5,10 @@ import Testing
 /// The training pipeline's workers with real processes: a worker killed mid-shard, a coordinator
 /// killed mid-pipeline and resumed, and the Slurm backend on a real (local) Slurm cluster. Each
 /// must end with the metrics of an undisturbed local run with the same seed.
-@Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
-       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/datasets"))
+@Suite(
+    .enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared/datasets"))
 struct PipelineCommandTests {
     /// 24 photos of each of 4 species; 96 images make 2 extraction shards of 48.
     static let manifest: Result<String, any Error> = Result {
@@ -21,8 +22,11 @@ struct PipelineCommandTests {
     }
 
     static func trainArguments(shardSize: Int) throws -> [String] {
-        ["train", "--data", Fixtures.shared.appendingPathComponent("datasets/large-scale-fish").path, "--manifest", try manifest.get(),
-         "--seed", "7", "--trials", "2", "--shard-size", "\(shardSize)", "--workers", "2", "--json"]
+        [
+            "train", "--data", Fixtures.shared.appendingPathComponent("datasets/large-scale-fish").path, "--manifest",
+            try manifest.get(),
+            "--seed", "7", "--trials", "2", "--shard-size", "\(shardSize)", "--workers", "2", "--json",
+        ]
     }
 
     /// The undisturbed local run every other run is compared with.
@@ -42,14 +46,17 @@ struct PipelineCommandTests {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let run = try FishOpsProcess.run(try trainArguments(shardSize: 48) + fineTuneArguments, home: home)
         guard run.status == 0, let metrics = run.jsonLines.last?["metrics"] as? [String: Double] else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "fine-tuning reference run failed: \(run.stderr)"])
+            throw CocoaError(
+                .fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "fine-tuning reference run failed: \(run.stderr)"])
         }
         return metrics
     }
 
     /// The figures that must not depend on how the work was scheduled.
     static func outcome(_ metrics: [String: Double]) -> [String: Double] {
-        metrics.filter { ["test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature"].contains($0.key) }
+        metrics.filter {
+            ["test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature"].contains($0.key)
+        }
     }
 
     @Test func aWorkerKilledMidShardIsRetriedAndTheRunEndsAsAnUndisturbedOne() throws {
@@ -73,9 +80,11 @@ struct PipelineCommandTests {
     func expectRetriedRun(extraArguments: [String], signal: Int32, when: (String) -> Bool) throws -> [String: Double] {
         let reference = try Self.reference.get()
         let home = try ClassifyCommandTests.homeWithBaseModel()
-        let output = Pipe(), errors = Pipe()
-        let coordinator = try FishOpsProcess.start(try Self.trainArguments(shardSize: 48) + extraArguments, home: home,
-                                                   output: output, errors: errors)
+        let output = Pipe()
+        let errors = Pipe()
+        let coordinator = try FishOpsProcess.start(
+            try Self.trainArguments(shardSize: 48) + extraArguments, home: home,
+            output: output, errors: errors)
         var disturbed: String?
         let deadline = Date().addingTimeInterval(120)
         while disturbed == nil, coordinator.isRunning, Date() < deadline {
@@ -104,7 +113,8 @@ struct PipelineCommandTests {
         let retried = try #require(tasks.first { $0["taskId"] as? String == task })
         #expect(retried["attempts"] as? Int == 2 && retried["state"] as? String == "COMPLETED")
         let stages = try #require(show.jsonLines.first?["stages"] as? [[String: Any]])
-        #expect(stages.map { $0["stage"] as? String }
+        #expect(
+            stages.map { $0["stage"] as? String }
                 == ["validate", "extract", "train", "finetune", "evaluate", "register", "gate", "promote", "report"])
         #expect(stages.allSatisfy { ["done", "skipped"].contains($0["state"] as? String) })
         return metrics
@@ -118,7 +128,9 @@ struct PipelineCommandTests {
             log.contains(#""task":"finetune-000""#) && log.contains(#""done":1,"event":"epoch""#)
                 && !log.contains(#""done":2,"event":"epoch""#)
         }
-        for key in ["test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature", "finetune_best_epoch"] {
+        for key in [
+            "test_accuracy", "test_macro_f1", "test_ece", "val_loss", "val_accuracy", "temperature", "finetune_best_epoch",
+        ] {
             let (resumed, undisturbed) = (metrics[key] ?? .nan, reference[key] ?? .nan)
             #expect(abs(resumed - undisturbed) <= 1e-6, "\(key): \(resumed) after the kill, \(undisturbed) undisturbed")
         }
@@ -126,7 +138,8 @@ struct PipelineCommandTests {
 
     @Test func aFineTunedVersionIsAWholeNetworkThatClassifies() throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
-        let run = try FishOpsProcess.run(try Self.trainArguments(shardSize: 48) + ["--finetune", "--finetune-epochs", "1"], home: home)
+        let run = try FishOpsProcess.run(
+            try Self.trainArguments(shardSize: 48) + ["--finetune", "--finetune-epochs", "1"], home: home)
         #expect(run.status == 0, "\(run.stderr)")
         let shown = try FishOpsProcess.run(["models", "show", "fish-classifier", "--json"], home: home)
         #expect(shown.status == 0 && shown.stdout.contains("fish-classifier"))
@@ -135,8 +148,9 @@ struct PipelineCommandTests {
         #expect(metadata["architecture"] as? String == "efficientnet-lite0" && metadata["backbone"] == nil)
         let trout = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish/trout")
         let file = try #require(try FileManager.default.contentsOfDirectory(atPath: trout.path).sorted().last)
-        let classified = try FishOpsProcess.run(["classify", trout.appendingPathComponent(file).path, "--model", "fish-classifier", "--json"],
-                                                home: home)
+        let classified = try FishOpsProcess.run(
+            ["classify", trout.appendingPathComponent(file).path, "--model", "fish-classifier", "--json"],
+            home: home)
         #expect(classified.status == 0, "\(classified.stderr)")
         let top = try #require(classified.jsonLines.first?["top"] as? [[String: Any]])
         #expect(["gilt_head_bream", "red_mullet", "shrimp", "trout"].contains(top.first?["label"] as? String ?? ""))
@@ -150,9 +164,12 @@ struct PipelineCommandTests {
         let deadline = Date().addingTimeInterval(120)
         var runId: String?
         while coordinator.isRunning, Date() < deadline {
-            runId = runId ?? (try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("work").path))?.first
-            if let runId, let tasks = try FishOpsProcess.run(["pipeline", "show", runId, "--json"], home: home).jsonLines.first?["tasks"]
-                as? [[String: Any]], tasks.contains(where: { $0["state"] as? String == "COMPLETED" }) {
+            runId =
+                runId ?? (try? FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("work").path))?.first
+            if let runId,
+                let tasks = try FishOpsProcess.run(["pipeline", "show", runId, "--json"], home: home).jsonLines.first?["tasks"]
+                    as? [[String: Any]], tasks.contains(where: { $0["state"] as? String == "COMPLETED" })
+            {
                 break
             }
             Thread.sleep(forTimeInterval: 0.02)
@@ -235,9 +252,13 @@ struct PipelineCommandTests {
     static func workerPid(task: String, home: URL) -> Int32? {
         let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in processes {
-            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+                continue
+            }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            if arguments.contains("worker"), arguments.last?.hasPrefix(home.path) == true, arguments.last?.hasSuffix("/\(task).json") == true {
+            if arguments.contains("worker"), arguments.last?.hasPrefix(home.path) == true,
+                arguments.last?.hasSuffix("/\(task).json") == true
+            {
                 return pid
             }
         }
@@ -247,7 +268,9 @@ struct PipelineCommandTests {
 
 /// Whether a Slurm cluster answers (`SLURM_CONF` set and `sinfo` working).
 let slurmReachable: Bool = {
-    guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"], FileManager.default.fileExists(atPath: conf) else { return false }
+    guard let conf = ProcessInfo.processInfo.environment["SLURM_CONF"], FileManager.default.fileExists(atPath: conf) else {
+        return false
+    }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/sinfo")
     process.arguments = ["-h"]

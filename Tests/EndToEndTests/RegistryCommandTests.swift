@@ -14,10 +14,14 @@ struct RegistryCommandTests {
         let store = try Store(directory: home)
         let actor = ActingUser(user: "setup", host: "test")
         for value in [0.80, 0.85, 0.90] {
-            let version = try store.registerVersion(model: "fish", actor: actor) { try TestPackages.write(home: home, model: "fish", version: $0) }
-            try store.addEvaluation(model: "fish", version: version.version, evaluationData: "split-A", metrics: ["macro_f1": value])
+            let version = try store.registerVersion(model: "fish", actor: actor) {
+                try TestPackages.write(home: home, model: "fish", version: $0)
+            }
+            try store.addEvaluation(
+                model: "fish", version: version.version, evaluationData: "split-A", metrics: ["macro_f1": value])
         }
-        _ = try store.moveAlias(model: "fish", alias: "production", to: 1, expected: .vacant, action: .promote, actor: actor, reason: "first")
+        _ = try store.moveAlias(
+            model: "fish", alias: "production", to: 1, expected: .vacant, action: .promote, actor: actor, reason: "first")
         return home
     }
 
@@ -26,8 +30,11 @@ struct RegistryCommandTests {
         // Both operators saw production at v1 and promote different versions at the same moment.
         let pipes = (0..<2).map { _ in (Pipe(), Pipe()) }
         let processes = try [2, 3].enumerated().map { index, version in
-            try FishOpsProcess.start(["models", "promote", "fish", "\(version)", "--reason", "operator \(index)",
-                                      "--expected-current", "1"], home: home, output: pipes[index].0, errors: pipes[index].1)
+            try FishOpsProcess.start(
+                [
+                    "models", "promote", "fish", "\(version)", "--reason", "operator \(index)",
+                    "--expected-current", "1",
+                ], home: home, output: pipes[index].0, errors: pipes[index].1)
         }
         let messages = pipes.map { String(decoding: $0.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         processes.forEach { $0.waitUntilExit() }
@@ -50,7 +57,8 @@ struct RegistryCommandTests {
 
     @Test func cliPromotionGateRollbackAndHistory() throws {
         let home = try homeWithThreeVersions()
-        let refused = try FishOpsProcess.run(["models", "promote", "fish", "2", "--reason", "x", "--expected-current", "7"], home: home)
+        let refused = try FishOpsProcess.run(
+            ["models", "promote", "fish", "2", "--reason", "x", "--expected-current", "7"], home: home)
         #expect(refused.status == 3)
         let promoted = try FishOpsProcess.run(["models", "promote", "fish", "3", "--reason", "better F1", "--json"], home: home)
         #expect(promoted.status == 0, "\(promoted.stderr)")
@@ -70,14 +78,21 @@ struct RegistryCommandTests {
     /// Starts `fishops bench store` in `directory`, waits until `ready` holds for its store, kills it with SIGKILL.
     func killStoreBenchmark(_ arguments: [String], directory: URL, ready: (Store) throws -> Bool) throws {
         let errors = Pipe()
-        let process = try FishOpsProcess.start(["bench", "store", "--directory", directory.path, "--runs", "0"] + arguments,
-                                               home: directory, errors: errors)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        let process = try FishOpsProcess.start(
+            ["bench", "store", "--directory", directory.path, "--runs", "0"] + arguments,
+            home: directory, errors: errors)
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
         let deadline = Date().addingTimeInterval(60)
         var observed = false
         while Date() < deadline && process.isRunning && !observed {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("store.sqlite").path),
-               let store = try? Store(directory: directory), (try? ready(store)) == true {
+                let store = try? Store(directory: directory), (try? ready(store)) == true
+            {
                 observed = true
             } else {
                 usleep(20_000)

@@ -3,22 +3,26 @@ import FishTestSupport
 import Foundation
 import Synchronization
 import Testing
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `fishops serve` as a real process on loopback: following a promotion under a stream of
 /// requests, graceful SIGTERM, and the upload page in headless Chromium.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
-       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+    .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
 struct ServeCommandTests {
     /// A home holding imagenet-lite0 v1 (production) and v2 (the same weights imported again from v1's package).
     func homeWithTwoVersions() throws -> URL {
         let home = try Fixtures.temporaryDirectory()
         let v2Weights = home.appendingPathComponent("models/imagenet-lite0/1/weights.safetensors").path
-        for arguments in [["weights", "import", Fixtures.weights.path], ["weights", "import", v2Weights],
-                          ["models", "promote", "imagenet-lite0", "1", "--reason", "first"]] {
+        for arguments in [
+            ["weights", "import", Fixtures.weights.path], ["weights", "import", v2Weights],
+            ["models", "promote", "imagenet-lite0", "1", "--reason", "first"],
+        ] {
             let result = try FishOpsProcess.run(arguments, home: home)
             try #require(result.status == 0, "\(arguments): \(result.stderr)")
         }
@@ -46,10 +50,14 @@ struct ServeCommandTests {
                     var seen: [Int] = []
                     var afterSwitch = 0
                     while afterSwitch < 5, seen.count < 2000 {
-                        let (status, body) = try await server.post("/v1/classify", body: images[(client * 7 + seen.count) % images.count])
-                        #expect(status == 200, "request \(seen.count) of client \(client): \(String(decoding: body, as: UTF8.self))")
+                        let (status, body) = try await server.post(
+                            "/v1/classify", body: images[(client * 7 + seen.count) % images.count])
+                        #expect(
+                            status == 200, "request \(seen.count) of client \(client): \(String(decoding: body, as: UTF8.self))")
                         guard status == 200 else { return seen }
-                        let version = ((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["model"] as? [String: Any])?["version"] as? Int
+                        let version =
+                            ((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["model"] as? [String: Any])?[
+                                "version"] as? Int
                         seen.append(version ?? 0)
                         if promoted.isSet, version == 2 { afterSwitch += 1 }
                     }
@@ -57,8 +65,9 @@ struct ServeCommandTests {
                 }
             }
             try await Task.sleep(for: .seconds(1))
-            let promotion = try FishOpsProcess.run(["models", "promote", "imagenet-lite0", "2", "--reason", "switch under load", "--force"],
-                                                   home: home)
+            let promotion = try FishOpsProcess.run(
+                ["models", "promote", "imagenet-lite0", "2", "--reason", "switch under load", "--force"],
+                home: home)
             #expect(promotion.status == 0, "\(promotion.stderr)")
             promoted.set()
             return try await group.reduce(into: [[Int]]()) { $0.append($1) }
@@ -78,18 +87,23 @@ struct ServeCommandTests {
         let images = try images
         var form = Data()
         for (index, image) in images.enumerated() {
-            form.append(Data("--b0undary\r\nContent-Disposition: form-data; name=\"images\"; filename=\"\(index).jpg\"\r\n\r\n".utf8))
+            form.append(
+                Data("--b0undary\r\nContent-Disposition: form-data; name=\"images\"; filename=\"\(index).jpg\"\r\n\r\n".utf8))
             form.append(image)
             form.append(Data("\r\n".utf8))
         }
         form.append(Data("--b0undary--\r\n".utf8))
-        let url = server.url, body = form
+        let url = server.url
+        let body = form
         // The request, the polling and the signal run on threads of their own (libcurl), so the
         // cooperative pool that other tests keep busy cannot come between them.
         let (queued, answer) = await offPool { () -> (Bool, Result<HTTPReply, HTTPClientError>) in
-            let answer = Spawned { Result { () throws(HTTPClientError) in
-                try HTTPClient().send("POST", url + "/v1/classify/batch", body: body, contentType: "multipart/form-data; boundary=b0undary")
-            } }
+            let answer = Spawned {
+                Result { () throws(HTTPClientError) in
+                    try HTTPClient().send(
+                        "POST", url + "/v1/classify/batch", body: body, contentType: "multipart/form-data; boundary=b0undary")
+                }
+            }
             // Signal once the server is handling the request: its first images wait in the queue while the
             // rest may still be decoding (a loaded machine decodes slowly, so only the start is awaited).
             var queued = false
@@ -133,7 +147,9 @@ struct ServeCommandTests {
         let second = await offPool { connection.exchange(method: "POST", path: "/v1/classify", body: image) }
         #expect(second?.status == 200, "the request sent after SIGTERM on a kept-alive connection was answered")
         #expect(second?.headers["connection"] == "close")
-        #expect(await offPool { connection.receive(timeout: .seconds(5)).closed }, "the server closed that connection after answering")
+        #expect(
+            await offPool { connection.receive(timeout: .seconds(5)).closed }, "the server closed that connection after answering"
+        )
         // Readiness fails while the server drains, so a load balancer sends new requests elsewhere.
         let ready = await offPool { fresh.exchange(method: "GET", path: "/readyz") }
         #expect(ready?.status == 503 && ready?.headers["connection"] == "close")
@@ -175,16 +191,21 @@ struct ServeCommandTests {
                 Spawned { () -> String in
                     let connection: LoopbackConnection
                     do { connection = try LoopbackConnection(port: server.port) } catch {
-                        return "could not connect to \(server.url): \(error) (server running: \(server.isRunning), signalled: \(signalled.isSet))"
+                        return
+                            "could not connect to \(server.url): \(error) (server running: \(server.isRunning), signalled: \(signalled.isSet))"
                     }
                     for request in 0..<1_000_000 {
-                        guard let response = connection.exchange(method: "POST", path: "/v1/classify", body: images[(client + request) % images.count]) else {
+                        guard
+                            let response = connection.exchange(
+                                method: "POST", path: "/v1/classify", body: images[(client + request) % images.count])
+                        else {
                             return "reset after \(request) answers (signalled: \(signalled.isSet))"
                         }
                         guard response.status == 200 else { return "status \(response.status) after \(request) answers" }
                         answered.add(1, ordering: .relaxed)
                         if response.headers["connection"] == "close" {
-                            return signalled.isSet && connection.receive(timeout: .seconds(5)).closed ? "closed" : "closed before the signal"
+                            return signalled.isSet && connection.receive(timeout: .seconds(5)).closed
+                                ? "closed" : "closed before the signal"
                         }
                     }
                     return "never told to close"
@@ -200,9 +221,12 @@ struct ServeCommandTests {
         #expect(server.waitForExit() == 0)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
-                   && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "needs chromium and chromium-driver (make test-deps)"),
-          .enabled(if: Fixtures.pythonHas("selenium"), "needs Selenium in the test Python (make test-deps)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
+            "needs chromium and chromium-driver (make test-deps)"),
+        .enabled(if: Fixtures.pythonHas("selenium"), "needs Selenium in the test Python (make test-deps)"))
     func uploadPageShowsTheLabelInChromium() throws {
         let home = try homeWithTwoVersions()
         let server = try ServeProcess(home: home, arguments: [])
@@ -210,8 +234,10 @@ struct ServeCommandTests {
         let output = Pipe()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Fixtures.python))
-        process.arguments = [Fixtures.root.appendingPathComponent("Tests/web/upload_page_test.py").path, server.url + "/",
-                             Fixtures.shared.appendingPathComponent("reference/images/coffee.png").path, "espresso"]
+        process.arguments = [
+            Fixtures.root.appendingPathComponent("Tests/web/upload_page_test.py").path, server.url + "/",
+            Fixtures.shared.appendingPathComponent("reference/images/coffee.png").path, "espresso",
+        ]
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -244,15 +270,19 @@ final class ServeProcess: @unchecked Sendable {
     private let errors = CollectedBytes()
 
     init(home: URL, arguments: [String], memoryLimitKB: Int? = nil) throws {
-        let output = Pipe(), errorPipe = Pipe()
-        process = try FishOpsProcess.start(["serve", "--port", "0"] + arguments, home: home, output: output, errors: errorPipe,
-                                           memoryLimitKB: memoryLimitKB)
+        let output = Pipe()
+        let errorPipe = Pipe()
+        process = try FishOpsProcess.start(
+            ["serve", "--port", "0"] + arguments, home: home, output: output, errors: errorPipe,
+            memoryLimitKB: memoryLimitKB)
         let errors = self.errors
         errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
         var seen = Data()
         while !seen.contains(UInt8(ascii: "\n")) {
             let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve ended early"]) }
+            guard !chunk.isEmpty else {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve ended early"])
+            }
             seen.append(chunk)
         }
         let line = String(decoding: seen, as: UTF8.self)

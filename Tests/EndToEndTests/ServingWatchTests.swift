@@ -6,9 +6,10 @@ import Testing
 /// Watching real `fishops serve` processes on loopback: `fishops servers` and the console's
 /// `:serve` show their version and traffic, a stopped server removes its record, and one killed
 /// with SIGKILL is marked gone.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
-       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+    .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
 struct ServingWatchTests {
     /// The first `count` photos of one species.
     static func photos(_ count: Int) throws -> [Data] {
@@ -21,7 +22,10 @@ struct ServingWatchTests {
     /// POSTs each body to `/v1/classify` over libcurl; the statuses. It blocks: call it off the pool.
     static func post(_ bodies: [Data], at url: String) -> [Int] {
         bodies.map { body in
-            do throws(HTTPClientError) { return try HTTPClient().send("POST", url + "/v1/classify", body: body, contentType: "application/octet-stream").status } catch {
+            do throws(HTTPClientError) {
+                return try HTTPClient().send("POST", url + "/v1/classify", body: body, contentType: "application/octet-stream")
+                    .status
+            } catch {
                 return error.statusCode ?? 0
             }
         }
@@ -42,7 +46,8 @@ struct ServingWatchTests {
         let home = try ClassifyCommandTests.homeWithBaseModel()
         let server = try ServeProcess(home: home, arguments: ["--cache-entries", "0"])
         defer { server.stop() }
-        let bodies = try Self.photos(6) + [Data("not an image".utf8)], url = server.url
+        let bodies = try Self.photos(6) + [Data("not an image".utf8)]
+        let url = server.url
         // The requests and the listing on one thread: the last minute is wall-clock time, which a
         // cooperative pool kept busy by other tests could otherwise spend between the two.
         let (statuses, listing) = try await offPool { () throws -> ([Int], FishOpsProcess.Result) in
@@ -52,7 +57,8 @@ struct ServingWatchTests {
         try #require(listing.status == 0, "\(listing.stderr)")
         let listed = listing.jsonLines
         try #require(listed.count == 1, "\(listed)")
-        let entry = listed[0], stats = entry["stats"] as? [String: Any] ?? [:]
+        let entry = listed[0]
+        let stats = entry["stats"] as? [String: Any] ?? [:]
         #expect(entry["url"] as? String == server.url && entry["state"] as? String == "alive")
         #expect((entry["record"] as? [String: Any])?["pid"] as? Int == server.pid)
         #expect(stats["version"] as? Int == 1 && stats["model"] as? String == "imagenet-lite0")
@@ -64,7 +70,9 @@ struct ServingWatchTests {
         #expect((stats["recent"] as? [String: Any])?["answers"] as? Int == 6)
 
         let table = try FishOpsProcess.run(["servers"], home: home)
-        #expect(table.stdout.contains(server.url) && table.stdout.contains("alive") && table.stdout.contains("imagenet-lite0@production"))
+        #expect(
+            table.stdout.contains(server.url) && table.stdout.contains("alive")
+                && table.stdout.contains("imagenet-lite0@production"))
 
         server.kill()
         let gone = try Self.servers(home, "--no-poll")
@@ -97,7 +105,10 @@ struct ServingWatchTests {
     static func maskingCharts(_ screen: String) -> String {
         var inCharts = false
         return screen.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            if line.contains("requests/s, 15 min") { inCharts = true; return String(line) }
+            if line.contains("requests/s, 15 min") {
+                inCharts = true
+                return String(line)
+            }
             if inCharts, line.hasPrefix("└") { inCharts = false }
             return inCharts ? "│<charts>│" : String(line)
         }.joined(separator: "\n")
@@ -127,7 +138,8 @@ struct ServingWatchTests {
         try session.enter(":serve", expecting: address)
         try session.waitFor("alive")
         #expect(session.screen.contains("imagene~ v1"))
-        let photos = try Self.photos(12), url = server.url
+        let photos = try Self.photos(12)
+        let url = server.url
         // The requests and the screens that count them on one thread: the last minute is
         // wall-clock time, which a cooperative pool kept busy by other tests could spend between them.
         let (statuses, serveScreen, serverScreen) = try await offPool { () throws -> ([Int], String, String) in
@@ -150,9 +162,10 @@ struct ServingWatchTests {
 }
 
 /// The prediction log of a real server, read back with `fishops predictions`.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
-       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+    .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
 struct PredictionLogCommandTests {
     @Test func servedAnswersAreLoggedAndLowConfidenceImagesKept() async throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
@@ -165,7 +178,10 @@ struct PredictionLogCommandTests {
         #expect(tail.status == 0, "\(tail.stderr)")
         let lines = tail.jsonLines
         #expect(lines.count == 3)
-        #expect(lines.allSatisfy { $0["server"] as? String == server.url && $0["model"] as? String == "imagenet-lite0" && $0["version"] as? Int == 1 })
+        #expect(
+            lines.allSatisfy {
+                $0["server"] as? String == server.url && $0["model"] as? String == "imagenet-lite0" && $0["version"] as? Int == 1
+            })
         #expect(lines.last?["cached"] as? Bool == true, "the repeated photo was answered from the cache")
         #expect(lines.allSatisfy { ($0["top"] as? [[String: Any]])?.count == 3 && ($0["sha256"] as? String)?.count == 64 })
         // The logged hash is the image's sha256, as coreutils computes it.
@@ -182,7 +198,8 @@ struct PredictionLogCommandTests {
 
         let export = try FishOpsProcess.run(["predictions", "export", "--since", "1h"], home: home)
         let rows = export.stdout.split(separator: "\n")
-        #expect(export.status == 0 && rows.first == "at,server,sha256,model,version,top1,p1,top2,p2,top3,p3,latency_ms,cached,image")
+        #expect(
+            export.status == 0 && rows.first == "at,server,sha256,model,version,top1,p1,top2,p2,top3,p3,latency_ms,cached,image")
         #expect(rows.count == 7, "a header and six answers")
         // Every kept image is one of the posted photos, named by its hash, and the log points at it.
         let all = try FishOpsProcess.run(["predictions", "export", "--json"], home: home).jsonLines
@@ -203,9 +220,10 @@ struct PredictionLogCommandTests {
 
 /// The served drift window on real photos: a model trained on large-scale-fish, served, sees
 /// underwater video as drift.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
-       .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared"),
+    .enabled(if: Fixtures.binary != nil, "needs the built fishops binary"))
 struct ServedDriftTests {
     /// The `drift.check` object of a `/v1/stats` body (empty when there is none yet).
     static func driftCheck(_ stats: Data) -> [String: Any] {
@@ -218,14 +236,20 @@ struct ServedDriftTests {
         let data = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish")
         let train = try FishOpsProcess.run(["train", "--data", data.path, "--model", "fish", "--seed", "0"], home: home)
         try #require(train.status == 0, "\(train.stderr)")
-        let server = try ServeProcess(home: home, arguments: ["--model", "fish", "--alias", "staging", "--cache-entries", "0",
-                                                              "--drift-check-seconds", "0.2"])
+        let server = try ServeProcess(
+            home: home,
+            arguments: [
+                "--model", "fish", "--alias", "staging", "--cache-entries", "0",
+                "--drift-check-seconds", "0.2",
+            ])
         defer { server.stop() }
         let before = try JSONSerialization.jsonObject(with: Data(try await server.get("/v1/stats").utf8)) as? [String: Any]
         #expect((before?["drift"] as? [String: Any])?["waiting_for"] as? Int == 30, "no check before 30 uncached answers")
 
         let video = Fixtures.shared.appendingPathComponent("datasets/fish4knowledge")
-        let files = try FileManager.default.subpathsOfDirectory(atPath: video.path).filter { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") }.sorted()
+        let files = try FileManager.default.subpathsOfDirectory(atPath: video.path).filter {
+            $0.hasSuffix(".png") || $0.hasSuffix(".jpg")
+        }.sorted()
         var random = SystemRandomNumberGenerator()
         let photos = try files.shuffled(using: &random).prefix(60).map { try Data(contentsOf: video.appendingPathComponent($0)) }
         #expect(await ServingWatchTests.classify(photos, at: server.url).allSatisfy { $0 == 200 })

@@ -3,9 +3,10 @@ import Foundation
 import Testing
 
 /// `fishops train` on the whole large-scale-fish set, then `classify` with the new version.
-@Suite(.enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
-       .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/datasets"))
+@Suite(
+    .enabled(if: Fixtures.binary != nil, "needs the fishops binary (swift build)"),
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared/datasets"))
 struct TrainCommandTests {
     @Test func trainJsonFollowsTheContractAndTheModelClassifies() throws {
         let home = try ClassifyCommandTests.homeWithBaseModel()
@@ -25,8 +26,11 @@ struct TrainCommandTests {
         #expect(shown.status == 0 && shown.stdout.contains("test_macro_f1"))
         let bream = data.appendingPathComponent("gilt_head_bream")
         let file = try #require(try FileManager.default.contentsOfDirectory(atPath: bream.path).sorted().first)
-        let classified = try FishOpsProcess.run(["classify", bream.appendingPathComponent(file).path, "--model", "fish-classifier",
-                                                 "--json", "--top", "2"], home: home)
+        let classified = try FishOpsProcess.run(
+            [
+                "classify", bream.appendingPathComponent(file).path, "--model", "fish-classifier",
+                "--json", "--top", "2",
+            ], home: home)
         #expect(classified.status == 0, "\(classified.stderr)")
         let line = try #require(classified.jsonLines.first)
         let top = try #require(line["top"] as? [[String: Any]])

@@ -33,14 +33,16 @@ import Testing
         }
 
         func task(_ id: String, mode: String) throws -> ClusterTask {
-            let file = folder.appendingPathComponent("\(id).task"), result = folder.appendingPathComponent("\(id).result")
+            let file = folder.appendingPathComponent("\(id).task")
+            let result = folder.appendingPathComponent("\(id).result")
             try Data("\(mode) \(result.path) \(folder.appendingPathComponent("\(id).marker").path)\n".utf8).write(to: file)
             return ClusterTask(id: id, taskFile: file.path, resultFile: result.path)
         }
 
         func backend(workers: Int = 2, heartbeatTimeout: TimeInterval = 60) -> LocalBackend {
-            LocalBackend(workers: workers, threadsPerWorker: 1, executable: executable, logs: folder.appendingPathComponent("logs"),
-                         heartbeatTimeout: heartbeatTimeout)
+            LocalBackend(
+                workers: workers, threadsPerWorker: 1, executable: executable, logs: folder.appendingPathComponent("logs"),
+                heartbeatTimeout: heartbeatTimeout)
         }
     }
 
@@ -49,9 +51,12 @@ import Testing
         let backend = workspace.backend()
         defer { backend.shutdown() }
         let tasks = [try workspace.task("ok-1", mode: "ok"), try workspace.task("flaky-1", mode: "flaky")]
-        var attempts: [String: Int] = [:], finished: [String] = [], seen: [TaskStatus] = []
-        try TaskRunner(backend: backend, maxAttempts: 2).run(tasks, attempts: &attempts, isCancelled: { false },
-                                                             update: { seen += $0 }, finished: { finished.append($0.id) })
+        var attempts: [String: Int] = [:]
+        var finished: [String] = []
+        var seen: [TaskStatus] = []
+        try TaskRunner(backend: backend, maxAttempts: 2).run(
+            tasks, attempts: &attempts, isCancelled: { false },
+            update: { seen += $0 }, finished: { finished.append($0.id) })
         #expect(Set(finished) == ["ok-1", "flaky-1"])
         #expect(attempts == ["ok-1": 1, "flaky-1": 2])
         #expect(seen.contains { $0.id == "flaky-1" && $0.state == .failed && $0.reason == "exit status 3: node lost" })
@@ -64,8 +69,9 @@ import Testing
         defer { backend.shutdown() }
         var attempts: [String: Int] = [:]
         do {
-            try TaskRunner(backend: backend, maxAttempts: maxAttempts).run([try workspace.task("\(mode)-1", mode: mode)], attempts: &attempts,
-                                                                           isCancelled: { false }, update: { _ in }, finished: { _ in })
+            try TaskRunner(backend: backend, maxAttempts: maxAttempts).run(
+                [try workspace.task("\(mode)-1", mode: mode)], attempts: &attempts,
+                isCancelled: { false }, update: { _ in }, finished: { _ in })
         } catch let ClusterError.taskFailed(id, count, reason, log) {
             return (id, count, reason, log)
         }
@@ -104,13 +110,21 @@ import Testing
         let backend = workspace.backend(workers: 1)
         defer { backend.shutdown() }
         let tasks = [try workspace.task("slow-1", mode: "silent"), try workspace.task("slow-2", mode: "silent")]
-        var attempts: [String: Int] = [:], polls = 0
+        var attempts: [String: Int] = [:]
+        var polls = 0
         #expect(throws: ClusterError.cancelled) {
-            try TaskRunner(backend: backend, maxAttempts: 1).run(tasks, attempts: &attempts, isCancelled: { polls += 1; return polls > 3 },
-                                                                 update: { _ in }, finished: { _ in })
+            try TaskRunner(backend: backend, maxAttempts: 1).run(
+                tasks, attempts: &attempts,
+                isCancelled: {
+                    polls += 1
+                    return polls > 3
+                },
+                update: { _ in }, finished: { _ in })
         }
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, try backend.statuses().values.contains(where: { !$0.state.isFinal }) { Thread.sleep(forTimeInterval: 0.1) }
+        while Date() < deadline, try backend.statuses().values.contains(where: { !$0.state.isFinal }) {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         let statuses = try backend.statuses()
         #expect(statuses.mapValues(\.state) == ["slow-1": .cancelled, "slow-2": .cancelled], "\(statuses)")
     }

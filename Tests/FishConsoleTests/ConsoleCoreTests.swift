@@ -43,20 +43,24 @@ import Testing
 
     @Test func referenceThemeListsEveryRole() throws {
         let text = try String(contentsOf: Self.themes.appendingPathComponent("REFERENCE.theme"), encoding: .utf8)
-        let listed = Set(text.split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("# "), line.contains(" = ") else { return nil }
-            return String(line.dropFirst(2).split(separator: " ")[0])
-        })
+        let listed = Set(
+            text.split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("# "), line.contains(" = ") else { return nil }
+                return String(line.dropFirst(2).split(separator: " ")[0])
+            })
         let roles = Set(Theme.defaults.map(\.key))
         #expect(roles.subtracting(listed).isEmpty, "missing from REFERENCE.theme: \(roles.subtracting(listed))")
         // Uncommenting every line must give a theme without warnings.
-        let uncommented = text.split(separator: "\n").map { $0.hasPrefix("# ") && $0.contains(" = ") ? String($0.dropFirst(2)) : String($0) }
+        let uncommented = text.split(separator: "\n").map {
+            $0.hasPrefix("# ") && $0.contains(" = ") ? String($0.dropFirst(2)) : String($0)
+        }
         #expect(Theme(parsing: uncommented.joined(separator: "\n"), name: "reference").warnings.isEmpty)
     }
 
     @Test func badThemeLinesWarnAndFallBack() {
-        let theme = Theme(parsing: "format = 1\nui.title = \"#ff0000 bold\"\nui.nonsense = red\nui.error = sparkly\nbroken line\n",
-                          name: "test")
+        let theme = Theme(
+            parsing: "format = 1\nui.title = \"#ff0000 bold\"\nui.nonsense = red\nui.error = sparkly\nbroken line\n",
+            name: "test")
         #expect(theme.warnings.count == 3)
         #expect(theme.warnings.contains { $0.contains("unknown key ui.nonsense") })
         #expect(theme.style("ui.title", depth: .trueColor) == Style(foreground: .rgb(255, 0, 0), attributes: .bold))
@@ -67,7 +71,10 @@ import Testing
         let theme = Theme()
         let selected = [ColorDepth.trueColor, .c256, .c16, .mono].map { theme.style("table.row.selected", depth: $0) }
         #expect(selected[0].background == .rgb(0x83, 0xa5, 0x98))
-        guard case .indexed = selected[1].background else { Issue.record("256 colours: \(selected[1])"); return }
+        guard case .indexed = selected[1].background else {
+            Issue.record("256 colours: \(selected[1])")
+            return
+        }
         #expect(selected[2] == Style(attributes: .reverse))  // the hand-tuned 16-colour value
         #expect(selected[3] == Style(attributes: .reverse))
         #expect(theme.style("ui.good", depth: .mono) == Style())
@@ -101,7 +108,8 @@ import Testing
     }
 
     @Test func configFileIsParsedAndBadLinesWarn() {
-        let config = ConsoleConfig(parsing: "theme = light\ncolor = 16\nascii = true\nkeys.quit = x\nkeys.open = 7up\nfoo = bar\n")
+        let config = ConsoleConfig(
+            parsing: "theme = light\ncolor = 16\nascii = true\nkeys.quit = x\nkeys.open = 7up\nfoo = bar\n")
         #expect(config.theme == "light" && config.depth == .c16 && config.ascii == true)
         #expect(config.keys == ["quit": .character("x")])
         #expect(config.warnings.count == 2)
@@ -140,7 +148,8 @@ import Testing
 
     @Test func pathCompletionCompletesFoldersAndCommonPrefixes() throws {
         let folder = try Fixtures.temporaryDirectory()
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("salmon-photos"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("salmon-photos"), withIntermediateDirectories: true)
         try Data().write(to: folder.appendingPathComponent("sardine-1.jpg"))
         try Data().write(to: folder.appendingPathComponent("sardine-2.jpg"))
         #expect(PathCompletion.complete(folder.path + "/sal") == folder.path + "/salmon-photos/")

@@ -23,7 +23,10 @@ import Testing
     @Test func failedLoadsBackOffAndASuccessResetsTheWait() async throws {
         let loader = Loader<Int>(interval: 2, wake: {})
         let calls = Calls()
-        let failing: @Sendable () throws -> Int = { calls.add(); throw StoreDown() }
+        let failing: @Sendable () throws -> Int = {
+            calls.add()
+            throw StoreDown()
+        }
         loader.refresh(force: true, failing)
         var at = try await settled(loader)
         #expect(loader.error is StoreDown && calls.value == 1)
@@ -36,11 +39,17 @@ import Testing
 
         loader.refreshIfDue(now: at.addingTimeInterval(7), failing)
         #expect(calls.value == 2, "two failures in a row: 8 s")
-        loader.refreshIfDue(now: at.addingTimeInterval(8)) { calls.add(); return 42 }
+        loader.refreshIfDue(now: at.addingTimeInterval(8)) {
+            calls.add()
+            return 42
+        }
         at = try await settled(loader)
         #expect(loader.value == 42 && loader.error == nil && calls.value == 3)
 
-        loader.refreshIfDue(now: at.addingTimeInterval(2)) { calls.add(); return 43 }
+        loader.refreshIfDue(now: at.addingTimeInterval(2)) {
+            calls.add()
+            return 43
+        }
         _ = try await settled(loader)
         #expect(calls.value == 4 && loader.value == 43, "after a success the interval is back to 2 s")
     }
@@ -49,13 +58,22 @@ import Testing
         let loader = Loader<Int>(interval: 5, wake: {})
         let calls = Calls()
         for _ in 0..<8 {
-            loader.refresh(force: true) { calls.add(); throw StoreDown() }
+            loader.refresh(force: true) {
+                calls.add()
+                throw StoreDown()
+            }
             _ = try await settled(loader)
         }
         let at = try #require(loader.snapshot?.at)
-        loader.refreshIfDue(now: at.addingTimeInterval(59)) { calls.add(); return 1 }
+        loader.refreshIfDue(now: at.addingTimeInterval(59)) {
+            calls.add()
+            return 1
+        }
         #expect(calls.value == 8)
-        loader.refreshIfDue(now: at.addingTimeInterval(60)) { calls.add(); return 1 }
+        loader.refreshIfDue(now: at.addingTimeInterval(60)) {
+            calls.add()
+            return 1
+        }
         _ = try await settled(loader)
         #expect(calls.value == 9)
     }

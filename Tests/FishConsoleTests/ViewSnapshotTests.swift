@@ -12,8 +12,13 @@ import Testing
         ("runs", command("runs")),
         ("run-detail", command("runs") + [.down, .enter]),
         ("run-evaluation-missing", command("runs") + [.down, .enter, .character("e")]),
-        ("runs-filtered", command("runs") + [.character("/"), .character("t"), .character("r"), .character("a"),
-                                             .character("i"), .character("n"), .character("-"), .character("b"), .enter]),
+        (
+            "runs-filtered",
+            command("runs") + [
+                .character("/"), .character("t"), .character("r"), .character("a"),
+                .character("i"), .character("n"), .character("-"), .character("b"), .enter,
+            ]
+        ),
         ("compare", command("runs") + [.down, .character(" "), .character(" "), .character("c")]),
         ("models", command("models")),
         ("versions", command("models") + [.enter]),
@@ -39,8 +44,9 @@ import Testing
         for script in Self.scripts {
             let fixture = ConsoleFixture(context: context, ascii: ascii)
             fixture.press(script.keys)
-            try ConsoleFixture.expectGolden(fixture.render(width: size.0, height: size.1),
-                                            "\(script.name)-\(size.0)x\(size.1)\(ascii ? "-ascii" : "")")
+            try ConsoleFixture.expectGolden(
+                fixture.render(width: size.0, height: size.1),
+                "\(script.name)-\(size.0)x\(size.1)\(ascii ? "-ascii" : "")")
         }
     }
 

@@ -41,7 +41,8 @@ import Testing
 
     @Test func wrongExtensionDecodesByContent() throws {
         let pixels = TestImages.gradient(width: 8, height: 8)
-        let path = try Fixtures.file(named: "really-a-png.jpg", contents: try TestImages.png(pixels, width: 8, height: 8, colorType: .rgb))
+        let path = try Fixtures.file(
+            named: "really-a-png.jpg", contents: try TestImages.png(pixels, width: 8, height: 8, colorType: .rgb))
         #expect(try decoder.decodeFile(atPath: path).pixels == pixels)
     }
 
@@ -70,7 +71,8 @@ import Testing
         png.replaceSubrange(16..<20, with: side)
         png.replaceSubrange(20..<24, with: side)
         let crc = TestImages.crc32(png[12..<29])
-        png.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
+        png.replaceSubrange(
+            29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
         #expect {
             _ = try decoder.decode(Data(png), name: "huge.png")
         } throws: { error in

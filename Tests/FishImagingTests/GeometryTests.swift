@@ -33,15 +33,18 @@ import Testing
     @Test func bilinearUsesHalfPixelCentres() {
         // 2 -> 4 pixels: centres at -0.25, 0.25, 0.75, 1.25 of the source, clamped at the edges.
         let row = RGBImage(width: 2, height: 1, pixels: [0, 0, 0, 200, 200, 200])
-        #expect(row.resized(width: 4, height: 1, method: .bilinear).pixels.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
-            == [0, 50, 150, 200])
+        #expect(
+            row.resized(width: 4, height: 1, method: .bilinear).pixels.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+                == [0, 50, 150, 200])
     }
 
     @Test func areaAveragesAChequerboard() {
-        let board = RGBImage(width: 8, height: 8, pixels: (0..<64).flatMap { index -> [UInt8] in
-            let value: UInt8 = (index % 8 + index / 8) % 2 == 0 ? 0 : 254
-            return [value, value, value]
-        })
+        let board = RGBImage(
+            width: 8, height: 8,
+            pixels: (0..<64).flatMap { index -> [UInt8] in
+                let value: UInt8 = (index % 8 + index / 8) % 2 == 0 ? 0 : 254
+                return [value, value, value]
+            })
         #expect(board.resized(width: 2, height: 2, method: .area).pixels.allSatisfy { $0 == 127 })
         #expect(board.resized(width: 2, height: 2, method: .auto).pixels.allSatisfy { $0 == 127 })
     }
@@ -56,7 +59,8 @@ import Testing
         let fitted = Preprocessing.efficientNetLite.fitted(wide)
         #expect(fitted.width == 224 && fitted.height == 224)
         #expect(fitted.pixel(x: 0, y: 0) == (80, 16, 0))
-        let resized = Preprocessing.efficientNetLite.fitted(RGBImage(width: 600, height: 400, pixels: [UInt8](repeating: 9, count: 720_000)))
+        let resized = Preprocessing.efficientNetLite.fitted(
+            RGBImage(width: 600, height: 400, pixels: [UInt8](repeating: 9, count: 720_000)))
         #expect(resized.width == 224 && resized.pixels.allSatisfy { $0 == 9 })
     }
 

@@ -40,9 +40,11 @@ import Testing
 
     @Test func augmentationIsReproducibleAndStaysInBounds() {
         let image = picture(3, width: 100, height: 50)
-        var sizes: Set<Int> = [], flips = 0
+        var sizes: Set<Int> = []
+        var flips = 0
         for seed in 0..<40 {
-            var first = SystemRandomNumberGenerator.seeded(seed), second = SystemRandomNumberGenerator.seeded(seed)
+            var first = SystemRandomNumberGenerator.seeded(seed)
+            var second = SystemRandomNumberGenerator.seeded(seed)
             let augmentation = Augmentation(random: &first)
             #expect(augmentation == Augmentation(random: &second))
             let view = augmentation.apply(to: image)

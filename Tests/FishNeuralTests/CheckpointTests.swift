@@ -8,14 +8,17 @@ func fixtureCheckpoint(_ format: String) throws -> String {
     let output = try Fixtures.temporaryDirectory().appendingPathComponent("\(format).pt").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", Fixtures.root.appendingPathComponent("Tests/Fixtures/torch_checkpoints.py").path, format, output]
+    process.arguments = [
+        "python3", Fixtures.root.appendingPathComponent("Tests/Fixtures/torch_checkpoints.py").path, format, output,
+    ]
     try process.run()
     process.waitUntilExit()
     try #require(process.terminationStatus == 0, "python3 could not write the \(format) fixture")
     return output
 }
 
-let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+let pythonAvailable =
+    FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
     || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
     || ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").contains {
         FileManager.default.isExecutableFile(atPath: "\($0)/python3")
@@ -54,7 +57,10 @@ let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/pyt
     @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"))
     func deeplyNestedPickleIsRefused() throws {
         let path = try fixtureCheckpoint("nested")
-        #expect(throws: NeuralError.malformed(path: path, format: "PyTorch checkpoint", reason: "values nested deeper than 100 levels")) {
+        #expect(
+            throws: NeuralError.malformed(
+                path: path, format: "PyTorch checkpoint", reason: "values nested deeper than 100 levels")
+        ) {
             _ = try CheckpointReader.read(path: path)
         }
     }
@@ -64,8 +70,11 @@ let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/pyt
     @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"))
     func zipBombIsRefusedEarly() throws {
         let path = try fixtureCheckpoint("bomb")
-        #expect(throws: NeuralError.malformed(path: path, format: "PyTorch checkpoint",
-                                              reason: "checkpoint/data.pkl unpacks to far more than the archive holds")) {
+        #expect(
+            throws: NeuralError.malformed(
+                path: path, format: "PyTorch checkpoint",
+                reason: "checkpoint/data.pkl unpacks to far more than the archive holds")
+        ) {
             _ = try CheckpointReader.read(path: path)
         }
     }
@@ -102,10 +111,12 @@ let pythonAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/pyt
     }
 
     @Test func hostileSafeTensorsHeadersAreRefused() throws {
-        for entry in [#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,9223372036854775807]}}"#,
-                      #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#,
-                      #"{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#,
-                      #"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#, "[1, 2]"] {
+        for entry in [
+            #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,9223372036854775807]}}"#,
+            #"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#,
+            #"{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#,
+            #"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#, "[1, 2]",
+        ] {
             var data = Data()
             withUnsafeBytes(of: UInt64(entry.utf8.count).littleEndian) { data.append(contentsOf: $0) }
             data.append(contentsOf: Array(entry.utf8) + [UInt8](repeating: 0, count: 8))

@@ -14,17 +14,22 @@ import Testing
 
     /// Checks `analytic` (the gradient of `loss` at `point`) against finite differences on up to
     /// 40 coordinates.
-    static func check(_ analytic: [Double], at point: [Double], _ loss: ([Double]) -> Double, step: Double = 1e-6,
-                      tolerance: Double = 1e-6, _ what: String) {
+    static func check(
+        _ analytic: [Double], at point: [Double], _ loss: ([Double]) -> Double, step: Double = 1e-6,
+        tolerance: Double = 1e-6, _ what: String
+    ) {
         #expect(analytic.count == point.count, "\(what): gradient size")
         let stride = max(point.count / 40, 1)
         for index in Swift.stride(from: 0, to: point.count, by: stride) {
-            var plus = point, minus = point
+            var plus = point
+            var minus = point
             plus[index] += step
             minus[index] -= step
             let numeric = (loss(plus) - loss(minus)) / (2 * step)
             let scale = max(abs(numeric), abs(analytic[index]), 1e-3)
-            #expect(abs(numeric - analytic[index]) / scale < tolerance, "\(what)[\(index)]: analytic \(analytic[index]) numeric \(numeric)")
+            #expect(
+                abs(numeric - analytic[index]) / scale < tolerance,
+                "\(what)[\(index)]: analytic \(analytic[index]) numeric \(numeric)")
         }
     }
 
@@ -35,22 +40,33 @@ import Testing
 
     @Test func pointwise() {
         let (rows, inputs, outputs) = (6, 5, 4)
-        let x = Self.values(rows * inputs, seed: 1), w = Self.values(outputs * inputs, seed: 2)
+        let x = Self.values(rows * inputs, seed: 1)
+        let w = Self.values(outputs * inputs, seed: 2)
         let dy = Self.values(rows * outputs, seed: 3)
         let (dx, dw) = Layers.pointwiseBackward(x, dy, rows: rows, weights: w, inputs: inputs, outputs: outputs)
-        Self.check(dx, at: x, { Self.projection(Layers.pointwise($0, rows: rows, weights: w, inputs: inputs, outputs: outputs), seed: 3) }, "dx")
-        Self.check(dw, at: w, { Self.projection(Layers.pointwise(x, rows: rows, weights: $0, inputs: inputs, outputs: outputs), seed: 3) }, "dw")
+        Self.check(
+            dx, at: x,
+            { Self.projection(Layers.pointwise($0, rows: rows, weights: w, inputs: inputs, outputs: outputs), seed: 3) }, "dx")
+        Self.check(
+            dw, at: w,
+            { Self.projection(Layers.pointwise(x, rows: rows, weights: $0, inputs: inputs, outputs: outputs), seed: 3) }, "dw")
     }
 
     @Test func batchNormWithFrozenStatistics() {
         let (rows, channels) = (5, 3)
-        let x = Self.values(rows * channels, seed: 4), gamma = Self.values(channels, seed: 5), beta = Self.values(channels, seed: 6)
-        let mean = Self.values(channels, seed: 7), variance = Self.values(channels, seed: 8, range: 0.2...2)
+        let x = Self.values(rows * channels, seed: 4)
+        let gamma = Self.values(channels, seed: 5)
+        let beta = Self.values(channels, seed: 6)
+        let mean = Self.values(channels, seed: 7)
+        let variance = Self.values(channels, seed: 8, range: 0.2...2)
         func forward(_ x: [Double], _ gamma: [Double], _ beta: [Double]) -> Double {
-            Self.projection(Layers.norm(x, channels: channels, gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: 1e-3), seed: 9)
+            Self.projection(
+                Layers.norm(x, channels: channels, gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: 1e-3),
+                seed: 9)
         }
         let dy = Self.values(rows * channels, seed: 9)
-        let (dx, dgamma, dbeta) = Layers.normBackward(x, dy, channels: channels, gamma: gamma, mean: mean, variance: variance, epsilon: 1e-3)
+        let (dx, dgamma, dbeta) = Layers.normBackward(
+            x, dy, channels: channels, gamma: gamma, mean: mean, variance: variance, epsilon: 1e-3)
         Self.check(dx, at: x, { forward($0, gamma, beta) }, "dx")
         Self.check(dgamma, at: gamma, { forward(x, $0, beta) }, "dgamma")
         Self.check(dbeta, at: beta, { forward(x, gamma, $0) }, "dbeta")
@@ -65,13 +81,17 @@ import Testing
     @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2)])
     func depthwiseWithSamePadding(kernel: Int, stride: Int) {
         let (batch, side, channels) = (2, 6, 3)
-        let x = Self.values(batch * side * side * channels, seed: 12), w = Self.values(channels * kernel * kernel, seed: 13)
+        let x = Self.values(batch * side * side * channels, seed: 12)
+        let w = Self.values(channels * kernel * kernel, seed: 13)
         let out = (side + stride - 1) / stride
         let dy = Self.values(batch * out * out * channels, seed: 14)
         func forward(_ x: [Double], _ w: [Double]) -> Double {
-            Self.projection(Layers.depthwise(x, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride).y, seed: 14)
+            Self.projection(
+                Layers.depthwise(x, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride).y,
+                seed: 14)
         }
-        let (dx, dw) = Layers.depthwiseBackward(x, dy, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride)
+        let (dx, dw) = Layers.depthwiseBackward(
+            x, dy, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride)
         Self.check(dx, at: x, { forward($0, w) }, "dx k\(kernel) s\(stride)")
         Self.check(dw, at: w, { forward(x, $0) }, "dw k\(kernel) s\(stride)")
     }
@@ -80,23 +100,31 @@ import Testing
     @Test(arguments: [(3, 1), (5, 2)])
     func floatDepthwiseKernelsMatchTheReference(kernel: Int, stride: Int) {
         let (batch, side, channels) = (2, 7, 37)
-        let x = Self.values(batch * side * side * channels, seed: 21), w = Self.values(channels * kernel * kernel, seed: 22)
+        let x = Self.values(batch * side * side * channels, seed: 21)
+        let w = Self.values(channels * kernel * kernel, seed: 22)
         let out = (side + stride - 1) / stride
         let dy = Self.values(batch * out * out * channels, seed: 23)
-        let reference = Layers.depthwise(x, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride).y
-        let single = Layers.depthwise(x.map(Float.init), batch: batch, side: side, channels: channels, weights: w.map(Float.init),
-                                      kernel: kernel, stride: stride).y
+        let reference = Layers.depthwise(
+            x, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride
+        ).y
+        let single = Layers.depthwise(
+            x.map(Float.init), batch: batch, side: side, channels: channels, weights: w.map(Float.init),
+            kernel: kernel, stride: stride
+        ).y
         #expect(zip(reference, single).allSatisfy { abs($0 - Double($1)) < 1e-4 })
-        let (dx, dw) = Layers.depthwiseBackward(x, dy, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride)
-        let (dxSingle, dwSingle) = Layers.depthwiseBackward(x.map(Float.init), dy.map(Float.init), batch: batch, side: side, channels: channels,
-                                                            weights: w.map(Float.init), kernel: kernel, stride: stride)
+        let (dx, dw) = Layers.depthwiseBackward(
+            x, dy, batch: batch, side: side, channels: channels, weights: w, kernel: kernel, stride: stride)
+        let (dxSingle, dwSingle) = Layers.depthwiseBackward(
+            x.map(Float.init), dy.map(Float.init), batch: batch, side: side, channels: channels,
+            weights: w.map(Float.init), kernel: kernel, stride: stride)
         #expect(zip(dx, dxSingle).allSatisfy { abs($0 - Double($1)) < 1e-4 })
         #expect(zip(dw, dwSingle).allSatisfy { abs($0 - Double($1)) < 1e-3 })
     }
 
     @Test func stemConvolutionThroughIm2col() {
         let (batch, side) = (1, 7)
-        let x = Self.values(batch * side * side * 3, seed: 15), w = Self.values(4 * 27, seed: 16)
+        let x = Self.values(batch * side * side * 3, seed: 15)
+        let w = Self.values(4 * 27, seed: 16)
         func forward(_ x: [Double], _ w: [Double]) -> [Double] {
             let (rows, out) = Layers.im2col(x, batch: batch, side: side, channels: 3, kernel: 3, stride: 2)
             return Layers.pointwise(rows, rows: batch * out * out, weights: w, inputs: 27, outputs: 4)
@@ -111,8 +139,10 @@ import Testing
 
     @Test func averagePoolAndClassifierAndLoss() {
         let (batch, pixels, channels, classes) = (3, 4, 5, 3)
-        let x = Self.values(batch * pixels * channels, seed: 18), w = Self.values(classes * channels, seed: 19)
-        let b = Self.values(classes, seed: 20), labels = [0, 2, 1]
+        let x = Self.values(batch * pixels * channels, seed: 18)
+        let w = Self.values(classes * channels, seed: 19)
+        let b = Self.values(classes, seed: 20)
+        let labels = [0, 2, 1]
         func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
             let pooled = Layers.averagePool(x, batch: batch, pixels: pixels, channels: channels)
             let logits = Layers.linear(pooled, batch: batch, weights: w, bias: b, features: channels)
@@ -120,7 +150,8 @@ import Testing
         }
         let pooled = Layers.averagePool(x, batch: batch, pixels: pixels, channels: channels)
         let logits = Layers.linear(pooled, batch: batch, weights: w, bias: b, features: channels)
-        let dlogits = Layers.crossEntropy(logits, labels: labels, classes: classes, smoothing: 0.1, classWeights: [1, 2, 0.5]).dlogits
+        let dlogits = Layers.crossEntropy(logits, labels: labels, classes: classes, smoothing: 0.1, classWeights: [1, 2, 0.5])
+            .dlogits
         let (dpooled, dw) = Layers.pointwiseBackward(pooled, dlogits, rows: batch, weights: w, inputs: channels, outputs: classes)
         let db = (0..<classes).map { c in (0..<batch).reduce(0.0) { $0 + dlogits[$1 * classes + c] } }
         let dx = Layers.averagePoolBackward(dpooled, batch: batch, pixels: pixels, channels: channels)
@@ -137,14 +168,18 @@ import Testing
             EfficientNetLite0.Block(index: 1, kernel: 3, stride: 1, expandRatio: 2, inputChannels: 3, outputChannels: 3),
             EfficientNetLite0.Block(index: 2, kernel: 3, stride: 1, expandRatio: 1, inputChannels: 3, outputChannels: 3),
         ]
-        let architecture = TrainableTail<Double>.Architecture(blocks: blocks, stemChannels: 4, embedding: 6, classes: 3, firstBlock: firstBlock)
+        let architecture = TrainableTail<Double>.Architecture(
+            blocks: blocks, stemChannels: 4, embedding: 6, classes: 3, firstBlock: firstBlock)
         let (trainable, statistics) = architecture.shapes
         var tensors: [String: [Double]] = [:]
         for (seed, (name, shape)) in (trainable.merging(statistics) { $1 }).sorted(by: { $0.key < $1.key }).enumerated() {
             let count = shape.reduce(1, *)
-            tensors[name] = name.hasSuffix("running_var") ? values(count, seed: UInt64(100 + seed), range: 0.5...1.5)
-                : name.hasSuffix(".bias") && !name.hasPrefix("_fc") ? values(count, seed: UInt64(100 + seed), range: 0.5...1.5)
-                : values(count, seed: UInt64(100 + seed), range: -0.8...0.8)
+            tensors[name] =
+                name.hasSuffix("running_var")
+                ? values(count, seed: UInt64(100 + seed), range: 0.5...1.5)
+                : name.hasSuffix(".bias") && !name.hasPrefix("_fc")
+                    ? values(count, seed: UInt64(100 + seed), range: 0.5...1.5)
+                    : values(count, seed: UInt64(100 + seed), range: -0.8...0.8)
         }
         let tail = try TrainableTail(architecture: architecture, tensors: tensors)
         let side = firstBlock == 0 ? 10 : 5
@@ -164,11 +199,13 @@ import Testing
         let gradients = tail.backward(trace, dlogits: dlogits)
         #expect(Set(gradients.keys) == Set(tail.parameters.keys))
         for (name, values) in tail.parameters.sorted(by: { $0.key < $1.key }) {
-            Self.check(gradients[name] ?? [], at: values, { changed in
-                var copy = tail
-                copy.parameters[name] = changed
-                return loss(copy)
-            }, tolerance: 1e-5, "block \(firstBlock): \(name)")
+            Self.check(
+                gradients[name] ?? [], at: values,
+                { changed in
+                    var copy = tail
+                    copy.parameters[name] = changed
+                    return loss(copy)
+                }, tolerance: 1e-5, "block \(firstBlock): \(name)")
         }
     }
 }

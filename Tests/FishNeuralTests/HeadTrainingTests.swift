@@ -10,7 +10,8 @@ import Testing
         var random = SeededRandom(seed: 42)  // the same centres for every split
         let centres = (0..<(classes * dimension)).map { _ in random.normal() * 2 }
         random = SeededRandom(seed: seed)
-        var features: [Float] = [], labels: [Int] = []
+        var features: [Float] = []
+        var labels: [Int] = []
         for index in 0..<(classes * count) {
             let label = index % classes
             labels.append(label)
@@ -21,9 +22,10 @@ import Testing
 
     func randomHead(hidden: Int, inputs: Int = 6, classes: Int = 3) -> ClassifierHead {
         var random = SeededRandom(seed: 7)
-        var head = ClassifierHead(inputs: inputs, hidden: hidden, classes: classes,
-                                  inputMean: (0..<inputs).map { Float($0) * 0.1 }, inputScale: (0..<inputs).map { 1 + Float($0) * 0.1 },
-                                  random: &random)
+        var head = ClassifierHead(
+            inputs: inputs, hidden: hidden, classes: classes,
+            inputMean: (0..<inputs).map { Float($0) * 0.1 }, inputScale: (0..<inputs).map { 1 + Float($0) * 0.1 },
+            random: &random)
         // Larger output weights than the initialisation, so that every gradient is sizeable.
         head.outputWeights = head.outputWeights.map { _ in Float(random.normal()) }
         head.outputBias = head.outputBias.map { _ in Float(random.normal() * 0.1) }
@@ -34,7 +36,8 @@ import Testing
     func gradientsMatchFiniteDifferences(hidden: Int) {
         let data = clusters(classes: 3, count: 3, dimension: 6, seed: 1, spread: 1)
         let head = randomHead(hidden: hidden)
-        let weights = [1.0, 2.0, 0.5], rows = Array(0..<data.count)
+        let weights = [1.0, 2.0, 0.5]
+        let rows = Array(0..<data.count)
         let analytic = HeadTrainer.lossAndGradients(head, rows: rows, of: data, classWeights: weights, smoothing: 0.1).gradients
         func loss(_ change: (inout ClassifierHead) -> Void) -> Double {
             var changed = head
@@ -50,7 +53,8 @@ import Testing
         for (name, path, gradient) in parameters {
             #expect(gradient.count == head[keyPath: path].count)
             for index in gradient.indices {
-                let numeric = (loss { $0[keyPath: path][index] += step } - loss { $0[keyPath: path][index] -= step }) / Double(2 * step)
+                let numeric =
+                    (loss { $0[keyPath: path][index] += step } - loss { $0[keyPath: path][index] -= step }) / Double(2 * step)
                 #expect(abs(numeric - Double(gradient[index])) <= 2e-3 + 0.03 * abs(numeric), "\(name)[\(index)]")
                 checked += 1
             }
@@ -78,7 +82,10 @@ import Testing
         let data = clusters(classes: 2, count: 10, dimension: 4, seed: 1)
         var seen = 0
         let result = HeadTrainer(hyperparameters: HeadHyperparameters(), classes: 2, seed: 0)
-            .train(data, validation: data) { _ in seen += 1; return seen < 3 }
+            .train(data, validation: data) { _ in
+                seen += 1
+                return seen < 3
+            }
         #expect(result.epochs.count == 3)
     }
 
@@ -98,7 +105,8 @@ import Testing
         #expect(abs(temperature - 5) < 0.05, "fitted \(temperature)")
         let recalibrated = TemperatureScaling.apply(temperature, to: overconfident)
         #expect(HeadTrainer.evaluate(recalibrated, validation).loss < HeadTrainer.evaluate(overconfident, validation).loss)
-        #expect(HeadTrainer.evaluate(recalibrated, validation).accuracy == HeadTrainer.evaluate(overconfident, validation).accuracy)
+        #expect(
+            HeadTrainer.evaluate(recalibrated, validation).accuracy == HeadTrainer.evaluate(overconfident, validation).accuracy)
     }
 
     @Test func headTensorsRoundTripAndAreChecked() throws {
@@ -119,7 +127,8 @@ import Testing
     @Test func metricsOfAKnownConfusion() {
         // Actual 0,0,1,1,2 predicted 0,1,1,1,2 with confidences 0.9, 0.6, 0.8, 0.7, 0.5.
         let rows: [[Double]] = [[0.9, 0.05, 0.05], [0.3, 0.6, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.25, 0.25, 0.5]]
-        let metrics = ClassificationMetrics(probabilities: rows.flatMap { $0 }, labels: [0, 0, 1, 1, 2], classNames: ["a", "b", "c"])
+        let metrics = ClassificationMetrics(
+            probabilities: rows.flatMap { $0 }, labels: [0, 0, 1, 1, 2], classNames: ["a", "b", "c"])
         #expect(metrics.accuracy == 0.8)
         #expect(metrics.confusion == [[1, 1, 0], [0, 2, 0], [0, 0, 1]])
         #expect(metrics.perClass.map(\.precision) == [1, 2.0 / 3, 1])

@@ -11,8 +11,10 @@ import Testing
     }
 
     /// A direct, unvectorised depthwise convolution with TF SAME padding, bias and ReLU6.
-    func naiveDepthwise(_ input: [Float], height: Int, width: Int, channels: Int, weights: [Float],
-                        bias: [Float], kernel: Int, stride: Int) -> [Float] {
+    func naiveDepthwise(
+        _ input: [Float], height: Int, width: Int, channels: Int, weights: [Float],
+        bias: [Float], kernel: Int, stride: Int
+    ) -> [Float] {
         let (outHeight, top) = Kernels.samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, left) = Kernels.samePadding(size: width, kernel: kernel, stride: stride)
         var output = [Float](repeating: 0, count: outHeight * outWidth * channels)
@@ -22,9 +24,12 @@ import Testing
                     var sum = Double(bias[c])
                     for ky in 0..<kernel {
                         for kx in 0..<kernel {
-                            let iy = oy * stride + ky - top, ix = ox * stride + kx - left
+                            let iy = oy * stride + ky - top
+                            let ix = ox * stride + kx - left
                             guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
-                            sum += Double(input[(iy * width + ix) * channels + c]) * Double(weights[(ky * kernel + kx) * channels + c])
+                            sum +=
+                                Double(input[(iy * width + ix) * channels + c])
+                                * Double(weights[(ky * kernel + kx) * channels + c])
                         }
                     }
                     output[(oy * outWidth + ox) * channels + c] = Float(min(max(sum, 0), 6))
@@ -48,17 +53,23 @@ import Testing
             let input = (0..<(height * width * channels)).map { _ in Float.random(in: -2...2, using: &generator) }
             let weights = (0..<(kernel * kernel * channels)).map { _ in Float.random(in: -1...1, using: &generator) }
             let bias = (0..<channels).map { _ in Float.random(in: -1...1, using: &generator) }
-            let expected = naiveDepthwise(input, height: height, width: width, channels: channels, weights: weights,
-                                          bias: bias, kernel: kernel, stride: stride)
+            let expected = naiveDepthwise(
+                input, height: height, width: width, channels: channels, weights: weights,
+                bias: bias, kernel: kernel, stride: stride)
             for instructionSet in InstructionSet.allCases where instructionSet.isSupported {
                 var output = [Float](repeating: .nan, count: expected.count)
-                input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { b in
-                    output.withUnsafeMutableBufferPointer { o in
-                        Kernels.depthwise(i.baseAddress!, batch: 1, height: height, width: width, channels: channels,
-                                          weights: w.baseAddress!, bias: b.baseAddress!, kernel: kernel, stride: stride,
-                                          output: o.baseAddress!, threads: 2, team: team, instructionSet: instructionSet)
+                input.withUnsafeBufferPointer { i in
+                    weights.withUnsafeBufferPointer { w in
+                        bias.withUnsafeBufferPointer { b in
+                            output.withUnsafeMutableBufferPointer { o in
+                                Kernels.depthwise(
+                                    i.baseAddress!, batch: 1, height: height, width: width, channels: channels,
+                                    weights: w.baseAddress!, bias: b.baseAddress!, kernel: kernel, stride: stride,
+                                    output: o.baseAddress!, threads: 2, team: team, instructionSet: instructionSet)
+                            }
+                        }
                     }
-                } } }
+                }
                 let worst = largestDifference(zip(output, expected))
                 #expect(worst < 1e-5, "\(height)x\(width)x\(channels), \(instructionSet)")
             }
@@ -68,8 +79,10 @@ import Testing
     /// The stem kernel on even and odd, square and oblong images (TF SAME padding after only, or
     /// on both sides), whole and partial output panels, its rows in two calls, on every
     /// instruction-set build this CPU runs, against a float64 convolution.
-    @Test(arguments: [(height: 224, width: 224, outChannels: 32), (height: 15, width: 9, outChannels: 20),
-                      (height: 8, width: 13, outChannels: 48)])
+    @Test(arguments: [
+        (height: 224, width: 224, outChannels: 32), (height: 15, width: 9, outChannels: 20),
+        (height: 8, width: 13, outChannels: 48),
+    ])
     func stemMatchesDirectComputation(height: Int, width: Int, outChannels: Int) {
         var generator = SystemRandomNumberGenerator()
         let image = (0..<(height * width * 3)).map { _ in Float.random(in: -2...2, using: &generator) }
@@ -84,7 +97,8 @@ import Testing
                     var sum = Double(bias[o])
                     for ky in 0..<3 {
                         for kx in 0..<3 {
-                            let iy = oy * 2 + ky - top, ix = ox * 2 + kx - left
+                            let iy = oy * 2 + ky - top
+                            let ix = ox * 2 + kx - left
                             guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
                             for c in 0..<3 {
                                 sum += Double(image[(iy * width + ix) * 3 + c]) * Double(weights[o * 27 + (ky * 3 + kx) * 3 + c])
@@ -100,15 +114,18 @@ import Testing
         for instructionSet in InstructionSet.allCases where instructionSet.isSupported {
             var output = [Float](repeating: .nan, count: expected.count)
             var scratch = [Float](repeating: .nan, count: 2 * scratchFloats)
-            image.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    for (part, rows) in [0..<(outHeight / 2), (outHeight / 2)..<outHeight].enumerated() {
-                        stem.applyStem(i.baseAddress!, height: height, width: width, rows: rows,
-                                       scratch: s.baseAddress! + part * scratchFloats, output: o.baseAddress!,
-                                       instructionSet: instructionSet)
+            image.withUnsafeBufferPointer { i in
+                output.withUnsafeMutableBufferPointer { o in
+                    scratch.withUnsafeMutableBufferPointer { s in
+                        for (part, rows) in [0..<(outHeight / 2), (outHeight / 2)..<outHeight].enumerated() {
+                            stem.applyStem(
+                                i.baseAddress!, height: height, width: width, rows: rows,
+                                scratch: s.baseAddress! + part * scratchFloats, output: o.baseAddress!,
+                                instructionSet: instructionSet)
+                        }
                     }
                 }
-            } }
+            }
             let worst = largestDifference(zip(output, expected))
             #expect(worst < 1e-5, "\(height)x\(width) to \(outChannels), \(instructionSet)")
         }
@@ -119,18 +136,22 @@ import Testing
         let layer = PackedPointwise(weights: [1, 0, -1, 0.5, 0.5, 0.5], bias: [0, 1], inChannels: 3)
         let input: [Float] = [1, 2, 3, 4, 5, 6]
         var output = [Float](repeating: .nan, count: 4)
-        input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
-            layer.apply(i.baseAddress!, rows: 2, output: o.baseAddress!, relu6: false, threads: 1)
-        } }
+        input.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                layer.apply(i.baseAddress!, rows: 2, output: o.baseAddress!, relu6: false, threads: 1)
+            }
+        }
         #expect(output == [-2, 4, -2, 8.5])
     }
 
     /// Shapes that leave partial row tiles and partial panels, that split rows or panels between
     /// two threads of a team (in halves, or in chunks of 8 or 64 rows the threads share out), on
     /// every instruction-set build this CPU runs, against a float64 product.
-    @Test(arguments: [(rows: 1, inChannels: 1280, outChannels: 1000), (rows: 13, inChannels: 27, outChannels: 24),
-                      (rows: 49, inChannels: 192, outChannels: 1152), (rows: 300, inChannels: 16, outChannels: 40),
-                      (rows: 9, inChannels: 5, outChannels: 7), (rows: 1100, inChannels: 24, outChannels: 40)])
+    @Test(arguments: [
+        (rows: 1, inChannels: 1280, outChannels: 1000), (rows: 13, inChannels: 27, outChannels: 24),
+        (rows: 49, inChannels: 192, outChannels: 1152), (rows: 300, inChannels: 16, outChannels: 40),
+        (rows: 9, inChannels: 5, outChannels: 7), (rows: 1100, inChannels: 24, outChannels: 40),
+    ])
     func pointwiseMatchesDirectComputation(rows: Int, inChannels: Int, outChannels: Int) {
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(rows * inChannels)).map { _ in Float.random(in: -2...2, using: &generator) }
@@ -142,13 +163,16 @@ import Testing
         for instructionSet in InstructionSet.allCases where instructionSet.isSupported {
             for (relu6, withResidual, threads) in [(true, false, 1), (false, true, 2), (true, true, 2)] {
                 var output = [Float](repeating: .nan, count: rows * outChannels)
-                input.withUnsafeBufferPointer { i in residual.withUnsafeBufferPointer { r in
-                    output.withUnsafeMutableBufferPointer { o in
-                        layer.apply(i.baseAddress!, rows: rows, output: o.baseAddress!, relu6: relu6,
-                                    residual: withResidual ? r.baseAddress! : nil, threads: threads, team: team,
-                                    instructionSet: instructionSet)
+                input.withUnsafeBufferPointer { i in
+                    residual.withUnsafeBufferPointer { r in
+                        output.withUnsafeMutableBufferPointer { o in
+                            layer.apply(
+                                i.baseAddress!, rows: rows, output: o.baseAddress!, relu6: relu6,
+                                residual: withResidual ? r.baseAddress! : nil, threads: threads, team: team,
+                                instructionSet: instructionSet)
+                        }
                     }
-                } }
+                }
                 var worst = 0.0
                 for m in 0..<rows {
                     for n in 0..<outChannels {

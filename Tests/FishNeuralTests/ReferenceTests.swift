@@ -6,8 +6,9 @@ import Foundation
 import Testing
 
 /// The engine against `../shared/reference/expected.json`: an independent float64 implementation.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"))
 struct ReferenceTests {
     struct Expected {
         let file: String
@@ -22,9 +23,10 @@ struct ReferenceTests {
         let files = try #require(root["files"] as? [String: [String: Any]])
         return try files.keys.sorted().map { name in
             let entry = try #require(files[name])
-            return Expected(file: name, top5: try #require(entry["top5_indices"] as? [Int]),
-                            probabilities: try #require(entry["top5_probs"] as? [Double]),
-                            embedding: try #require(entry["embedding_first8"] as? [Double]))
+            return Expected(
+                file: name, top5: try #require(entry["top5_indices"] as? [Int]),
+                probabilities: try #require(entry["top5_probs"] as? [Double]),
+                embedding: try #require(entry["embedding_first8"] as? [Double]))
         }
     }
 
@@ -36,7 +38,8 @@ struct ReferenceTests {
             let image = try ImageDecoder().decodeFile(
                 atPath: Fixtures.shared.appendingPathComponent("reference/images/\(expected.file)").path)
             input.withUnsafeMutableBufferPointer { all in
-                preprocessing.writeTensor(of: image, into: UnsafeMutableBufferPointer(rebasing: all[(index * floats)..<((index + 1) * floats)]))
+                preprocessing.writeTensor(
+                    of: image, into: UnsafeMutableBufferPointer(rebasing: all[(index * floats)..<((index + 1) * floats)]))
             }
         }
         return input
@@ -54,7 +57,8 @@ struct ReferenceTests {
             let top5 = Softmax.top(5, logits: logits, labels: []).map(\.index)
             #expect(top5 == expected.top5, "\(expected.file): top-5 indices")
             for (rank, classIndex) in expected.top5.enumerated() {
-                #expect(abs(probabilities[classIndex] - expected.probabilities[rank]) <= 1e-4, "\(expected.file): p[\(classIndex)]")
+                #expect(
+                    abs(probabilities[classIndex] - expected.probabilities[rank]) <= 1e-4, "\(expected.file): p[\(classIndex)]")
             }
             let embedding = output.embeddings[(index * 1280)..<(index * 1280 + 8)]
             for (value, reference) in zip(embedding, expected.embedding) {

@@ -45,7 +45,8 @@ import Testing
     @Test func aHeldUpThreadsChunksGoToTheOther() {
         let team = ThreadTeam(size: 2)
         let caller = "\(pthread_self())"
-        let ranByCaller = Mutex<[Int]>([]), helperStarted = Atomic(false)
+        let ranByCaller = Mutex<[Int]>([])
+        let helperStarted = Atomic(false)
         team.ranges(20, parts: 2, chunks: 20) { range in
             if "\(pthread_self())" == caller {
                 // Until the helper holds its first chunk (it may still be waking up).

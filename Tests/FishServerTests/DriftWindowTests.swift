@@ -21,12 +21,14 @@ struct DriftWindowTests {
         let width = 1280
         let axes = (0..<2).map { axis in (0..<width).map { Float($0 == axis ? 1 : 0) } }
         let sample: [[Double]] = (0..<200).map { (index: Int) -> [Double] in
-            let first = Double(index % 20) / 10 - 1, second = Double(index % 7) / 3.5 - 1
+            let first = Double(index % 20) / 10 - 1
+            let second = Double(index % 7) / 3.5 - 1
             return [first, second]
         }
-        let reference = DriftReference(dimension: width, mean: [Float](repeating: 0, count: width), components: axes, scales: [1, 1],
-                                       sample: sample, classNames: model.classNames, classShares: [Double](repeating: 0.001, count: 1000),
-                                       meanConfidence: 0.5, testImages: 200)
+        let reference = DriftReference(
+            dimension: width, mean: [Float](repeating: 0, count: width), components: axes, scales: [1, 1],
+            sample: sample, classNames: model.classNames, classShares: [Double](repeating: 0.001, count: 1000),
+            meanConfidence: 0.5, testImages: 200)
         let encoder = JSONEncoder()
         try encoder.encode(reference).write(to: model.packageDirectory.appendingPathComponent(DriftReference.fileName))
         window.reset(for: model)

@@ -4,14 +4,16 @@ import FishTestSupport
 import Foundation
 import Hummingbird
 import Testing
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The inference API served on a loopback port and asked over real connections.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"),
-       .serialized) // the Prometheus registry is one per process: metric deltas need one test at a time
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"),
+    .serialized)  // the Prometheus registry is one per process: metric deltas need one test at a time
 struct InferenceAPITests {
     func api(options: InferenceAPI.Options = .init(), load: Bool = true) throws -> InferenceAPI {
         let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 2))
@@ -22,12 +24,16 @@ struct InferenceAPITests {
     }
 
     var coffee: ByteBuffer {
-        get throws { ByteBuffer(bytes: try Data(contentsOf: Fixtures.shared.appendingPathComponent("reference/images/coffee.png"))) }
+        get throws {
+            ByteBuffer(bytes: try Data(contentsOf: Fixtures.shared.appendingPathComponent("reference/images/coffee.png")))
+        }
     }
 
     /// A small PNG no other test sends (so the cache cannot answer it).
     func distinctImage(seed: UInt64) throws -> ByteBuffer {
-        ByteBuffer(bytes: try TestImages.png(TestImages.blobs(width: 64, height: 48, seed: seed), width: 64, height: 48, colorType: .rgb))
+        ByteBuffer(
+            bytes: try TestImages.png(TestImages.blobs(width: 64, height: 48, seed: seed), width: 64, height: 48, colorType: .rgb)
+        )
     }
 
     @Test func classifyModelsHealthPageAndMetrics() async throws {
@@ -48,20 +54,26 @@ struct InferenceAPITests {
                     let top = body["top"] as? [[String: Any]] ?? []
                     #expect(top.count == 3 && top.first?["label"] as? String == "espresso" && top.first?["index"] as? Int == 967)
                     #expect((body["model"] as? [String: Any])?["version"] as? Int == 1 && body["cached"] as? Bool == cached)
-                    #expect(Set((body["timings_ms"] as? [String: Double] ?? [:]).keys).isSuperset(of: ["decode", "infer", "total"]))
+                    #expect(
+                        Set((body["timings_ms"] as? [String: Double] ?? [:]).keys).isSuperset(of: ["decode", "infer", "total"]))
                 }
             }
             try await client.execute(uri: "/v1/models", method: .get) { response in
                 let body = json(response.body)
-                #expect(body["name"] as? String == "imagenet-lite0" && body["version"] as? Int == 1 && body["alias"] as? String == "production")
+                #expect(
+                    body["name"] as? String == "imagenet-lite0" && body["version"] as? Int == 1
+                        && body["alias"] as? String == "production")
                 #expect((body["classes"] as? [String])?.count == 1000 && body["metrics"] is [String: Any])
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
-                for line in ["fishops_cache_hits_total", "fishops_cache_misses_total", "fishops_cache_hit_ratio", "fishops_batch_size_count",
-                             "fishops_queue_depth", "fishops_model_version{model=\"imagenet-lite0\",alias=\"production\"} 1",
-                             "http_route=\"/v1/classify\"", "fishops_http_request_duration_seconds_bucket", "fishops_http_requests_total{",
-                             "# HELP fishops_queue_depth "] {
+                for line in [
+                    "fishops_cache_hits_total", "fishops_cache_misses_total", "fishops_cache_hit_ratio",
+                    "fishops_batch_size_count",
+                    "fishops_queue_depth", "fishops_model_version{model=\"imagenet-lite0\",alias=\"production\"} 1",
+                    "http_route=\"/v1/classify\"", "fishops_http_request_duration_seconds_bucket", "fishops_http_requests_total{",
+                    "# HELP fishops_queue_depth ",
+                ] {
                     #expect(text.contains(line), "\(line) missing from /metrics")
                 }
             }
@@ -73,15 +85,19 @@ struct InferenceAPITests {
         defer { api.shutdown() }
         let coffee = try coffee
         let form = Multipart(parts: [("note", nil, ByteBuffer(string: "not an image field")), ("image", "coffee.png", coffee)])
-        let batch = Multipart(parts: [("images", "a.png", coffee), ("images", "b.png", try distinctImage(seed: 1)),
-                                      ("images", "notes.txt", ByteBuffer(string: "hello")),
-                                      ("images", "cut.png", coffee.getSlice(at: 0, length: 3000) ?? ByteBuffer())])
+        let batch = Multipart(parts: [
+            ("images", "a.png", coffee), ("images", "b.png", try distinctImage(seed: 1)),
+            ("images", "notes.txt", ByteBuffer(string: "hello")),
+            ("images", "cut.png", coffee.getSlice(at: 0, length: 3000) ?? ByteBuffer()),
+        ])
         try await LoopbackClient.serve(api.router()) { client in
-            try await client.execute(uri: "/v1/classify?top=1", method: .post, headers: form.headers, body: form.body) { response in
+            try await client.execute(uri: "/v1/classify?top=1", method: .post, headers: form.headers, body: form.body) {
+                response in
                 #expect(response.status == .ok)
                 #expect((json(response.body)["top"] as? [[String: Any]])?.first?["label"] as? String == "espresso")
             }
-            try await client.execute(uri: "/v1/classify/batch?top=2", method: .post, headers: batch.headers, body: batch.body) { response in
+            try await client.execute(uri: "/v1/classify/batch?top=2", method: .post, headers: batch.headers, body: batch.body) {
+                response in
                 #expect(response.status == .ok)
                 let results = json(response.body)["results"] as? [[String: Any]] ?? []
                 #expect(results.map { $0["name"] as? String } == ["a.png", "b.png", "notes.txt", "cut.png"])
@@ -122,9 +138,12 @@ struct InferenceAPITests {
             ("/v1/classify/batch", three.headers, three.body, .contentTooLarge, "too_many_images"),
             ("/v1/nowhere", [:], small, .notFound, "not_found"),
             // Found by fuzzing: one byte over 0x7f in a part's header name crashed MultipartKit 4.7.1.
-            ("/v1/classify/batch", [.contentType: "multipart/form-data; boundary=B"],
-             ByteBuffer(bytes: Array("--B\r\nContent-Disposition: form-data; name=\"images\"; filename=\"a.png\"\r\nContent-Typ".utf8)
-                        + [0xE5] + Array(": image/png\r\n\r\nxx\r\n--B--\r\n".utf8)), .badRequest, "bad_multipart"),
+            (
+                "/v1/classify/batch", [.contentType: "multipart/form-data; boundary=B"],
+                ByteBuffer(
+                    bytes: Array("--B\r\nContent-Disposition: form-data; name=\"images\"; filename=\"a.png\"\r\nContent-Typ".utf8)
+                        + [0xE5] + Array(": image/png\r\n\r\nxx\r\n--B--\r\n".utf8)), .badRequest, "bad_multipart"
+            ),
         ]
         try await LoopbackClient.serve(api.router()) { client in
             for (uri, headers, body, status, code) in cases {
@@ -188,11 +207,15 @@ struct InferenceAPITests {
                 }
             }
             for token in ["s3cret-inference", "s3cret-admin"] {
-                try await client.execute(uri: "/v1/classify", method: .post, headers: [.authorization: "Bearer \(token)"], body: image) {
+                try await client.execute(
+                    uri: "/v1/classify", method: .post, headers: [.authorization: "Bearer \(token)"], body: image
+                ) {
                     #expect($0.status == .ok)
                 }
             }
-            try await client.execute(uri: "/v1/admin/anything", method: .get, headers: [.authorization: "Bearer s3cret-inference"]) {
+            try await client.execute(
+                uri: "/v1/admin/anything", method: .get, headers: [.authorization: "Bearer s3cret-inference"]
+            ) {
                 #expect($0.status == .forbidden && errorCode($0.body) == "forbidden")
             }
             try await client.execute(uri: "/v1/admin/anything", method: .get, headers: [.authorization: "Bearer s3cret-admin"]) {
@@ -236,12 +259,17 @@ struct InferenceAPITests {
 
     /// `promtool check metrics` (Debian's prometheus package) accepts every family; the old names
     /// appear only when asked for. One test: once asked for, they stay in this process's registry.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"), "needs promtool (Debian's prometheus package; make test-deps)"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool"),
+            "needs promtool (Debian's prometheus package; make test-deps)"))
     func metricsPassPromtoolAndTheOldNamesAreOptIn() async throws {
         let api = try api()
         defer { api.shutdown() }
         try await LoopbackClient.serve(api.router()) { client in
-            try await client.execute(uri: "/v1/classify", method: .post, body: try distinctImage(seed: 21)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/classify", method: .post, body: try distinctImage(seed: 21)) {
+                #expect($0.status == .ok)
+            }
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             let (status, report) = try Self.promtool(text)
             #expect(status == 0, "promtool check metrics: \(report)")
@@ -252,7 +280,9 @@ struct InferenceAPITests {
         let old = try self.api(options: legacy)
         defer { old.shutdown() }
         try await LoopbackClient.serve(old.router()) { client in
-            try await client.execute(uri: "/v1/classify", method: .post, body: try distinctImage(seed: 22)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/classify", method: .post, body: try distinctImage(seed: 22)) {
+                #expect($0.status == .ok)
+            }
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             for name in ["hb_requests{", "http_server_request_duration_bucket{", "fishops_http_requests_total{"] {
                 #expect(text.contains(name), "\(name) missing with legacyMetricNames")
@@ -265,7 +295,8 @@ struct InferenceAPITests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
         process.arguments = ["check", "metrics"]
-        let input = Pipe(), output = Pipe()
+        let input = Pipe()
+        let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
@@ -363,7 +394,8 @@ struct InferenceAPITests {
             }
             let after = try await metric("fishops_batch_size", client)
             // The first free lane takes its share (half the queue); the rest follow as lanes free up.
-            #expect(after.sum - before.sum == 4 && after.count - before.count <= 3, "four requests, fewer than four forward passes")
+            #expect(
+                after.sum - before.sum == 4 && after.count - before.count <= 3, "four requests, fewer than four forward passes")
         }
     }
 
@@ -371,7 +403,8 @@ struct InferenceAPITests {
     func metric(_ name: String, _ client: LoopbackClient) async throws -> (count: Double, sum: Double) {
         let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
         func value(_ line: String) -> Double {
-            text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            text.split(separator: "\n").first { $0.hasPrefix(line + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+                ?? 0
         }
         return (value(name + "_count"), value(name + "_sum"))
     }

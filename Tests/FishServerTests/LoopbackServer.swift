@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import HTTPTypes
 import Hummingbird
+import Testing
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A router served by a real Hummingbird application on a free loopback port for the length of
@@ -20,10 +21,12 @@ struct LoopbackClient: Sendable {
     let port: Int?
 
     /// Serves `router` on 127.0.0.1 while `body` runs, then stops the application.
-    static func serve(_ router: Router<BasicRequestContext>, _ body: @Sendable (LoopbackClient) async throws -> Void) async throws {
+    static func serve(_ router: Router<BasicRequestContext>, _ body: @Sendable (LoopbackClient) async throws -> Void) async throws
+    {
         let (ports, announce) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in announce.yield(channel.localAddress?.port ?? 0) })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in announce.yield(channel.localAddress?.port ?? 0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             var iterator = ports.makeAsyncIterator()
@@ -34,7 +37,9 @@ struct LoopbackClient: Sendable {
     }
 
     /// Sends one request and returns the answer.
-    func execute(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws -> Response {
+    func execute(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws
+        -> Response
+    {
         let port = try #require(port)
         var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(uri)")))
         request.httpMethod = method.rawValue
@@ -50,8 +55,10 @@ struct LoopbackClient: Sendable {
     }
 
     /// Sends one request and checks its answer with `check`.
-    func execute(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil,
-                 _ check: (Response) throws -> Void) async throws {
+    func execute(
+        uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil,
+        _ check: (Response) throws -> Void
+    ) async throws {
         try check(try await execute(uri: uri, method: method, headers: headers, body: body))
     }
 }

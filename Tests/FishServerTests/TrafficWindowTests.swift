@@ -7,8 +7,9 @@ import Testing
 /// what is older than they cover, and percentiles within a bin of the truth.
 struct TrafficWindowTests {
     static func answer(_ index: Int, at time: Date) -> ServerStats.Answer {
-        ServerStats.Answer(at: time, sha256: String(format: "%064x", index), version: 1, label: index % 4 == 0 ? "sea bass" : "trout",
-                           confidence: Double(index % 10) / 10 + 0.05, cached: false)
+        ServerStats.Answer(
+            at: time, sha256: String(format: "%064x", index), version: 1, label: index % 4 == 0 ? "sea bass" : "trout",
+            confidence: Double(index % 10) / 10 + 0.05, cached: false)
     }
 
     @Test func hundredThousandRequestsStayWithinTheCaps() {

@@ -19,6 +19,8 @@ import Testing
         try context.store.saveTasks([live, silent])
         let state = try ClusterService(context: context).state()
         #expect(state.nodes.first?.state.hasPrefix("1/") == true, "\(state.nodes.map(\.state))")
-        #expect(state.problems.contains { $0.contains("1 running task(s) have not reported") && $0.contains(run.id) }, "\(state.problems)")
+        #expect(
+            state.problems.contains { $0.contains("1 running task(s) have not reported") && $0.contains(run.id) },
+            "\(state.problems)")
     }
 }

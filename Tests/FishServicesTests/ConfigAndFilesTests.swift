@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct ConfigAndFilesTests {
     @Test func environmentOverridesDefaults() throws {
-        let config = try FishConfig.fromEnvironment(["FISHOPS_HOME": "/srv/fish", "FISHOPS_THREADS": "3", "FISHOPS_MAX_PIXELS": "1000"])
+        let config = try FishConfig.fromEnvironment([
+            "FISHOPS_HOME": "/srv/fish", "FISHOPS_THREADS": "3", "FISHOPS_MAX_PIXELS": "1000",
+        ])
         #expect(config.home.path == "/srv/fish" && config.threads == 3 && config.maxPixels == 1000)
         let defaults = try FishConfig.fromEnvironment([:])
         #expect(defaults.home.lastPathComponent == ".fishops" && defaults.threads >= 1)
@@ -16,8 +18,13 @@ import Testing
             _ = try FishConfig.fromEnvironment(["FISHOPS_THREADS": "many"])
         }
         #expect(throws: ServiceError.self) { _ = try FishConfig.fromEnvironment(["FISHOPS_MAX_PIXELS": "-5"]) }
-        #expect(throws: ServiceError.self) { _ = try FishConfig.fromEnvironment(["FISHOPS_THREADS": "\(FishConfig.maxThreads + 1)"]) }
-        #expect(throws: ServiceError.badConfiguration("FISHOPS_HOME is set but empty; unset it to use ~/.fishops, or set it to a folder")) {
+        #expect(throws: ServiceError.self) {
+            _ = try FishConfig.fromEnvironment(["FISHOPS_THREADS": "\(FishConfig.maxThreads + 1)"])
+        }
+        #expect(
+            throws: ServiceError.badConfiguration(
+                "FISHOPS_HOME is set but empty; unset it to use ~/.fishops, or set it to a folder")
+        ) {
             _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": ""])
         }
     }

@@ -12,7 +12,8 @@ import Testing
 
     func write(_ image: RGBImage, to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let data = url.pathExtension == "png"
+        let data =
+            url.pathExtension == "png"
             ? try TestImages.png(image.pixels, width: image.width, height: image.height, colorType: .rgb)
             : try TestImages.jpeg(image.pixels, width: image.width, height: image.height)
         try data.write(to: url)
@@ -78,7 +79,9 @@ import Testing
 
         let split = DatasetSplit(dataset, seed: 5, validationFraction: 0.2, testFraction: 0.2)
         var partOfFish: [String: Set<SplitPart>] = [:]
-        for (index, image) in dataset.images.enumerated() { partOfFish[image.group ?? "", default: []].insert(split.parts[index]) }
+        for (index, image) in dataset.images.enumerated() {
+            partOfFish[image.group ?? "", default: []].insert(split.parts[index])
+        }
         #expect(partOfFish.values.allSatisfy { $0.count == 1 }, "a fish on two sides: \(partOfFish)")
         for label in 0..<3 {
             let parts = Set(dataset.images.indices.filter { dataset.labels[$0] == label }.map { split.parts[$0] })

@@ -8,9 +8,11 @@ import Foundation
 import Testing
 
 /// The exported ONNX graph against our engine, run by ONNX Runtime from pip.
-@Suite(.enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
-       .enabled(if: Fixtures.python.map { ONNXRuntimeComparison(python: $0).isAvailable } ?? false,
-                "needs Python with onnxruntime, onnx and numpy (make bench-setup)"))
+@Suite(
+    .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
+    .enabled(
+        if: Fixtures.python.map { ONNXRuntimeComparison(python: $0).isAvailable } ?? false,
+        "needs Python with onnxruntime, onnx and numpy (make bench-setup)"))
 struct ONNXExportTests {
     func context() throws -> ServiceContext {
         let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 2))
@@ -24,8 +26,11 @@ struct ONNXExportTests {
         let python = try #require(Fixtures.python)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); "
-                             + "print([o.name for o in m.graph.output])", path]
+        process.arguments = [
+            "-c",
+            "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); "
+                + "print([o.name for o in m.graph.output])", path,
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -39,16 +44,19 @@ struct ONNXExportTests {
     func registerRandomHead(_ context: ServiceContext) throws {
         let base = try ClassificationService(context: context).loadModel()
         var random = SeededRandom(seed: 1)
-        var head = ClassifierHead(inputs: 1280, hidden: 16, classes: 3, inputMean: .init(repeating: 0.5, count: 1280),
-                                  inputScale: .init(repeating: 2, count: 1280), random: &random)
+        var head = ClassifierHead(
+            inputs: 1280, hidden: 16, classes: 3, inputMean: .init(repeating: 0.5, count: 1280),
+            inputScale: .init(repeating: 2, count: 1280), random: &random)
         head.outputWeights = head.outputWeights.map { _ in Float(random.normal()) }
-        var metadata = ModelPackage.Metadata(name: "fish", version: 1, architecture: "classifier-head", weightsSha256: "",
-                                             preprocessing: base.metadata.preprocessing, classNames: ["a", "b", "c"],
-                                             createdAt: Date(), source: "test", sourceSha256: nil)
+        var metadata = ModelPackage.Metadata(
+            name: "fish", version: 1, architecture: "classifier-head", weightsSha256: "",
+            preprocessing: base.metadata.preprocessing, classNames: ["a", "b", "c"],
+            createdAt: Date(), source: "test", sourceSha256: nil)
         metadata.backbone = .init(model: base.name, version: base.version, weightsSha256: base.metadata.weightsSha256)
         _ = try context.store.registerVersion(model: "fish", actor: context.actor) { _ in
-            let package = try ModelPackage.write(tensors: head.tensors, metadata: metadata,
-                                                 to: context.config.home.appendingPathComponent("models/fish/1"))
+            let package = try ModelPackage.write(
+                tensors: head.tensors, metadata: metadata,
+                to: context.config.home.appendingPathComponent("models/fish/1"))
             return (package.metadata.weightsSha256, "models/fish/1")
         }
     }
@@ -61,17 +69,21 @@ struct ONNXExportTests {
         let names = ["chelsea.png", "coffee.png", "flower.png", "rocket.png"]
         var input = [Float](repeating: 0, count: names.count * model.inputFloats)
         for (index, name) in names.enumerated() {
-            let image = try FishImaging.ImageDecoder().decodeFile(atPath: Fixtures.shared.appendingPathComponent("reference/images/\(name)").path)
+            let image = try FishImaging.ImageDecoder().decodeFile(
+                atPath: Fixtures.shared.appendingPathComponent("reference/images/\(name)").path)
             input.withUnsafeMutableBufferPointer { all in
                 model.metadata.preprocessing.writeTensor(
-                    of: image, into: UnsafeMutableBufferPointer(rebasing: all[(index * model.inputFloats)..<((index + 1) * model.inputFloats)]))
+                    of: image,
+                    into: UnsafeMutableBufferPointer(
+                        rebasing: all[(index * model.inputFloats)..<((index + 1) * model.inputFloats)]))
             }
         }
         let ours = model.forward(input, count: names.count).logits
         let runtime = ONNXRuntimeComparison(python: try #require(Fixtures.python))
-        let session = try runtime.start(onnx: try ExportService(context: context).onnx(model: modelName),
-                                        input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
-                                        size: 224, ourLogits: ours, threadCounts: [1])
+        let session = try runtime.start(
+            onnx: try ExportService(context: context).onnx(model: modelName),
+            input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
+            size: 224, ourLogits: ours, threadCounts: [1])
         #expect(ours.count == names.count * model.classes)
         #expect(session.maxLogitDifference <= 1e-4, "max |logit difference| \(session.maxLogitDifference)")
         #expect(try session.singlePasses(threads: 1, count: 2).count == 2)

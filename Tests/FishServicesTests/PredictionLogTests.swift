@@ -7,16 +7,22 @@ import Testing
 /// several, keeps the newest, survives a line cut short, and keeps images within their own cap.
 @Suite struct PredictionLogTests {
     static func entry(_ index: Int, at time: Date = Date()) -> PredictionLogEntry {
-        PredictionLogEntry(at: time, server: "", sha256: String(format: "%064x", index), model: "fish", version: 1 + index % 2,
-                           top: [Prediction(label: "sea bass, \"striped\"", index: 3, probability: 0.7), Prediction(label: "trout", index: 5, probability: 0.2),
-                                 Prediction(label: "cod", index: 1, probability: 0.1)],
-                           latencyMs: Double(index % 50), cached: index % 3 == 0)
+        PredictionLogEntry(
+            at: time, server: "", sha256: String(format: "%064x", index), model: "fish", version: 1 + index % 2,
+            top: [
+                Prediction(label: "sea bass, \"striped\"", index: 3, probability: 0.7),
+                Prediction(label: "trout", index: 5, probability: 0.2),
+                Prediction(label: "cod", index: 1, probability: 0.1),
+            ],
+            latencyMs: Double(index % 50), cached: index % 3 == 0)
     }
 
     /// Every file of the log's folder with its size.
     static func folderBytes(_ log: PredictionLog) throws -> Int {
         try FileManager.default.contentsOfDirectory(atPath: log.folder.path).filter { $0.hasSuffix(".jsonl") }.reduce(0) {
-            $0 + ((try FileManager.default.attributesOfItem(atPath: log.folder.appendingPathComponent($1).path)[.size] as? Int) ?? 0)
+            $0
+                + ((try FileManager.default.attributesOfItem(atPath: log.folder.appendingPathComponent($1).path)[.size] as? Int)
+                    ?? 0)
         }
     }
 
@@ -36,7 +42,9 @@ import Testing
         let held = try Self.folderBytes(log)
         #expect(held <= log.capBytes + lineBytes, "the files hold \(held) bytes")
         #expect(log.sizeBytes <= log.capBytes + lineBytes)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: log.folder.path).filter { $0.hasSuffix(".jsonl") }.count <= PredictionLog.files)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: log.folder.path).filter { $0.hasSuffix(".jsonl") }.count
+                <= PredictionLog.files)
         let (entries, unreadable) = log.entries()
         #expect(unreadable == 0 && entries.count > 1000)
         #expect(entries.map(\.at) == entries.map(\.at).sorted(), "oldest first, across the rotated files")

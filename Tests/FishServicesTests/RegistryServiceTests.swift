@@ -8,12 +8,16 @@ import Testing
     /// A context whose registry holds `fish` v1...v(count), each evaluated on "test-split-A"
     /// with the given macro-F1 values.
     func context(macroF1: [Double]) throws -> ServiceContext {
-        let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 1),
-                                         environment: ["FISHOPS_USER": "ana"])
+        let context = try ServiceContext(
+            config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 1),
+            environment: ["FISHOPS_USER": "ana"])
         for value in macroF1 {
-            let version = try context.store.registerVersion(model: "fish", actor: context.actor) { try TestPackages.write(home: context.config.home, model: "fish", version: $0) }
-            try context.store.addEvaluation(model: "fish", version: version.version, evaluationData: "test-split-A",
-                                            metrics: ["macro_f1": value, "accuracy": value])
+            let version = try context.store.registerVersion(model: "fish", actor: context.actor) {
+                try TestPackages.write(home: context.config.home, model: "fish", version: $0)
+            }
+            try context.store.addEvaluation(
+                model: "fish", version: version.version, evaluationData: "test-split-A",
+                metrics: ["macro_f1": value, "accuracy": value])
         }
         return context
     }
@@ -49,8 +53,11 @@ import Testing
 
     @Test func differentEvaluationDataCannotBeCompared() throws {
         let context = try context(macroF1: [0.84])
-        let version = try context.store.registerVersion(model: "fish", actor: context.actor) { try TestPackages.write(home: context.config.home, model: "fish", version: $0) }
-        try context.store.addEvaluation(model: "fish", version: version.version, evaluationData: "test-split-B", metrics: ["macro_f1": 0.99])
+        let version = try context.store.registerVersion(model: "fish", actor: context.actor) {
+            try TestPackages.write(home: context.config.home, model: "fish", version: $0)
+        }
+        try context.store.addEvaluation(
+            model: "fish", version: version.version, evaluationData: "test-split-B", metrics: ["macro_f1": 0.99])
         let registry = RegistryService(context: context)
         _ = try registry.promote(model: "fish", version: 1, reason: "first")
         let verdict = try registry.gate(model: "fish", version: 2)

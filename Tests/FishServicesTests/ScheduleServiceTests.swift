@@ -17,11 +17,11 @@ import Testing
         let cases: [(String, String)] = [
             ("0 3 * * *", "2026-11-30T03:00:00Z"),
             ("*/15 * * * *", "2026-11-29T10:15:00Z"),
-            ("7 10 * * *", "2026-11-30T10:07:00Z"),       // strictly after the start minute
-            ("0 9 * * 1-5", "2026-11-30T09:00:00Z"),      // next weekday
+            ("7 10 * * *", "2026-11-30T10:07:00Z"),  // strictly after the start minute
+            ("0 9 * * 1-5", "2026-11-30T09:00:00Z"),  // next weekday
             ("30 8 1 * *", "2026-12-01T08:30:00Z"),
-            ("0 0 29 2 *", "2028-02-29T00:00:00Z"),       // the next leap day
-            ("0 12 13 * 5", "2026-12-04T12:00:00Z"),      // day 13 OR a Friday, as in cron
+            ("0 0 29 2 *", "2028-02-29T00:00:00Z"),  // the next leap day
+            ("0 12 13 * 5", "2026-12-04T12:00:00Z"),  // day 13 OR a Friday, as in cron
             ("5,10 */6 * 1,12 0,7", "2026-12-06T00:05:00Z"),  // the first Sunday of December
         ]
         for (text, expected) in cases {
@@ -64,8 +64,9 @@ import Testing
         let first = try ServiceContext(config: FishConfig(home: home, threads: 1))
         let second = try ServiceContext(config: FishConfig(home: home, threads: 1))
         let now = try #require(ISO8601DateFormatter().date(from: "2026-11-29T10:00:45Z"))
-        _ = try ScheduleService(context: first).add(name: "minutely", cron: "* * * * *", arguments: ["status"],
-                                                    now: now.addingTimeInterval(-600))
+        _ = try ScheduleService(context: first).add(
+            name: "minutely", cron: "* * * * *", arguments: ["status"],
+            now: now.addingTimeInterval(-600))
         let launches = Mutex<[String]>([])
         let recorded = Mutex<[ScheduleRun]>([])
         DispatchQueue.concurrentPerform(iterations: 2) { index in
@@ -78,9 +79,9 @@ import Testing
         }
         #expect(launches.withLock { $0.count } == 1)
         let all = recorded.withLock { $0 }
-        #expect(all.count == 10)                                   // every due time recorded once
+        #expect(all.count == 10)  // every due time recorded once
         #expect(Set(all.map(\.dueAt)).count == 10)
-        #expect(all.filter { $0.outcome == .missed }.count == 9)   // older than the grace period
+        #expect(all.filter { $0.outcome == .missed }.count == 9)  // older than the grace period
         let started = try #require(all.first { $0.outcome == .started })
         #expect(started.dueAt == now.addingTimeInterval(-45))
         #expect(started.detail == "started by \(started.agent)")
@@ -96,7 +97,8 @@ import Testing
         let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 1))
         // Created 50 s before a moment 45 s into a minute: exactly one due time (the minute's start) lies between.
         let now = try #require(ISO8601DateFormatter().date(from: "2026-11-29T11:00:45Z"))
-        _ = try ScheduleService(context: context).add(name: "broken", cron: "* * * * *", arguments: ["status"], now: now.addingTimeInterval(-50))
+        _ = try ScheduleService(context: context).add(
+            name: "broken", cron: "* * * * *", arguments: ["status"], now: now.addingTimeInterval(-50))
         let runs = try ScheduleService(context: context).tick(now: now, agent: "agent") { _ in
             throw ServiceError.failed("no such binary")
         }
@@ -105,7 +107,8 @@ import Testing
     }
 
     @Test func namesAndCommandsAreChecked() throws {
-        let service = ScheduleService(context: try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 1)))
+        let service = ScheduleService(
+            context: try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 1)))
         _ = try service.add(name: "nightly", cron: "0 3 * * *", arguments: ["status"])
         #expect(throws: StoreError.self) { try service.add(name: "nightly", cron: "0 4 * * *", arguments: ["status"]) }
         #expect(throws: (any Error).self) { try service.add(name: "bad name", cron: "0 3 * * *", arguments: ["status"]) }

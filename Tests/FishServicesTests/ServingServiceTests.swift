@@ -28,7 +28,9 @@ import Testing
         let announcement = try service.announce(url: "http://127.0.0.1:8080", model: "fish", alias: "production", version: 3)
         var servers = try service.servers(poll: false)
         #expect(servers.count == 1 && servers.first?.state == .alive)
-        #expect(servers.first?.record?.pid == Int(getpid()) && servers.first?.record?.version == 3 && servers.first?.record?.alias == "production")
+        #expect(
+            servers.first?.record?.pid == Int(getpid()) && servers.first?.record?.version == 3
+                && servers.first?.record?.alias == "production")
         try announcement.beat(version: 4)
         #expect(try service.servers(poll: false).first?.record?.version == 4)
         // Forgotten while alive: the next heartbeat records it again.
@@ -47,18 +49,23 @@ import Testing
         let service = ServingService(context: context)
         _ = try service.announce(url: "http://127.0.0.1:1", model: "fish", alias: "production", version: 1)
         let now = Date()
-        #expect(try service.servers(poll: false, now: now.addingTimeInterval(ServingService.staleAfter + 1)).first?.state == .stale)
+        #expect(
+            try service.servers(poll: false, now: now.addingTimeInterval(ServingService.staleAfter + 1)).first?.state == .stale)
         #expect(try service.servers(poll: false, now: now.addingTimeInterval(ServingService.goneAfter + 1)).first?.state == .gone)
 
         let dead = try service.announce(url: "http://127.0.0.1:2", model: "fish", alias: "production", version: 1)
         dead.withdraw()
         let pid = try exitedPid()
         let host = ProcessInfo.processInfo.hostName
-        try context.store.announceServer(ServerRecord(url: "http://127.0.0.1:2", host: host, pid: pid, model: "fish", alias: "production",
-                                                      version: 1, startedAt: now, heartbeatAt: now))
+        try context.store.announceServer(
+            ServerRecord(
+                url: "http://127.0.0.1:2", host: host, pid: pid, model: "fish", alias: "production",
+                version: 1, startedAt: now, heartbeatAt: now))
         // A process of another machine cannot be checked from here: its heartbeat decides.
-        try context.store.announceServer(ServerRecord(url: "http://elsewhere:8080", host: "elsewhere", pid: pid, model: "fish",
-                                                      alias: "production", version: 1, startedAt: now, heartbeatAt: now))
+        try context.store.announceServer(
+            ServerRecord(
+                url: "http://elsewhere:8080", host: "elsewhere", pid: pid, model: "fish",
+                alias: "production", version: 1, startedAt: now, heartbeatAt: now))
         let states = Dictionary(uniqueKeysWithValues: try service.servers(poll: false, now: now).map { ($0.url, $0.state) })
         #expect(states == ["http://127.0.0.1:1": .alive, "http://127.0.0.1:2": .gone, "http://elsewhere:8080": .alive])
     }
@@ -67,8 +74,10 @@ import Testing
         let context = try context(["FISHOPS_SERVERS": "http://127.0.0.1:1/, http://127.0.0.1:1"])
         let service = ServingService(context: context)
         let old = Date().addingTimeInterval(-3600)
-        try context.store.announceServer(ServerRecord(url: "http://127.0.0.1:3", host: "elsewhere", pid: 1, model: "fish",
-                                                      alias: "production", version: 1, startedAt: old, heartbeatAt: old))
+        try context.store.announceServer(
+            ServerRecord(
+                url: "http://127.0.0.1:3", host: "elsewhere", pid: 1, model: "fish",
+                alias: "production", version: 1, startedAt: old, heartbeatAt: old))
         let servers = try service.servers()
         #expect(servers.map(\.url) == ["http://127.0.0.1:3", "http://127.0.0.1:1"], "a URL named twice is listed once")
         #expect(servers[0].state == .gone && servers[0].problem == nil, "a gone server is not polled")
@@ -79,12 +88,14 @@ import Testing
 
     @Test func serversAreNamedInTheEnvironmentAndTheConfigFile() throws {
         let home = try Fixtures.temporaryDirectory()
-        try "# watched\nserver = http://fish-a:8080/\n\nserver = \"https://fish-b\"\n".write(to: home.appendingPathComponent("fishops.conf"),
-                                                                                        atomically: true, encoding: .utf8)
+        try "# watched\nserver = http://fish-a:8080/\n\nserver = \"https://fish-b\"\n".write(
+            to: home.appendingPathComponent("fishops.conf"),
+            atomically: true, encoding: .utf8)
         let config = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path, "FISHOPS_SERVERS": "http://fish-c:9000"])
         #expect(config.servers == ["http://fish-c:9000", "http://fish-a:8080", "https://fish-b"])
 
-        try "server = http://fish-a:8080\nmlflow = yes\n".write(to: home.appendingPathComponent("fishops.conf"), atomically: true, encoding: .utf8)
+        try "server = http://fish-a:8080\nmlflow = yes\n".write(
+            to: home.appendingPathComponent("fishops.conf"), atomically: true, encoding: .utf8)
         #expect(throws: ServiceError.badConfiguration("\(home.path)/fishops.conf line 2: unknown key mlflow (known: server)")) {
             _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path])
         }
@@ -94,7 +105,10 @@ import Testing
         }
         try FileManager.default.removeItem(at: home.appendingPathComponent("fishops.conf"))
         for bad in ["fish-a:8080", "ftp://fish-a", "http://", "http://fish?x=1"] {
-            #expect(throws: ServiceError.badConfiguration("FISHOPS_SERVERS: \(bad.debugDescription) is not a server URL such as http://host:8080")) {
+            #expect(
+                throws: ServiceError.badConfiguration(
+                    "FISHOPS_SERVERS: \(bad.debugDescription) is not a server URL such as http://host:8080")
+            ) {
                 _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path, "FISHOPS_SERVERS": bad])
             }
         }

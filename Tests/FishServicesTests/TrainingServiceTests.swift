@@ -87,8 +87,10 @@ struct TrainingServiceTests {
         let shrimp = Fixtures.shared.appendingPathComponent("datasets/large-scale-fish/shrimp")
         let last = try FileManager.default.contentsOfDirectory(atPath: shrimp.path).sorted().suffix(3)  // not in the subset
         var labels: [String] = []
-        ClassificationService(context: context).classify(files: last.map { shrimp.appendingPathComponent($0).path },
-                                                         model: model, top: 1) { result in
+        ClassificationService(context: context).classify(
+            files: last.map { shrimp.appendingPathComponent($0).path },
+            model: model, top: 1
+        ) { result in
             labels.append((try? result.outcome.get())?.first?.label ?? "failed")
         }
         #expect(labels == ["shrimp", "shrimp", "shrimp"])
@@ -99,7 +101,7 @@ struct TrainingServiceTests {
         let cancellation = CancellationFlag()
         #expect(throws: ServiceError.cancelled) {
             _ = try TrainingService(context: context).train(try subset(), cancellation: cancellation) { event in
-                if case .stage(.features) = event { cancellation.cancel() }
+                if case .stage(.extract) = event { cancellation.cancel() }
             }
         }
         let runs = try context.store.runs()

@@ -32,7 +32,8 @@ import Testing
             _ = try Store(directory: home)
         }
         #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("models/fish/1").path))
-        #expect("\(StoreError.emptied(path: path, leftovers: "x", missing: false))".contains("restore store.sqlite from a backup"))
+        #expect(
+            "\(StoreError.emptied(path: path, leftovers: "x", missing: false))".contains("restore store.sqlite from a backup"))
     }
 
     @Test func foreignDatabaseIsRefusedAndLeftAlone() throws {

@@ -10,9 +10,14 @@ import Testing
     @Test func bestAndLastFollowTheMetricDirection() throws {
         let store = try store()
         let run = try store.startRun(experiment: "fish", user: "ana", host: "h1")
-        try store.logMetrics(run.id, [MetricPoint(key: "val_loss", value: 0.9, step: 1), MetricPoint(key: "val_loss", value: 0.4, step: 2),
-                                      MetricPoint(key: "val_loss", value: 0.6, step: 3), MetricPoint(key: "accuracy", value: 0.7, step: 1)])
-        try store.logMetrics(run.id, [MetricPoint(key: "accuracy", value: 0.9, step: 2), MetricPoint(key: "accuracy", value: 0.8, step: 3)])
+        try store.logMetrics(
+            run.id,
+            [
+                MetricPoint(key: "val_loss", value: 0.9, step: 1), MetricPoint(key: "val_loss", value: 0.4, step: 2),
+                MetricPoint(key: "val_loss", value: 0.6, step: 3), MetricPoint(key: "accuracy", value: 0.7, step: 1),
+            ])
+        try store.logMetrics(
+            run.id, [MetricPoint(key: "accuracy", value: 0.9, step: 2), MetricPoint(key: "accuracy", value: 0.8, step: 3)])
         let detail = try store.run(String(run.id.prefix(6)))
         let loss = try #require(detail.metrics.first { $0.key == "val_loss" })
         #expect(loss.direction == .min && loss.bestValue == 0.4 && loss.bestStep == 2 && loss.lastValue == 0.6 && loss.count == 3)
@@ -25,7 +30,8 @@ import Testing
         let store = try store()
         try store.declareMetric("score", direction: .min)
         let run = try store.startRun(experiment: "fish", user: "ana", host: "h1")
-        try store.logMetrics(run.id, [MetricPoint(key: "score", value: 3, step: 0), MetricPoint(key: "score", value: 1, step: 1)])
+        try store.logMetrics(
+            run.id, [MetricPoint(key: "score", value: 3, step: 0), MetricPoint(key: "score", value: 1, step: 1)])
         #expect(try store.run(run.id).metrics.first?.bestValue == 1)
     }
 
@@ -70,7 +76,8 @@ import Testing
         let b = try store.logArtifact(run.id, path: "copy.json", data: Data("[[1]]".utf8))
         #expect(a.sha256 == b.sha256)
         #expect(try store.artifacts.get(a.sha256) == Data("[[1]]".utf8))
-        let objects = FileManager.default.enumerator(atPath: store.artifacts.root.appendingPathComponent("objects").path)?
+        let objects =
+            FileManager.default.enumerator(atPath: store.artifacts.root.appendingPathComponent("objects").path)?
             .allObjects.compactMap { $0 as? String }.filter { $0.count > 3 } ?? []
         #expect(objects.count == 1)
         #expect(try store.run(run.id).artifacts.map(\.path) == ["confusion.json", "copy.json"])

@@ -27,8 +27,10 @@ public enum Fixtures {
 
     /// A Python with onnxruntime, onnx and numpy (`make bench-setup`): `$FISHOPS_PYTHON` or the cache's venv.
     public static let python: String? = {
-        let candidates: [String?] = [ProcessInfo.processInfo.environment["FISHOPS_PYTHON"],
-                          FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fishops/venv/bin/python").path]
+        let candidates: [String?] = [
+            ProcessInfo.processInfo.environment["FISHOPS_PYTHON"],
+            FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fishops/venv/bin/python").path,
+        ]
         return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 

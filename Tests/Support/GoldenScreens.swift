@@ -24,7 +24,9 @@ public enum GoldenScreens {
         let file = folder.appendingPathComponent("\(name).txt")
         let text = text + "\n"
         if ProcessInfo.processInfo.environment["FISHOPS_RECORD_GOLDEN"] == "1" {
-            do { try text.write(to: file, atomically: true, encoding: .utf8) } catch { return "cannot record \(file.path): \(error)" }
+            do { try text.write(to: file, atomically: true, encoding: .utf8) } catch {
+                return "cannot record \(file.path): \(error)"
+            }
             return nil
         }
         guard let golden = try? String(contentsOf: file, encoding: .utf8) else {

@@ -7,13 +7,16 @@ public enum TestImages {
     public enum Failure: Error { case encode(String) }
 
     /// A JPEG of `pixels` (`components` bytes per pixel: 1 grey, 3 RGB, 4 CMYK, 5 CMYK stored as YCCK).
-    public static func jpeg(_ pixels: [UInt8], width: Int, height: Int, components: Int = 3,
-                            quality: Int = 95, progressive: Bool = false) throws -> Data {
+    public static func jpeg(
+        _ pixels: [UInt8], width: Int, height: Int, components: Int = 3,
+        quality: Int = 95, progressive: Bool = false
+    ) throws -> Data {
         var output: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 256)
-        let status = fish_jpeg_encode(pixels, Int32(width), Int32(height), Int32(components), Int32(quality),
-                                      progressive ? 1 : 0, &output, &size, &message, message.count)
+        let status = fish_jpeg_encode(
+            pixels, Int32(width), Int32(height), Int32(components), Int32(quality),
+            progressive ? 1 : 0, &output, &size, &message, message.count)
         guard status == 0, let output else { throw Failure.encode(text(message)) }
         defer { fish_jpeg_free(output) }
         return Data(bytes: output, count: size)
@@ -21,18 +24,25 @@ public enum TestImages {
 
     /// PNG colour types.
     public enum ColorType: Int32 {
-        case grey = 0, rgb = 2, palette = 3, greyAlpha = 4, rgba = 6
+        case grey = 0
+        case rgb = 2
+        case palette = 3
+        case greyAlpha = 4
+        case rgba = 6
     }
 
     /// A PNG of raw `samples` as PNG stores them (big-endian 16-bit samples, palette indices).
-    public static func png(_ samples: [UInt8], width: Int, height: Int, colorType: ColorType, bitDepth: Int = 8,
-                           interlaced: Bool = false, palette: [UInt8] = []) throws -> Data {
+    public static func png(
+        _ samples: [UInt8], width: Int, height: Int, colorType: ColorType, bitDepth: Int = 8,
+        interlaced: Bool = false, palette: [UInt8] = []
+    ) throws -> Data {
         var output: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 256)
-        let status = fish_png_encode(samples, Int32(width), Int32(height), colorType.rawValue, Int32(bitDepth),
-                                     interlaced ? 1 : 0, palette, Int32(palette.count / 3), &output, &size,
-                                     &message, message.count)
+        let status = fish_png_encode(
+            samples, Int32(width), Int32(height), colorType.rawValue, Int32(bitDepth),
+            interlaced ? 1 : 0, palette, Int32(palette.count / 3), &output, &size,
+            &message, message.count)
         guard status == 0, let output else { throw Failure.encode(text(message)) }
         defer { fish_png_free(output) }
         return Data(bytes: output, count: size)
@@ -59,18 +69,25 @@ public enum TestImages {
     public static func blobs(width: Int, height: Int, seed: UInt64) -> [UInt8] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
         func next() -> Double {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return Double(state % 10_000) / 10_000
         }
-        let blobs = (0..<6).map { _ in (x: next() * Double(width), y: next() * Double(height),
-                                         radius: (0.1 + next() * 0.3) * Double(width), colour: [next(), next(), next()]) }
+        let blobs = (0..<6).map { _ in
+            (
+                x: next() * Double(width), y: next() * Double(height),
+                radius: (0.1 + next() * 0.3) * Double(width), colour: [next(), next(), next()]
+            )
+        }
         var pixels: [UInt8] = []
         pixels.reserveCapacity(width * height * 3)
         for y in 0..<height {
             for x in 0..<width {
                 var colour = [40.0, 40.0, 40.0]
                 for blob in blobs {
-                    let distance = ((Double(x) - blob.x) * (Double(x) - blob.x) + (Double(y) - blob.y) * (Double(y) - blob.y)).squareRoot()
+                    let distance = ((Double(x) - blob.x) * (Double(x) - blob.x) + (Double(y) - blob.y) * (Double(y) - blob.y))
+                        .squareRoot()
                     let weight = max(0, 1 - distance / blob.radius)
                     for channel in 0..<3 { colour[channel] += 200 * weight * blob.colour[channel] }
                 }

@@ -11,8 +11,9 @@ public enum TestPackages {
         let metadata = ModelPackage.Metadata(
             name: model, version: version, architecture: "test", weightsSha256: "", preprocessing: .efficientNetLite,
             classNames: ["a", "b"], createdAt: Date(), source: "test", sourceSha256: nil)
-        let package = try ModelPackage.write(tensors: ["w": HostTensor(shape: [2], values: [1, Float(version)])],
-                                             metadata: metadata, to: home.appendingPathComponent(relative))
+        let package = try ModelPackage.write(
+            tensors: ["w": HostTensor(shape: [2], values: [1, Float(version)])],
+            metadata: metadata, to: home.appendingPathComponent(relative))
         return (package.metadata.weightsSha256, relative)
     }
 }

@@ -17,18 +17,29 @@ public struct ConsoleConfig: Sendable {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { warnings.append("line \(number + 1): expected key = value"); continue }
+            guard parts.count == 2 else {
+                warnings.append("line \(number + 1): expected key = value")
+                continue
+            }
             let (key, value) = (parts[0], parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
             switch key {
             case "theme": theme = value
             case "color":
-                if let depth = ColorDepth(rawValue: value) { self.depth = depth } else {
+                if let depth = ColorDepth(rawValue: value) {
+                    self.depth = depth
+                } else {
                     warnings.append("line \(number + 1): color must be truecolor, 256, 16 or mono")
                 }
             case "ascii":
-                if let flag = Bool(value) { ascii = flag } else { warnings.append("line \(number + 1): ascii must be true or false") }
+                if let flag = Bool(value) {
+                    ascii = flag
+                } else {
+                    warnings.append("line \(number + 1): ascii must be true or false")
+                }
             case _ where key.hasPrefix("keys."):
-                if let parsed = Key(name: value) { keys[String(key.dropFirst(5))] = parsed } else {
+                if let parsed = Key(name: value) {
+                    keys[String(key.dropFirst(5))] = parsed
+                } else {
                     warnings.append("line \(number + 1): \(value) is not a key name")
                 }
             default: warnings.append("line \(number + 1): unknown key \(key)")

@@ -24,9 +24,12 @@ public enum ConsoleRunner {
         let environment = ProcessInfo.processInfo.environment
         let depth = options.depth ?? config.depth ?? ConsoleConfig.detectDepth(environment: environment, colors: terminal.colors)
         let ascii = options.ascii ?? config.ascii ?? !ConsoleConfig.localeIsUTF8(environment)
-        let theme = Theme.load(options.theme ?? config.theme ?? (depth == .mono ? "mono" : "default"), from: ConsoleConfig.themeFolders(home: context.config.home))
-        let settings = ConsoleApp.Settings(depth: depth, glyphs: ascii ? .ascii : .unicode, theme: theme,
-                                           actions: ActionRegistry(remapped: config.keys, readOnly: options.readOnly))
+        let theme = Theme.load(
+            options.theme ?? config.theme ?? (depth == .mono ? "mono" : "default"),
+            from: ConsoleConfig.themeFolders(home: context.config.home))
+        let settings = ConsoleApp.Settings(
+            depth: depth, glyphs: ascii ? .ascii : .unicode, theme: theme,
+            actions: ActionRegistry(remapped: config.keys, readOnly: options.readOnly))
         let app = ConsoleApp(context: context, settings: settings)
         for warning in config.warnings { app.log.add("console.conf: \(warning)", isError: true) }
         var lastTick = Date.distantPast

@@ -48,8 +48,9 @@ final class NCursesTerminal {
         for run in canvas.changes(since: previous) {
             var text = run.characters.map { $0.unicodeScalars.first.map { wchar_t(bitPattern: $0.value) } ?? 32 }
             text.append(0)
-            fish_curses_put(Int32(run.y), Int32(run.x), text, Int32(run.characters.count), attributes(run.style.attributes),
-                            fish_curses_pair(color(run.style.foreground), color(run.style.background)))
+            fish_curses_put(
+                Int32(run.y), Int32(run.x), text, Int32(run.characters.count), attributes(run.style.attributes),
+                fish_curses_pair(color(run.style.foreground), color(run.style.background)))
         }
         fish_curses_flush()
         previous = canvas

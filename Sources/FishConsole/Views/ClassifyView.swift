@@ -61,7 +61,9 @@ final class ClassifyView: ConsoleView {
     }
 
     private func classify(_ app: ConsoleApp) {
-        let context = app.context, target = (path.text as NSString).expandingTildeInPath, progress = self.progress
+        let context = app.context
+        let target = (path.text as NSString).expandingTildeInPath
+        let progress = self.progress
         let modelName = self.modelName
         guard !target.isEmpty else { return app.say("type a file or folder path first", isError: true) }
         loader = app.loader(interval: .infinity)
@@ -94,7 +96,8 @@ final class ClassifyView: ConsoleView {
     static func halfBlocks(_ thumbnail: Thumbnail) -> [[(TerminalColor, TerminalColor)]] {
         stride(from: 0, to: thumbnail.height, by: 2).map { y in
             (0..<thumbnail.width).map { x in
-                let top = thumbnail.pixel(x: x, y: y), bottom = thumbnail.pixel(x: x, y: y + 1)
+                let top = thumbnail.pixel(x: x, y: y)
+                let bottom = thumbnail.pixel(x: x, y: y + 1)
                 return (.rgb(top.red, top.green, top.blue), .rgb(bottom.red, bottom.green, bottom.blue))
             }
         }
@@ -103,9 +106,12 @@ final class ClassifyView: ConsoleView {
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs
         let (input, rest) = area.split(top: 3)
-        canvas.box(input, title: editingPath ? "path (tab completes, enter classifies)" : "path (enter to edit, m model)",
-                   glyphs: glyphs, style: app.style(editingPath ? "ui.border.focus" : "ui.border"), titleStyle: app.style("ui.title"))
-        path.draw(&canvas, x: input.x + 2, y: input.y + 1, width: input.width - 4, style: app.style("dialog.input"), focused: editingPath)
+        canvas.box(
+            input, title: editingPath ? "path (tab completes, enter classifies)" : "path (enter to edit, m model)",
+            glyphs: glyphs, style: app.style(editingPath ? "ui.border.focus" : "ui.border"), titleStyle: app.style("ui.title"))
+        path.draw(
+            &canvas, x: input.x + 2, y: input.y + 1, width: input.width - 4, style: app.style("dialog.input"),
+            focused: editingPath)
         if let model {
             canvas.write("model: ", x: input.x + 2, y: input.y + 2, style: app.style("ui.title"))
             model.draw(&canvas, x: input.x + 9, y: input.y + 2, width: 30, style: app.style("dialog.input"), focused: true)
@@ -113,8 +119,9 @@ final class ClassifyView: ConsoleView {
         canvas.box(rest, title: "results", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let inner = rest.inset(1)
         guard let loader else {
-            canvas.write("type the path of an image, or of a folder of images (tab completes)", x: inner.x + 1, y: inner.y,
-                         style: app.style("ui.muted"))
+            canvas.write(
+                "type the path of an image, or of a folder of images (tab completes)", x: inner.x + 1, y: inner.y,
+                style: app.style("ui.muted"))
             return
         }
         if let error = loader.error {
@@ -124,48 +131,59 @@ final class ClassifyView: ConsoleView {
         guard let outcome = loader.value else {
             let (done, total) = progress.value
             let fraction = total > 0 ? Double(done) / Double(total) : 0
-            canvas.write("classifying [\(glyphs.bar(fraction, width: 30))] \(done)/\(total)", x: inner.x + 1, y: inner.y,
-                         style: app.style("status.running"))
+            canvas.write(
+                "classifying [\(glyphs.bar(fraction, width: 30))] \(done)/\(total)", x: inner.x + 1, y: inner.y,
+                style: app.style("status.running"))
             return
         }
         if outcome.results.count == 1, let single = outcome.results.first {
             renderSingle(single, outcome: outcome, &canvas, in: inner, app: app)
         } else {
-            table.update(outcome.results.map { result in
-                let best = result.predictions?.first
-                return Table.Row([result.file, best?.label ?? (result.error ?? "failed"),
-                                  best.map { String(format: "%.3f", $0.probability) } ?? ""],
-                                 role: result.error == nil ? "table.row" : "status.failed")
-            })
+            table.update(
+                outcome.results.map { result in
+                    let best = result.predictions?.first
+                    return Table.Row(
+                        [
+                            result.file, best?.label ?? (result.error ?? "failed"),
+                            best.map { String(format: "%.3f", $0.probability) } ?? "",
+                        ],
+                        role: result.error == nil ? "table.row" : "status.failed")
+                })
             table.render(&canvas, in: inner, app: app)
         }
     }
 
-    private func renderSingle(_ result: (file: String, predictions: [Prediction]?, error: String?), outcome: Outcome,
-                              _ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
+    private func renderSingle(
+        _ result: (file: String, predictions: [Prediction]?, error: String?), outcome: Outcome,
+        _ canvas: inout Canvas, in area: Rect, app: ConsoleApp
+    ) {
         let glyphs = app.settings.glyphs
         var x = area.x + 1
         if glyphs.braille && app.settings.depth != .mono && !outcome.preview.isEmpty {
             for (row, pairs) in outcome.preview.prefix(area.height).enumerated() {
                 for (column, pair) in pairs.enumerated() {
-                    let style = Style(foreground: pair.0.reduced(to: app.settings.depth), background: pair.1.reduced(to: app.settings.depth))
+                    let style = Style(
+                        foreground: pair.0.reduced(to: app.settings.depth), background: pair.1.reduced(to: app.settings.depth))
                     canvas[area.x + 1 + column, area.y + row] = Cell(character: "▀", style: style)
                 }
             }
             x += (outcome.preview.first?.count ?? 0) + 2
         }
-        canvas.write(glyphs.fit("\(URL(fileURLWithPath: result.file).lastPathComponent)  (\(outcome.model))", area.x + area.width - x),
-                     x: x, y: area.y, style: app.style("ui.title"))
+        canvas.write(
+            glyphs.fit("\(URL(fileURLWithPath: result.file).lastPathComponent)  (\(outcome.model))", area.x + area.width - x),
+            x: x, y: area.y, style: app.style("ui.title"))
         guard let predictions = result.predictions else {
-            canvas.write(glyphs.fit(result.error ?? "failed", area.x + area.width - x), x: x, y: area.y + 2, style: app.style("ui.error"))
+            canvas.write(
+                glyphs.fit(result.error ?? "failed", area.x + area.width - x), x: x, y: area.y + 2, style: app.style("ui.error"))
             return
         }
         for (index, prediction) in predictions.enumerated() {
             let y = area.y + 2 + index
             let barWidth = 16
             canvas.write(glyphs.bar(prediction.probability, width: barWidth), x: x, y: y, style: app.style("bar.fill"))
-            canvas.write(String(format: " %5.1f%%  ", prediction.probability * 100) + prediction.label, x: x + barWidth, y: y,
-                         style: app.style(index == 0 ? "metric.best" : "ui.text"), clip: area)
+            canvas.write(
+                String(format: " %5.1f%%  ", prediction.probability * 100) + prediction.label, x: x + barWidth, y: y,
+                style: app.style(index == 0 ? "metric.best" : "ui.text"), clip: area)
         }
     }
 }

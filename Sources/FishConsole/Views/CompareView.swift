@@ -17,7 +17,8 @@ final class CompareView: ConsoleView {
     }
 
     func refresh(_ app: ConsoleApp, force: Bool) {
-        let context = app.context, runIds = self.runIds
+        let context = app.context
+        let runIds = self.runIds
         if comparison == nil {
             comparison = app.loader(interval: 60)
             comparison?.load { try TrackingService(context: context).compare(runIds) }
@@ -44,7 +45,9 @@ final class CompareView: ConsoleView {
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         guard let comparison = comparison?.value else {
-            canvas.write(self.comparison?.error.map { "\($0)" } ?? "loading...", x: area.x + 1, y: area.y + 1, style: app.style("ui.muted"))
+            canvas.write(
+                self.comparison?.error.map { "\($0)" } ?? "loading...", x: area.x + 1, y: area.y + 1, style: app.style("ui.muted")
+            )
             return
         }
         let (top, bottom) = area.split(top: area.height / 2)
@@ -56,14 +59,18 @@ final class CompareView: ConsoleView {
             Table.Row([key] + values.map { $0 ?? "-" })
         }
         rows += comparison.metrics.sorted { $0.key < $1.key }.map { key, values in
-            Table.Row([key] + values.map { $0.map { "\(Format.number($0.best)) / \(Format.number($0.last))" } ?? "-" }, role: "ui.muted")
+            Table.Row(
+                [key] + values.map { $0.map { "\(Format.number($0.best)) / \(Format.number($0.last))" } ?? "-" }, role: "ui.muted"
+            )
         }
         table.update(rows)
-        canvas.box(top, title: "differing params, then metrics (best / last)", glyphs: app.settings.glyphs,
-                   style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            top, title: "differing params, then metrics (best / last)", glyphs: app.settings.glyphs,
+            style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         table.render(&canvas, in: top.inset(1), app: app, focused: false)
-        canvas.box(bottom, title: metric ?? "no metric", glyphs: app.settings.glyphs, style: app.style("ui.border"),
-                   titleStyle: app.style("ui.title"))
+        canvas.box(
+            bottom, title: metric ?? "no metric", glyphs: app.settings.glyphs, style: app.style("ui.border"),
+            titleStyle: app.style("ui.title"))
         let series = zip(comparison.names, curves?.value ?? []).map { Chart.Series($0, $1) }
         Chart(series).render(&canvas, in: bottom.inset(1), app: app)
     }

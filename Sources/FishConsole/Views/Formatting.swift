@@ -6,8 +6,9 @@ enum Format {
     /// `yyyy-MM-dd HH:mm` in local time (views format many dates per frame: no formatter objects).
     static func date(_ date: Date) -> String {
         let parts = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
-                      parts.minute ?? 0)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0,
+            parts.minute ?? 0)
     }
 
     /// `HH:mm:ss` in local time.

@@ -3,12 +3,15 @@ final class HelpView: ConsoleView {
     let name = "help", title = "help"
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
-        canvas.box(area, title: "keys", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: "keys", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let underneath = app.stack.dropLast().last
         var lines: [(String, String, Bool)] = []
         if let underneath {
             lines.append(("", "\(underneath.title):", true))
-            lines += app.settings.actions.resolve(underneath.actions).map { ($0.key.name, $0.description + ($0.dangerous ? " (asks first)" : ""), false) }
+            lines += app.settings.actions.resolve(underneath.actions).map {
+                ($0.key.name, $0.description + ($0.dangerous ? " (asks first)" : ""), false)
+            }
         }
         lines.append(("", "everywhere:", true))
         lines += app.settings.actions.resolve(ConsoleApp.globalActions).map { ($0.key.name, $0.description, false) }

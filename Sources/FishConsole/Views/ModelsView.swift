@@ -7,8 +7,10 @@ final class ModelsView: ConsoleView, Filterable {
     let actions = [Action("open", .enter, "versions of the model"), Action("history", .character("h"), "audit history")]
     var filter = ""
     private var loader: Loader<[ModelOverview]>?
-    private var table = Table(columns: [.init("model", width: 24), .init("versions", width: 8), .init("latest", width: 7),
-                                         .init("aliases")])
+    private var table = Table(columns: [
+        .init("model", width: 24), .init("versions", width: 8), .init("latest", width: 7),
+        .init("aliases"),
+    ])
 
     var isStale: Bool { loader?.isStale() ?? false }
 
@@ -24,10 +26,13 @@ final class ModelsView: ConsoleView, Filterable {
     }
 
     private func syncTable() {
-        table.update(visible.map { model in
-            Table.Row([model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
-                       model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " ")])
-        })
+        table.update(
+            visible.map { model in
+                Table.Row([
+                    model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
+                    model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " "),
+                ])
+            })
     }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
@@ -44,10 +49,12 @@ final class ModelsView: ConsoleView, Filterable {
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable()
-        canvas.box(area, title: "models" + (filter.isEmpty ? "" : "  filter: \(filter)"), glyphs: app.settings.glyphs,
-                   style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: "models" + (filter.isEmpty ? "" : "  filter: \(filter)"), glyphs: app.settings.glyphs,
+            style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
         if let error = loader?.error {
-            canvas.write(app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
+            canvas.write(
+                app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
             return
         }
         table.render(&canvas, in: area.inset(1), app: app)

@@ -39,8 +39,9 @@ final class OverviewView: ConsoleView {
         for model in (models?.value ?? []).prefix(modelsArea.height - 2) {
             let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " ")
             let line = "\(model.name)  v\(model.latestVersion ?? 0) latest  \(aliases)"
-            canvas.write(glyphs.fit(line, modelsArea.width - 3), x: modelsArea.x + 2, y: y,
-                         style: app.style(model.aliases["production"] != nil ? "ui.text" : "ui.muted"), clip: modelsArea.inset(1))
+            canvas.write(
+                glyphs.fit(line, modelsArea.width - 3), x: modelsArea.x + 2, y: y,
+                style: app.style(model.aliases["production"] != nil ? "ui.text" : "ui.muted"), clip: modelsArea.inset(1))
             y += 1
         }
         if models?.value?.isEmpty == true {
@@ -49,20 +50,26 @@ final class OverviewView: ConsoleView {
         renderMachine(&canvas, machineArea, app: app)
 
         let (runsArea, eventsArea) = bottom.split(left: bottom.width * 3 / 5)
-        canvas.box(runsArea, title: "latest runs", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            runsArea, title: "latest runs", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         y = runsArea.y + 1
         for run in (runs?.value ?? []).prefix(runsArea.height - 2) {
-            let key = run.metrics.first { $0.key == "test_macro_f1" } ?? run.metrics.first { $0.key == "val_accuracy" } ?? run.metrics.first
+            let key =
+                run.metrics.first { $0.key == "test_macro_f1" } ?? run.metrics.first { $0.key == "val_accuracy" }
+                ?? run.metrics.first
             let metric = key.map { "\($0.key) \(Format.number($0.bestValue))" } ?? ""
-            let line = "\(run.run.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(run.run.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(metric)"
-            canvas.write(glyphs.fit(line, runsArea.width - 3), x: runsArea.x + 2, y: y, style: app.style(Format.role(run.run.status)))
+            let line =
+                "\(run.run.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(run.run.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(metric)"
+            canvas.write(
+                glyphs.fit(line, runsArea.width - 3), x: runsArea.x + 2, y: y, style: app.style(Format.role(run.run.status)))
             y += 1
         }
         canvas.box(eventsArea, title: "events", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let entries = app.log.all.suffix(eventsArea.height - 2)
         for (index, entry) in entries.enumerated() {
-            canvas.write(glyphs.fit(entry.message, eventsArea.width - 3), x: eventsArea.x + 2, y: eventsArea.y + 1 + index,
-                         style: app.style(entry.isError ? "ui.error" : "ui.text"))
+            canvas.write(
+                glyphs.fit(entry.message, eventsArea.width - 3), x: eventsArea.x + 2, y: eventsArea.y + 1 + index,
+                style: app.style(entry.isError ? "ui.error" : "ui.text"))
         }
     }
 
@@ -74,18 +81,24 @@ final class OverviewView: ConsoleView {
             let count = servers.filter { $0.state == state }.count
             return count > 0 ? "\(count) \(state.rawValue)" : nil
         }
-        return ["servers: " + counts.joined(separator: ", ")] + servers.compactMap { server in
-            guard server.state == .alive, let stats = server.stats else { return nil }
-            let p95 = stats.lastMinute.latencyMs.map { String(format: " p95 %.0f ms", $0.p95) } ?? ""
-            return "  \(ServeFormat.shortModel(stats.model)) v\(stats.version.map(String.init) ?? "-") \(ServeFormat.rate(stats.lastMinute.requestsPerSecond))/s\(p95)"
-        }
+        return ["servers: " + counts.joined(separator: ", ")]
+            + servers.compactMap { server in
+                guard server.state == .alive, let stats = server.stats else { return nil }
+                let p95 = stats.lastMinute.latencyMs.map { String(format: " p95 %.0f ms", $0.p95) } ?? ""
+                return
+                    "  \(ServeFormat.shortModel(stats.model)) v\(stats.version.map(String.init) ?? "-") \(ServeFormat.rate(stats.lastMinute.requestsPerSecond))/s\(p95)"
+            }
     }
 
     private func renderMachine(_ canvas: inout Canvas, _ area: Rect, app: ConsoleApp) {
-        canvas.box(area, title: "this machine", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: "this machine", glyphs: app.settings.glyphs, style: app.style("ui.border"),
+            titleStyle: app.style("ui.title"))
         let node = LocalNode.read()
-        var lines = ["\(node.cores) cores, load \(String(format: "%.2f", node.load))",
-                     String(format: "memory %.1f of %.1f GiB free", node.availableGiB, node.totalGiB)]
+        var lines = [
+            "\(node.cores) cores, load \(String(format: "%.2f", node.load))",
+            String(format: "memory %.1f of %.1f GiB free", node.availableGiB, node.totalGiB),
+        ]
         if let job = app.training?.snapshot {
             if let report = job.report {
                 lines.append("trained \(report.model.name) v\(report.model.version)")
@@ -99,7 +112,8 @@ final class OverviewView: ConsoleView {
         }
         lines += servingLines()
         for (index, line) in lines.prefix(area.height - 2).enumerated() {
-            canvas.write(app.settings.glyphs.fit(line, area.width - 3), x: area.x + 2, y: area.y + 1 + index, style: app.style("ui.text"))
+            canvas.write(
+                app.settings.glyphs.fit(line, area.width - 3), x: area.x + 2, y: area.y + 1 + index, style: app.style("ui.text"))
         }
     }
 }

@@ -29,7 +29,8 @@ final class RunDetailView: ConsoleView {
     }
 
     func refresh(_ app: ConsoleApp, force: Bool) {
-        let context = app.context, runId = self.runId
+        let context = app.context
+        let runId = self.runId
         if detail == nil {
             detail = app.loader(interval: 3)
             history = app.loader(interval: 3)
@@ -38,7 +39,9 @@ final class RunDetailView: ConsoleView {
         let loadDetail: @Sendable () throws -> RunDetail = { try TrackingService(context: context).run(runId) }
         detail?.refresh(force: force, loadDetail)
         if let metric = chartedMetric {
-            let loadHistory: @Sendable () throws -> [MetricPoint] = { try TrackingService(context: context).metricHistory(runId, key: metric) }
+            let loadHistory: @Sendable () throws -> [MetricPoint] = {
+                try TrackingService(context: context).metricHistory(runId, key: metric)
+            }
             history?.refresh(force: force, loadHistory)
         }
         evaluation?.refreshIfDue { try TrackingService(context: context).evaluation(runId) }
@@ -61,15 +64,19 @@ final class RunDetailView: ConsoleView {
         let glyphs = app.settings.glyphs
         guard let detail = detail?.value else {
             let text = self.detail?.error.map { "\($0)" } ?? "loading..."
-            canvas.write(text, x: area.x + 1, y: area.y + 1, style: app.style(self.detail?.error == nil ? "ui.muted" : "ui.error"))
+            canvas.write(
+                text, x: area.x + 1, y: area.y + 1, style: app.style(self.detail?.error == nil ? "ui.muted" : "ui.error"))
             return
         }
         let (left, right) = area.split(left: min(38, area.width / 2))
         let run = detail.run
-        canvas.box(left, title: "\(run.name)  \(run.status.rawValue)", glyphs: glyphs, style: app.style("ui.border"),
-                   titleStyle: app.style(Format.role(run.status)))
-        var lines: [(String, String)] = [("experiment", detail.experiment), ("id", String(run.id.prefix(12))),
-                                         ("started", Format.date(run.startTime)), ("by", "\(run.user)@\(run.host)")]
+        canvas.box(
+            left, title: "\(run.name)  \(run.status.rawValue)", glyphs: glyphs, style: app.style("ui.border"),
+            titleStyle: app.style(Format.role(run.status)))
+        var lines: [(String, String)] = [
+            ("experiment", detail.experiment), ("id", String(run.id.prefix(12))),
+            ("started", Format.date(run.startTime)), ("by", "\(run.user)@\(run.host)"),
+        ]
         lines += detail.params.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         lines.append(("", ""))
         lines += detail.metrics.map { ($0.key, "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))") }
@@ -82,7 +89,9 @@ final class RunDetailView: ConsoleView {
             renderEvaluation(metrics, &canvas, in: right, app: app)
         } else {
             let metric = chartedMetric ?? "no metrics"
-            canvas.box(right, title: "\(metric) by step", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+            canvas.box(
+                right, title: "\(metric) by step", glyphs: glyphs, style: app.style("ui.border"),
+                titleStyle: app.style("ui.title"))
             let values = (history?.value ?? []).map(\.value)
             Chart([.init(metric, values)]).render(&canvas, in: right.inset(1), app: app)
         }
@@ -90,16 +99,24 @@ final class RunDetailView: ConsoleView {
 
     private func renderEvaluation(_ metrics: ClassificationMetrics, _ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs
-        canvas.box(area, title: String(format: "test: accuracy %.3f  macro-F1 %.3f  ECE %.3f", metrics.accuracy, metrics.macroF1,
-                                       metrics.expectedCalibrationError),
-                   glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area,
+            title: String(
+                format: "test: accuracy %.3f  macro-F1 %.3f  ECE %.3f", metrics.accuracy, metrics.macroF1,
+                metrics.expectedCalibrationError),
+            glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let inner = area.inset(1)
-        var table = Table(columns: [.init("class", width: 16), .init("n", width: 3), .init("prec", width: 5), .init("rec", width: 5),
-                                    .init("F1", width: 5), .init("confusion")])
-        table.update(metrics.perClass.enumerated().map { index, row in
-            Table.Row([row.label, "\(row.support)", String(format: "%.2f", row.precision), String(format: "%.2f", row.recall),
-                       String(format: "%.2f", row.f1), metrics.confusion[index].map { String($0) }.joined(separator: " ")])
-        })
+        var table = Table(columns: [
+            .init("class", width: 16), .init("n", width: 3), .init("prec", width: 5), .init("rec", width: 5),
+            .init("F1", width: 5), .init("confusion"),
+        ])
+        table.update(
+            metrics.perClass.enumerated().map { index, row in
+                Table.Row([
+                    row.label, "\(row.support)", String(format: "%.2f", row.precision), String(format: "%.2f", row.recall),
+                    String(format: "%.2f", row.f1), metrics.confusion[index].map { String($0) }.joined(separator: " "),
+                ])
+            })
         table.render(&canvas, in: inner, app: app, focused: false)
     }
 }

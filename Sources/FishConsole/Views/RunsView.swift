@@ -14,8 +14,10 @@ final class RunsView: ConsoleView, Filterable {
     ]
     var filter = ""
     private var loader: Loader<[RunSummary]>?
-    private var table = Table(columns: [.init("run", width: 20), .init("experiment", width: 16), .init("status", width: 9),
-                                         .init("started", width: 16), .init("best / last")])
+    private var table = Table(columns: [
+        .init("run", width: 20), .init("experiment", width: 16), .init("status", width: 9),
+        .init("started", width: 16), .init("best / last"),
+    ])
     private var marked: Set<String> = []
     private var metricIndex = 0
     private var sortIndex = 0
@@ -46,7 +48,11 @@ final class RunsView: ConsoleView, Filterable {
         let all = loader?.value ?? []
         let keys = metricKeys(all)
         let metric = keys.isEmpty ? nil : keys[metricIndex % keys.count]
-        var runs = all.filter { filter.isEmpty || "\($0.run.name) \($0.experiment) \($0.run.status.rawValue) \($0.run.id)".localizedCaseInsensitiveContains(filter) }
+        var runs = all.filter {
+            filter.isEmpty
+                || "\($0.run.name) \($0.experiment) \($0.run.status.rawValue) \($0.run.id)".localizedCaseInsensitiveContains(
+                    filter)
+        }
         let summary = { (run: RunSummary) in run.metrics.first { $0.key == metric } }
         switch Self.sorts[sortIndex] {
         case "name": runs.sort { $0.run.name < $1.run.name }
@@ -66,12 +72,17 @@ final class RunsView: ConsoleView, Filterable {
     private func syncTable() {
         let (runs, metric) = visibleRuns()
         table.columns[4] = .init(metric.map { "\($0) best / last" } ?? "metrics")
-        table.update(runs.map { run in
-            let value = run.metrics.first { $0.key == metric }.map { "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))" } ?? ""
-            let name = (run.run.parentRunId != nil ? "  " : "") + run.run.name
-            return Table.Row([name, run.experiment, run.run.status.rawValue, Format.date(run.run.startTime), value],
-                             role: Format.role(run.run.status), marked: marked.contains(run.run.id))
-        })
+        table.update(
+            runs.map { run in
+                let value =
+                    run.metrics.first { $0.key == metric }.map {
+                        "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))"
+                    } ?? ""
+                let name = (run.run.parentRunId != nil ? "  " : "") + run.run.name
+                return Table.Row(
+                    [name, run.experiment, run.run.status.rawValue, Format.date(run.run.startTime), value],
+                    role: Format.role(run.run.status), marked: marked.contains(run.run.id))
+            })
     }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
@@ -87,7 +98,10 @@ final class RunsView: ConsoleView, Filterable {
                 _ = table.move(.down)
             }
         case "compare"?:
-            guard marked.count >= 2 else { app.say("mark two or more runs with space first", isError: true); return true }
+            guard marked.count >= 2 else {
+                app.say("mark two or more runs with space first", isError: true)
+                return true
+            }
             let ids = runs.map(\.run.id).filter { marked.contains($0) }
             app.push(CompareView(runIds: ids))
         case "metric"?: metricIndex += 1
@@ -105,9 +119,12 @@ final class RunsView: ConsoleView, Filterable {
         var title = "runs (\(runs.count))  sort: \(Self.sorts[sortIndex])"
         if !filter.isEmpty { title += "  filter: \(filter)" }
         if !marked.isEmpty { title += "  marked: \(marked.count)" }
-        canvas.box(area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
+            titleStyle: app.style("ui.title"))
         if let error = loader?.error {
-            canvas.write(app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
+            canvas.write(
+                app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
             return
         }
         table.render(&canvas, in: area.inset(1), app: app)

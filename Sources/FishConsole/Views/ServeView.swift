@@ -12,9 +12,11 @@ final class ServeView: ConsoleView {
         Action("forget", .character("x"), "forget a gone server's record", dangerous: true),
     ]
     private var loader: Loader<[ServingService.Server]>?
-    private var table = Table(columns: [.init("server"), .init("state", width: 5), .init("model", width: 11),
-                                        .init("req/s", width: 12), .init("p95", width: 5), .init("fail", width: 4),
-                                        .init("queue", width: 5), .init("cache", width: 5), .init("drift", width: 5)])
+    private var table = Table(columns: [
+        .init("server"), .init("state", width: 5), .init("model", width: 11),
+        .init("req/s", width: 12), .init("p95", width: 5), .init("fail", width: 4),
+        .init("queue", width: 5), .init("cache", width: 5), .init("drift", width: 5),
+    ])
 
     var isStale: Bool { loader?.isStale() ?? false }
 
@@ -36,20 +38,26 @@ final class ServeView: ConsoleView {
         case "forget"?:
             guard let selected else { return true }
             guard selected.state == .gone else {
-                app.say("\(ServeFormat.address(selected.url)) is \(selected.state.rawValue); only a gone server's record can be forgotten", isError: true)
+                app.say(
+                    "\(ServeFormat.address(selected.url)) is \(selected.state.rawValue); only a gone server's record can be forgotten",
+                    isError: true)
                 return true
             }
-            let context = app.context, url = selected.url
-            app.confirm(Dialog(title: "forget \(ServeFormat.address(url))", lines: ["Remove the record of this gone server from the store?"],
-                               askReason: false, dangerous: true) { [unowned app] _ in
-                do {
-                    _ = try ServingService(context: context).forget(url: url)
-                    app.say("forgot \(ServeFormat.address(url))")
-                } catch {
-                    app.say("cannot forget \(url): \(error)", isError: true)
-                }
-                app.top.refresh(app, force: true)
-            })
+            let context = app.context
+            let url = selected.url
+            app.confirm(
+                Dialog(
+                    title: "forget \(ServeFormat.address(url))", lines: ["Remove the record of this gone server from the store?"],
+                    askReason: false, dangerous: true
+                ) { [unowned app] _ in
+                    do {
+                        _ = try ServingService(context: context).forget(url: url)
+                        app.say("forgot \(ServeFormat.address(url))")
+                    } catch {
+                        app.say("cannot forget \(url): \(error)", isError: true)
+                    }
+                    app.top.refresh(app, force: true)
+                })
         default: return table.move(key)
         }
         return true
@@ -57,39 +65,58 @@ final class ServeView: ConsoleView {
 
     private func syncTable(_ app: ConsoleApp) {
         let glyphs = app.settings.glyphs
-        table.update(servers.map { server in
-            let stats = server.stats, minute = server.stats?.lastMinute
-            let version = (stats?.version ?? server.record?.version).map { "v\($0)" } ?? "-"
-            let model = (stats?.model ?? server.record?.model).map { "\(ServeFormat.shortModel($0)) \(version)" } ?? version
-            let rate = stats.map { glyphs.spark($0.series.requestsPerSecond, width: 6) + " " + ServeFormat.rate($0.lastMinute.requestsPerSecond) } ?? "-"
-            // A server that does not answer is down, whether it is recorded or named by URL.
-            let state = server.state == .unreachable || (server.stats == nil && server.problem != nil && server.state == .alive) ? "down" : server.state.rawValue
-            return Table.Row([ServeFormat.address(server.url), state, model, rate,
-                              minute?.latencyMs.map { $0.p95 >= 100 ? String(format: "%.0f", $0.p95) : String(format: "%.1f", $0.p95) } ?? "-", minute.map { "\($0.failed)" } ?? "-",
-                              stats.map { "\($0.queueDepth)" } ?? "-", stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
-                              ServeFormat.drift(stats?.drift)],
-                             role: stats?.drift?.check?.verdict == .drift ? "status.failed" : ServeFormat.role(server))
-        })
+        table.update(
+            servers.map { server in
+                let stats = server.stats
+                let minute = server.stats?.lastMinute
+                let version = (stats?.version ?? server.record?.version).map { "v\($0)" } ?? "-"
+                let model = (stats?.model ?? server.record?.model).map { "\(ServeFormat.shortModel($0)) \(version)" } ?? version
+                let rate =
+                    stats.map {
+                        glyphs.spark($0.series.requestsPerSecond, width: 6) + " "
+                            + ServeFormat.rate($0.lastMinute.requestsPerSecond)
+                    } ?? "-"
+                // A server that does not answer is down, whether it is recorded or named by URL.
+                let state =
+                    server.state == .unreachable || (server.stats == nil && server.problem != nil && server.state == .alive)
+                    ? "down" : server.state.rawValue
+                return Table.Row(
+                    [
+                        ServeFormat.address(server.url), state, model, rate,
+                        minute?.latencyMs.map { $0.p95 >= 100 ? String(format: "%.0f", $0.p95) : String(format: "%.1f", $0.p95) }
+                            ?? "-", minute.map { "\($0.failed)" } ?? "-",
+                        stats.map { "\($0.queueDepth)" } ?? "-",
+                        stats?.cache.hitRatio.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+                        ServeFormat.drift(stats?.drift),
+                    ],
+                    role: stats?.drift?.check?.verdict == .drift ? "status.failed" : ServeFormat.role(server))
+            })
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable(app)
         let alive = servers.filter { $0.state == .alive }.count
         let title = servers.isEmpty ? "servers" : "servers (\(alive) of \(servers.count) alive)  last minute"
-        canvas.box(area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
+            titleStyle: app.style("ui.title"))
         if let error = loader?.error {
-            canvas.write(app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
+            canvas.write(
+                app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
             return
         }
         if loader?.value?.isEmpty == true {
-            canvas.write(app.settings.glyphs.fit("no servers: start one with `fishops serve`, or watch one with `fishops --server URL`", area.width - 4),
-                         x: area.x + 2, y: area.y + 1, style: app.style("ui.muted"))
+            canvas.write(
+                app.settings.glyphs.fit(
+                    "no servers: start one with `fishops serve`, or watch one with `fishops --server URL`", area.width - 4),
+                x: area.x + 2, y: area.y + 1, style: app.style("ui.muted"))
             return
         }
         let (list, footer) = area.inset(1).split(top: area.height - 3)
         table.render(&canvas, in: list, app: app)
         if servers.indices.contains(table.selected), let problem = servers[table.selected].problem {
-            canvas.write(app.settings.glyphs.fit(problem, footer.width - 2), x: footer.x + 1, y: footer.y, style: app.style("ui.error"))
+            canvas.write(
+                app.settings.glyphs.fit(problem, footer.width - 2), x: footer.x + 1, y: footer.y, style: app.style("ui.error"))
         }
     }
 }

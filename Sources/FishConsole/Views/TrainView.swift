@@ -25,18 +25,20 @@ final class TrainView: ConsoleView {
         fields = Self.fields(dataFolder: dataFolder)
     }
 
-    private static func fields(dataFolder: String) -> [Field] { [
-        Field(label: "data folder", input: TextField(dataFolder, completesPaths: true)),
-        Field(label: "experiment", input: TextField("fish-training")),
-        Field(label: "model", input: TextField("fish-classifier")),
-        Field(label: "learning rate", input: TextField("0.001")),
-        Field(label: "hidden units", input: TextField("0")),
-        Field(label: "trials", input: TextField("1")),
-        Field(label: "seed", input: TextField("0")),
-        Field(label: "fine-tune from", input: TextField("off")),
-        Field(label: "backend", input: TextField("local")),
-        Field(label: "promote if better", input: TextField("no")),
-    ] }
+    private static func fields(dataFolder: String) -> [Field] {
+        [
+            Field(label: "data folder", input: TextField(dataFolder, completesPaths: true)),
+            Field(label: "experiment", input: TextField("fish-training")),
+            Field(label: "model", input: TextField("fish-classifier")),
+            Field(label: "learning rate", input: TextField("0.001")),
+            Field(label: "hidden units", input: TextField("0")),
+            Field(label: "trials", input: TextField("1")),
+            Field(label: "seed", input: TextField("0")),
+            Field(label: "fine-tune from", input: TextField("off")),
+            Field(label: "backend", input: TextField("local")),
+            Field(label: "promote if better", input: TextField("no")),
+        ]
+    }
 
     var isEditing: Bool { editing }
 
@@ -112,21 +114,30 @@ final class TrainView: ConsoleView {
 
     private func askToCancel(_ app: ConsoleApp) {
         guard let job = app.training, !job.snapshot.finished else { return app.say("no training job is running", isError: true) }
-        app.confirm(Dialog(title: "cancel training", lines: ["Stop the training job? Cached features are kept."], askReason: false,
-                           dangerous: true) { _ in job.cancel() })
+        app.confirm(
+            Dialog(
+                title: "cancel training", lines: ["Stop the training job? Cached features are kept."], askReason: false,
+                dangerous: true
+            ) { _ in job.cancel() })
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs
         let (form, job) = area.split(top: fields.count + 3)
-        canvas.box(form, title: editing ? "editing: enter or esc when done, tab completes folders" : "new training run: enter edits a field, s starts",
-                   glyphs: glyphs,
-                   style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            form,
+            title: editing
+                ? "editing: enter or esc when done, tab completes folders" : "new training run: enter edits a field, s starts",
+            glyphs: glyphs,
+            style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
         for (index, field) in fields.enumerated() {
             let y = form.y + 1 + index
-            canvas.write((index == focus ? String(glyphs.selected) + " " : "  ") + field.label, x: form.x + 1, y: y,
-                         style: app.style(index == focus ? "ui.title" : "ui.muted"))
-            field.input.draw(&canvas, x: form.x + 21, y: y, width: form.width - 23, style: app.style("dialog.input"), focused: index == focus && editing)
+            canvas.write(
+                (index == focus ? String(glyphs.selected) + " " : "  ") + field.label, x: form.x + 1, y: y,
+                style: app.style(index == focus ? "ui.title" : "ui.muted"))
+            field.input.draw(
+                &canvas, x: form.x + 21, y: y, width: form.width - 23, style: app.style("dialog.input"),
+                focused: index == focus && editing)
         }
         canvas.box(job, title: "job", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
         let inner = job.inset(1)
@@ -136,8 +147,9 @@ final class TrainView: ConsoleView {
         }
         var line: String
         if let report = state.report {
-            line = String(format: "finished: %@ v%d (staging)  test accuracy %.4f  macro-F1 %.4f  %.1f s", report.model.name,
-                          report.model.version, report.evaluation.accuracy, report.evaluation.macroF1, report.seconds["total"] ?? 0)
+            line = String(
+                format: "finished: %@ v%d (staging)  test accuracy %.4f  macro-F1 %.4f  %.1f s", report.model.name,
+                report.model.version, report.evaluation.accuracy, report.evaluation.macroF1, report.seconds["total"] ?? 0)
         } else if let error = state.error {
             line = "stopped: \(error)"
         } else {
@@ -146,8 +158,9 @@ final class TrainView: ConsoleView {
             line = "\(stage) [\(glyphs.bar(fraction, width: 24))] \(state.done)/\(state.total)"
         }
         if let runId = state.runId { line += "  run \(runId.prefix(8))" }
-        canvas.write(glyphs.fit(line, inner.width - 1), x: inner.x + 1, y: inner.y,
-                     style: app.style(state.error != nil ? "ui.error" : state.report != nil ? "ui.good" : "status.running"))
+        canvas.write(
+            glyphs.fit(line, inner.width - 1), x: inner.x + 1, y: inner.y,
+            style: app.style(state.error != nil ? "ui.error" : state.report != nil ? "ui.good" : "status.running"))
         let chartArea = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
         Chart([.init("val loss", state.validationLoss), .init("val accuracy", state.validationAccuracy)])
             .render(&canvas, in: chartArea, app: app)

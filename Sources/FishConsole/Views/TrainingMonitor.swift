@@ -7,7 +7,7 @@ import Synchronization
 public final class TrainingMonitor: Sendable {
     public struct State: Sendable {
         public var runId: String?
-        public var stage: TrainingStage?
+        public var stage: PipelineStageName?
         public var done = 0, total = 0
         /// Validation loss and accuracy per epoch of the first trial (the chart), and finished trials.
         public var validationLoss: [Double] = []
@@ -34,8 +34,10 @@ public final class TrainingMonitor: Sendable {
                     wake()
                 }
                 self.state.withLock { $0.report = report }
-                log.add(String(format: "training finished: %@ v%d, test macro-F1 %.4f", report.model.name,
-                               report.model.version, report.evaluation.macroF1))
+                log.add(
+                    String(
+                        format: "training finished: %@ v%d, test macro-F1 %.4f", report.model.name,
+                        report.model.version, report.evaluation.macroF1))
             } catch {
                 self.state.withLock { $0.error = "\(error)" }
                 log.add("training stopped: \(error)", isError: !(error as? ServiceError == .cancelled))

@@ -14,8 +14,10 @@ final class VersionsView: ConsoleView {
     ]
     private let model: String
     private var loader: Loader<RegistryService.ModelDetail>?
-    private var table = Table(columns: [.init("version", width: 7), .init("aliases", width: 20), .init("created", width: 16),
-                                         .init("by", width: 10), .init("evaluation")])
+    private var table = Table(columns: [
+        .init("version", width: 7), .init("aliases", width: 20), .init("created", width: 16),
+        .init("by", width: 10), .init("evaluation"),
+    ])
 
     init(model: String) {
         self.model = model
@@ -25,21 +27,29 @@ final class VersionsView: ConsoleView {
     var isStale: Bool { loader?.isStale() ?? false }
 
     func refresh(_ app: ConsoleApp, force: Bool) {
-        let context = app.context, model = self.model
+        let context = app.context
+        let model = self.model
         if loader == nil { loader = app.loader(interval: 3) }
-        let work: @Sendable () throws -> RegistryService.ModelDetail = { try RegistryService(context: context).detail(model: model) }
+        let work: @Sendable () throws -> RegistryService.ModelDetail = {
+            try RegistryService(context: context).detail(model: model)
+        }
         loader?.refresh(force: force, work)
     }
 
     private var versions: [RegistryService.VersionDetail] { (loader?.value?.versions ?? []).reversed() }
 
     private func syncTable(gateMetric metric: String) {
-        table.update(versions.map { detail in
-            let evaluation = detail.evaluations.last { $0.metrics[metric] != nil }
-            let text = evaluation.map { "\(metric) \(Format.number($0.metrics[metric] ?? 0)) on \($0.evaluationData)" } ?? ""
-            return Table.Row(["v\(detail.version.version)", detail.aliases.joined(separator: " "), Format.date(detail.version.createdAt),
-                              detail.version.createdBy, text], role: detail.aliases.contains("production") ? "metric.best" : "table.row")
-        })
+        table.update(
+            versions.map { detail in
+                let evaluation = detail.evaluations.last { $0.metrics[metric] != nil }
+                let text = evaluation.map { "\(metric) \(Format.number($0.metrics[metric] ?? 0)) on \($0.evaluationData)" } ?? ""
+                return Table.Row(
+                    [
+                        "v\(detail.version.version)", detail.aliases.joined(separator: " "),
+                        Format.date(detail.version.createdAt),
+                        detail.version.createdBy, text,
+                    ], role: detail.aliases.contains("production") ? "metric.best" : "table.row")
+            })
     }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
@@ -57,7 +67,8 @@ final class VersionsView: ConsoleView {
 
     /// Computes the gate in the background, then asks with the verdict and the move spelled out.
     private func askToMove(alias: String, to version: Int, app: ConsoleApp) {
-        let context = app.context, model = self.model
+        let context = app.context
+        let model = self.model
         let verdict = app.loader(interval: 60, of: RegistryService.GateResult.self)
         app.say("checking the gate for \(model) v\(version)...")
         verdict.load { try RegistryService(context: context).gate(model: model, version: version, alias: alias) }
@@ -68,19 +79,25 @@ final class VersionsView: ConsoleView {
                 let from = gate.currentVersion.map { "v\($0)" } ?? "nothing"
                 var lines = ["\(alias) of \(model) moves from \(from) to v\(version).", "gate: \(gate.explanation)"]
                 if !gate.passed { lines.append("The gate refuses: confirming forces the move (audited as forced).") }
-                app.confirm(Dialog(title: gate.passed ? "promote" : "force promote", lines: lines, askReason: true, dangerous: true) { reason in
-                    self?.move(alias: alias, to: version, expected: gate.currentVersion, force: !gate.passed, reason: reason, app: app)
-                })
+                app.confirm(
+                    Dialog(title: gate.passed ? "promote" : "force promote", lines: lines, askReason: true, dangerous: true) {
+                        reason in
+                        self?.move(
+                            alias: alias, to: version, expected: gate.currentVersion, force: !gate.passed, reason: reason,
+                            app: app)
+                    })
             }
         }
     }
 
     private func move(alias: String, to version: Int, expected: Int?, force: Bool, reason: String, app: ConsoleApp) {
-        let context = app.context, model = self.model
+        let context = app.context
+        let model = self.model
         let holder: ExpectedHolder = expected.map(ExpectedHolder.version) ?? .vacant
         change(app) {
-            let promotion = try RegistryService(context: context).promote(model: model, version: version, alias: alias, reason: reason,
-                                                                          force: force, expected: holder)
+            let promotion = try RegistryService(context: context).promote(
+                model: model, version: version, alias: alias, reason: reason,
+                force: force, expected: holder)
             return promotion.move.sentence
         }
     }
@@ -104,22 +121,27 @@ final class VersionsView: ConsoleView {
     }
 
     private func askToRollback(app: ConsoleApp) {
-        let context = app.context, model = self.model
+        let context = app.context
+        let model = self.model
         let target = app.loader(interval: 60, of: Optional<(current: Int, previous: Int)>.self)
         target.load { try RegistryService(context: context).rollbackTarget(model: model) }
         app.whenLoaded(target) { [weak self] result, app in
             guard case let .success(found) = result, let (current, previous) = found else {
                 return app.say("production of \(model) has no previous version to roll back to", isError: true)
             }
-            app.confirm(Dialog(title: "rollback", lines: ["production of \(model) moves back from v\(current) to v\(previous)."],
-                               askReason: true, dangerous: true) { reason in
-                self?.rollback(reason: reason, app: app)
-            })
+            app.confirm(
+                Dialog(
+                    title: "rollback", lines: ["production of \(model) moves back from v\(current) to v\(previous)."],
+                    askReason: true, dangerous: true
+                ) { reason in
+                    self?.rollback(reason: reason, app: app)
+                })
         }
     }
 
     private func rollback(reason: String, app: ConsoleApp) {
-        let context = app.context, model = self.model
+        let context = app.context
+        let model = self.model
         change(app) {
             let move = try RegistryService(context: context).rollback(model: model, reason: reason)
             return "production of \(model) rolled back from v\(move.fromVersion ?? 0) to v\(move.toVersion)"
@@ -128,10 +150,12 @@ final class VersionsView: ConsoleView {
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable(gateMetric: app.context.config.gateMetric)
-        canvas.box(area, title: "\(model) versions", glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
-                   titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: "\(model) versions", glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
+            titleStyle: app.style("ui.title"))
         if let error = loader?.error {
-            canvas.write(app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
+            canvas.write(
+                app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
             return
         }
         table.render(&canvas, in: area.inset(1), app: app)
@@ -144,8 +168,10 @@ final class HistoryView: ConsoleView {
     let title: String
     private let model: String
     private var loader: Loader<[AuditEntry]>?
-    private var table = Table(columns: [.init("when", width: 16), .init("who", width: 9), .init("action", width: 18),
-                                         .init("move", width: 8), .init("outcome", width: 8), .init("reason")])
+    private var table = Table(columns: [
+        .init("when", width: 16), .init("who", width: 9), .init("action", width: 18),
+        .init("move", width: 8), .init("outcome", width: 8), .init("reason"),
+    ])
 
     init(model: String) {
         self.model = model
@@ -155,7 +181,8 @@ final class HistoryView: ConsoleView {
     var isStale: Bool { loader?.isStale() ?? false }
 
     func refresh(_ app: ConsoleApp, force: Bool) {
-        let context = app.context, model = self.model
+        let context = app.context
+        let model = self.model
         if loader == nil { loader = app.loader(interval: 3) }
         let work: @Sendable () throws -> [AuditEntry] = { try RegistryService(context: context).history(model: model) }
         loader?.refresh(force: force, work)
@@ -167,17 +194,21 @@ final class HistoryView: ConsoleView {
     }
 
     private func syncTable() {
-        table.update((loader?.value ?? []).reversed().map { entry in
-            let move = "\(entry.fromVersion.map { "v\($0)" } ?? "-")>\(entry.toVersion.map { "v\($0)" } ?? "-")"
-            let action = entry.alias.map { "\(entry.action.rawValue) \($0)" } ?? entry.action.rawValue
-            return Table.Row([Format.date(entry.at), entry.actor, action, move, entry.outcome.rawValue, entry.reason],
-                             role: entry.outcome == .applied ? "table.row" : "status.failed")
-        })
+        table.update(
+            (loader?.value ?? []).reversed().map { entry in
+                let move = "\(entry.fromVersion.map { "v\($0)" } ?? "-")>\(entry.toVersion.map { "v\($0)" } ?? "-")"
+                let action = entry.alias.map { "\(entry.action.rawValue) \($0)" } ?? entry.action.rawValue
+                return Table.Row(
+                    [Format.date(entry.at), entry.actor, action, move, entry.outcome.rawValue, entry.reason],
+                    role: entry.outcome == .applied ? "table.row" : "status.failed")
+            })
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable()
-        canvas.box(area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+        canvas.box(
+            area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
+            titleStyle: app.style("ui.title"))
         table.render(&canvas, in: area.inset(1), app: app)
     }
 }

@@ -43,7 +43,9 @@ public final class FineTuner: @unchecked Sendable {
     /// Threads that share each batch's forward and backward passes.
     public let threads: Int
 
-    public init(tail: TrainableTail<Float>, settings: FineTuneSettings, seed: UInt64, classWeights: [Float]? = nil, threads: Int = 1) {
+    public init(
+        tail: TrainableTail<Float>, settings: FineTuneSettings, seed: UInt64, classWeights: [Float]? = nil, threads: Int = 1
+    ) {
         self.tail = tail
         self.threads = max(threads, 1)
         self.settings = settings
@@ -63,9 +65,11 @@ public final class FineTuner: @unchecked Sendable {
     /// Trains on `count` images with `labels`; `inputs(epoch, indices)` returns the tail inputs of
     /// those images as seen in that epoch (augmented), `side` x `side`. Continues from
     /// `checkpoint` when it holds an earlier epoch of the same run. `onEpoch` returns false to stop.
-    public func train(count: Int, labels: [Int], side: Int, inputs: @escaping @Sendable (Int, [Int]) throws -> [Float],
-                      validation: Validation, checkpoint: URL?,
-                      onEpoch: (EpochRecord) -> Bool = { _ in true }) throws -> [EpochRecord] {
+    public func train(
+        count: Int, labels: [Int], side: Int, inputs: @escaping @Sendable (Int, [Int]) throws -> [Float],
+        validation: Validation, checkpoint: URL?,
+        onEpoch: (EpochRecord) -> Bool = { _ in true }
+    ) throws -> [EpochRecord] {
         if let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) { try restore(checkpoint) }
         let perEpoch = (count + settings.batchSize - 1) / settings.batchSize
         let totalSteps = perEpoch * settings.epochs
@@ -75,23 +79,29 @@ public final class FineTuner: @unchecked Sendable {
             var order = Array(0..<count)
             var random = SeededRandom(seed, 0x6674, UInt64(epoch))
             order.shuffle(using: &random)
-            let batches = stride(from: 0, to: count, by: settings.batchSize).map { Array(order[$0..<min($0 + settings.batchSize, count)]) }
-            var lossSum = 0.0, correct = 0, learningRate = 0.0
+            let batches = stride(from: 0, to: count, by: settings.batchSize).map {
+                Array(order[$0..<min($0 + settings.batchSize, count)])
+            }
+            var lossSum = 0.0
+            var correct = 0
+            var learningRate = 0.0
             var pending = Prefetch(epoch: epoch, indices: batches.first ?? [], inputs: inputs)
             for (index, batch) in batches.enumerated() {
                 let input = try pending.value()
                 if index + 1 < batches.count { pending = Prefetch(epoch: epoch, indices: batches[index + 1], inputs: inputs) }
                 learningRate = schedule(step: state.step, warmup: warmup, total: totalSteps)
-                let (loss, gradients, right) = tail.lossAndGradients(input, batch: batch.count, side: side, labels: batch.map { labels[$0] },
-                                                                     smoothing: Float(settings.labelSmoothing), classWeights: classWeights,
-                                                                     threads: threads)
+                let (loss, gradients, right) = tail.lossAndGradients(
+                    input, batch: batch.count, side: side, labels: batch.map { labels[$0] },
+                    smoothing: Float(settings.labelSmoothing), classWeights: classWeights,
+                    threads: threads)
                 lossSum += Double(loss) * Double(batch.count)
                 correct += right
                 step(gradients, learningRate: learningRate)
             }
             let (validationLoss, validationAccuracy) = evaluate(validation)
-            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: Double(correct) / Double(max(count, 1)),
-                                     validationLoss: validationLoss, validationAccuracy: validationAccuracy, learningRate: learningRate)
+            let record = EpochRecord(
+                epoch: epoch, trainLoss: lossSum / Double(max(count, 1)), trainAccuracy: Double(correct) / Double(max(count, 1)),
+                validationLoss: validationLoss, validationAccuracy: validationAccuracy, learningRate: learningRate)
             state.history.append(record)
             state.epochsDone = epoch
             if validationLoss < state.bestLoss {
@@ -111,12 +121,15 @@ public final class FineTuner: @unchecked Sendable {
         let count = validation.labels.count
         guard count > 0 else { return (0, 0) }
         let perImage = validation.inputs.count / count
-        var lossSum = 0.0, correct = 0
+        var lossSum = 0.0
+        var correct = 0
         for start in stride(from: 0, to: count, by: 64) {
             let end = min(start + 64, count)
-            let trace = tail.forward(Array(validation.inputs[(start * perImage)..<(end * perImage)]), batch: end - start, side: validation.side)
-            let (loss, _, right) = Layers.crossEntropy(trace.logits, labels: Array(validation.labels[start..<end]),
-                                                       classes: tail.architecture.classes, smoothing: 0)
+            let trace = tail.forward(
+                Array(validation.inputs[(start * perImage)..<(end * perImage)]), batch: end - start, side: validation.side)
+            let (loss, _, right) = Layers.crossEntropy(
+                trace.logits, labels: Array(validation.labels[start..<end]),
+                classes: tail.architecture.classes, smoothing: 0)
             lossSum += Double(loss) * Double(end - start)
             correct += right
         }
@@ -143,13 +156,16 @@ public final class FineTuner: @unchecked Sendable {
 
     /// One AdamW step with clipping.
     private func step(_ gradients: [String: [Float]], learningRate: Double) {
-        let norm = names.reduce(0.0) { total, name in total + (gradients[name] ?? []).reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot()
+        let norm = names.reduce(0.0) { total, name in total + (gradients[name] ?? []).reduce(0.0) { $0 + Double($1) * Double($1) }
+        }.squareRoot()
         let clip = norm > settings.clipNorm ? Float(settings.clipNorm / norm) : 1
         state.step += 1
         let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
-        let correction1 = 1 - pow(beta1, Float(state.step)), correction2 = 1 - pow(beta2, Float(state.step))
+        let correction1 = 1 - pow(beta1, Float(state.step))
+        let correction2 = 1 - pow(beta2, Float(state.step))
         for name in names {
-            guard let gradient = gradients[name], var values = tail.parameters[name], var m = moments[name], var v = squares[name] else { continue }
+            guard let gradient = gradients[name], var values = tail.parameters[name], var m = moments[name], var v = squares[name]
+            else { continue }
             let rate = Float(learningRate * pow(settings.layerDecay, Double(depth(name))))
             let decay = Self.decays(name) ? Float(settings.weightDecay) * rate : 0
             for i in values.indices {
@@ -172,7 +188,8 @@ public final class FineTuner: @unchecked Sendable {
                 if let values = source[name] { tensors[prefix + name] = HostTensor(shape: [values.count], values: values) }
             }
         }
-        let data = try SafeTensors.encode(tensors, metadata: ["state": String(decoding: try JSONEncoder().encode(state), as: UTF8.self)])
+        let data = try SafeTensors.encode(
+            tensors, metadata: ["state": String(decoding: try JSONEncoder().encode(state), as: UTF8.self)])
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: temporary)
@@ -189,8 +206,10 @@ public final class FineTuner: @unchecked Sendable {
         }
         for name in names {
             guard let weights = tensors["weights/" + name], let best = tensors["best/" + name], let m = tensors["m/" + name],
-                  let v = tensors["v/" + name] else {
-                throw NeuralError.invalidPackage(path: url.path, reason: "the checkpoint lacks \(name); it belongs to another setup")
+                let v = tensors["v/" + name]
+            else {
+                throw NeuralError.invalidPackage(
+                    path: url.path, reason: "the checkpoint lacks \(name); it belongs to another setup")
             }
             tail.parameters[name] = try weights.floats(name: name)
             self.best[name] = try best.floats(name: name)

@@ -13,8 +13,10 @@ public enum Layers {
     }
 
     /// Returns dx (when `needInput`) and dW.
-    public static func pointwiseBackward<T: TrainingScalar>(_ x: [T], _ dy: [T], rows: Int, weights: [T], inputs: Int, outputs: Int,
-                                                          needInput: Bool = true) -> (dx: [T], dw: [T]) {
+    public static func pointwiseBackward<T: TrainingScalar>(
+        _ x: [T], _ dy: [T], rows: Int, weights: [T], inputs: Int, outputs: Int,
+        needInput: Bool = true
+    ) -> (dx: [T], dw: [T]) {
         var dw = [T](repeating: 0, count: outputs * inputs)
         matmul(dy, x, into: &dw, m: outputs, n: inputs, k: rows, transposeA: true)
         var dx: [T] = []
@@ -27,7 +29,9 @@ public enum Layers {
 
     // MARK: batch norm with frozen statistics and a trainable scale and shift
 
-    public static func norm<T: TrainingScalar>(_ x: [T], channels: Int, gamma: [T], beta: [T], mean: [T], variance: [T], epsilon: T) -> [T] {
+    public static func norm<T: TrainingScalar>(
+        _ x: [T], channels: Int, gamma: [T], beta: [T], mean: [T], variance: [T], epsilon: T
+    ) -> [T] {
         let inverse = variance.map { 1 / ($0 + epsilon).squareRoot() }
         var y = x
         y.withUnsafeMutableBufferPointer { y in
@@ -42,10 +46,14 @@ public enum Layers {
     }
 
     /// Returns dx, dgamma, dbeta.
-    public static func normBackward<T: TrainingScalar>(_ x: [T], _ dy: [T], channels: Int, gamma: [T], mean: [T], variance: [T],
-                                                     epsilon: T) -> (dx: [T], dgamma: [T], dbeta: [T]) {
+    public static func normBackward<T: TrainingScalar>(
+        _ x: [T], _ dy: [T], channels: Int, gamma: [T], mean: [T], variance: [T],
+        epsilon: T
+    ) -> (dx: [T], dgamma: [T], dbeta: [T]) {
         let inverse = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var dx = dy, dgamma = [T](repeating: 0, count: channels), dbeta = [T](repeating: 0, count: channels)
+        var dx = dy
+        var dgamma = [T](repeating: 0, count: channels)
+        var dbeta = [T](repeating: 0, count: channels)
         for row in 0..<(x.count / channels) {
             for c in 0..<channels {
                 let index = row * channels + c
@@ -70,16 +78,19 @@ public enum Layers {
 
     // MARK: depthwise convolution, TF-SAME padding, W [channels, k, k]
 
-    public static func depthwise<T: TrainingScalar>(_ x: [T], batch: Int, side: Int, channels: Int, weights: [T], kernel: Int,
-                                                  stride: Int) -> (y: [T], side: Int) {
+    public static func depthwise<T: TrainingScalar>(
+        _ x: [T], batch: Int, side: Int, channels: Int, weights: [T], kernel: Int,
+        stride: Int
+    ) -> (y: [T], side: Int) {
         let out = Kernels.samePadding(size: side, kernel: kernel, stride: stride).output
         var y = [T](repeating: 0, count: batch * out * out * channels)
         let taps = tapMajor(weights, channels: channels, kernel: kernel)
         x.withUnsafeBufferPointer { x in
             y.withUnsafeMutableBufferPointer { y in
                 taps.withUnsafeBufferPointer { w in
-                    T.depthwise(x.baseAddress!, batch: batch, side: side, channels: channels, taps: w.baseAddress!, kernel: kernel,
-                                stride: stride, output: y.baseAddress!)
+                    T.depthwise(
+                        x.baseAddress!, batch: batch, side: side, channels: channels, taps: w.baseAddress!, kernel: kernel,
+                        stride: stride, output: y.baseAddress!)
                 }
             }
         }
@@ -87,8 +98,10 @@ public enum Layers {
     }
 
     /// Returns dx and dW ([channels, k, k]).
-    public static func depthwiseBackward<T: TrainingScalar>(_ x: [T], _ dy: [T], batch: Int, side: Int, channels: Int, weights: [T],
-                                                          kernel: Int, stride: Int, needInput: Bool = true) -> (dx: [T], dw: [T]) {
+    public static func depthwiseBackward<T: TrainingScalar>(
+        _ x: [T], _ dy: [T], batch: Int, side: Int, channels: Int, weights: [T],
+        kernel: Int, stride: Int, needInput: Bool = true
+    ) -> (dx: [T], dw: [T]) {
         var dx = [T](repeating: 0, count: needInput ? x.count : 0)
         var dtaps = [T](repeating: 0, count: weights.count)
         let taps = tapMajor(weights, channels: channels, kernel: kernel)
@@ -97,9 +110,10 @@ public enum Layers {
                 dx.withUnsafeMutableBufferPointer { dx in
                     dtaps.withUnsafeMutableBufferPointer { dw in
                         taps.withUnsafeBufferPointer { w in
-                            T.depthwiseBackward(x.baseAddress!, dy.baseAddress!, batch: batch, side: side, channels: channels,
-                                                taps: w.baseAddress!, kernel: kernel, stride: stride,
-                                                dx: needInput ? dx.baseAddress : nil, dtaps: dw.baseAddress!)
+                            T.depthwiseBackward(
+                                x.baseAddress!, dy.baseAddress!, batch: batch, side: side, channels: channels,
+                                taps: w.baseAddress!, kernel: kernel, stride: stride,
+                                dx: needInput ? dx.baseAddress : nil, dtaps: dw.baseAddress!)
                         }
                     }
                 }
@@ -143,7 +157,9 @@ public enum Layers {
     }
 
     /// Patch rows `[batch * out * out, in * k * k]` in PyTorch's (in, ky, kx) order.
-    public static func im2col<T: TrainingScalar>(_ x: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int) -> (rows: [T], side: Int) {
+    public static func im2col<T: TrainingScalar>(_ x: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int) -> (
+        rows: [T], side: Int
+    ) {
         let out = Kernels.samePadding(size: side, kernel: kernel, stride: stride).output
         let width = channels * kernel * kernel
         var rows = [T](repeating: 0, count: batch * out * out * width)
@@ -154,7 +170,9 @@ public enum Layers {
     }
 
     /// The gradient of `im2col`: sums each patch row's gradient back onto the input pixels.
-    public static func col2im<T: TrainingScalar>(_ rows: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int) -> [T] {
+    public static func col2im<T: TrainingScalar>(_ rows: [T], batch: Int, side: Int, channels: Int, kernel: Int, stride: Int)
+        -> [T]
+    {
         let width = channels * kernel * kernel
         var x = [T](repeating: 0, count: batch * side * side * channels)
         forEachTap(batch: batch, side: side, kernel: kernel, stride: stride) { pixel, row, ky, kx in
@@ -192,9 +210,12 @@ public enum Layers {
     /// its gradient with respect to the logits, and how many rows were classified right.
     /// `normalizer` is the total weight the mean divides by (default: these rows'), so a batch
     /// split into parts gives gradients that add up to the whole batch's.
-    public static func crossEntropy<T: TrainingScalar>(_ logits: [T], labels: [Int], classes: Int, smoothing: T,
-                                                     classWeights: [T]? = nil, normalizer: T? = nil) -> (loss: T, dlogits: [T], correct: Int) {
-        var loss: T = 0, correct = 0
+    public static func crossEntropy<T: TrainingScalar>(
+        _ logits: [T], labels: [Int], classes: Int, smoothing: T,
+        classWeights: [T]? = nil, normalizer: T? = nil
+    ) -> (loss: T, dlogits: [T], correct: Int) {
+        var loss: T = 0
+        var correct = 0
         var dlogits = [T](repeating: 0, count: logits.count)
         let totalWeight = normalizer ?? labels.reduce(T(0)) { $0 + (classWeights?[$1] ?? 1) }
         for (row, label) in labels.enumerated() {

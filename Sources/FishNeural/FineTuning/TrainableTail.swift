@@ -12,8 +12,10 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
         /// The first trainable block; 0 makes the stem trainable too, `blocks.count` only the head.
         public var firstBlock: Int
 
-        public init(blocks: [EfficientNetLite0.Block] = EfficientNetLite0.blocks, stemChannels: Int = EfficientNetLite0.stemChannels,
-                    embedding: Int = EfficientNetLite0.embeddingSize, classes: Int, firstBlock: Int) {
+        public init(
+            blocks: [EfficientNetLite0.Block] = EfficientNetLite0.blocks, stemChannels: Int = EfficientNetLite0.stemChannels,
+            embedding: Int = EfficientNetLite0.embeddingSize, classes: Int, firstBlock: Int
+        ) {
             self.blocks = blocks
             self.stemChannels = stemChannels
             self.embedding = embedding
@@ -29,7 +31,8 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
 
         /// Shapes of the trainable tensors and of the frozen batch-norm statistics, by name.
         public var shapes: (trainable: [String: [Int]], statistics: [String: [Int]]) {
-            var trainable: [String: [Int]] = [:], statistics: [String: [Int]] = [:]
+            var trainable: [String: [Int]] = [:]
+            var statistics: [String: [Int]] = [:]
             func norm(_ prefix: String, _ channels: Int) {
                 trainable[prefix + ".weight"] = [channels]
                 trainable[prefix + ".bias"] = [channels]
@@ -78,13 +81,16 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
     /// Takes the trainable tensors and statistics from `tensors` (PyTorch names, flattened); every
     /// name `architecture.shapes` lists must be there with the right size.
     public init(architecture: Architecture, tensors: [String: [T]], epsilon: T = T(EfficientNetLite0.batchNormEpsilon))
-        throws(NeuralError) {
+        throws(NeuralError)
+    {
         let (trainable, statistics) = architecture.shapes
         func take(_ shapes: [String: [Int]]) throws(NeuralError) -> [String: [T]] {
             var result: [String: [T]] = [:]
             for (name, shape) in shapes {
                 guard let values = tensors[name] else { throw .missingTensor(name: name) }
-                guard values.count == shape.reduce(1, *) else { throw .shapeMismatch(name: name, expected: shape, found: [values.count]) }
+                guard values.count == shape.reduce(1, *) else {
+                    throw .shapeMismatch(name: name, expected: shape, found: [values.count])
+                }
                 result[name] = values
             }
             return result
@@ -99,14 +105,16 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
     private func s(_ name: String) -> [T] { statistics[name] ?? [] }
 
     private func norm(_ x: [T], _ prefix: String, channels: Int) -> [T] {
-        Layers.norm(x, channels: channels, gamma: p(prefix + ".weight"), beta: p(prefix + ".bias"),
-                    mean: s(prefix + ".running_mean"), variance: s(prefix + ".running_var"), epsilon: epsilon)
+        Layers.norm(
+            x, channels: channels, gamma: p(prefix + ".weight"), beta: p(prefix + ".bias"),
+            mean: s(prefix + ".running_mean"), variance: s(prefix + ".running_var"), epsilon: epsilon)
     }
 
     private func normBackward(_ x: [T], _ dy: [T], _ prefix: String, channels: Int, into gradients: inout [String: [T]]) -> [T] {
-        let (dx, dgamma, dbeta) = Layers.normBackward(x, dy, channels: channels, gamma: p(prefix + ".weight"),
-                                                      mean: s(prefix + ".running_mean"), variance: s(prefix + ".running_var"),
-                                                      epsilon: epsilon)
+        let (dx, dgamma, dbeta) = Layers.normBackward(
+            x, dy, channels: channels, gamma: p(prefix + ".weight"),
+            mean: s(prefix + ".running_mean"), variance: s(prefix + ".running_var"),
+            epsilon: epsilon)
         gradients[prefix + ".weight"] = dgamma
         gradients[prefix + ".bias"] = dbeta
         return dx
@@ -114,13 +122,16 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
 
     /// Runs `input` (`batch` images of `side` x `side` x `inputChannels`, NHWC) to the logits.
     public func forward(_ input: [T], batch: Int, side inputSide: Int) -> Trace {
-        var saved: [String: [T]] = [:], sides: [Int] = []
-        var x = input, side = inputSide
+        var saved: [String: [T]] = [:]
+        var sides: [Int] = []
+        var x = input
+        var side = inputSide
         let a = architecture
         if a.firstBlock == 0 {
             let (rows, out) = Layers.im2col(x, batch: batch, side: side, channels: 3, kernel: 3, stride: 2)
             side = out
-            let s0 = Layers.pointwise(rows, rows: batch * side * side, weights: p("_conv_stem.weight"), inputs: 27, outputs: a.stemChannels)
+            let s0 = Layers.pointwise(
+                rows, rows: batch * side * side, weights: p("_conv_stem.weight"), inputs: 27, outputs: a.stemChannels)
             saved["stem.rows"] = rows
             saved["stem.pre"] = s0
             x = Layers.relu6(norm(s0, "_bn0", channels: a.stemChannels))
@@ -133,18 +144,21 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
             saved[key + "in"] = x
             var e = x
             if block.hasExpansion {
-                let e0 = Layers.pointwise(x, rows: rows, weights: p(block.prefix + "_expand_conv.weight"), inputs: block.inputChannels,
-                                          outputs: block.expandedChannels)
+                let e0 = Layers.pointwise(
+                    x, rows: rows, weights: p(block.prefix + "_expand_conv.weight"), inputs: block.inputChannels,
+                    outputs: block.expandedChannels)
                 e = Layers.relu6(norm(e0, block.prefix + "_bn0", channels: block.expandedChannels))
                 saved[key + "e0"] = e0
                 saved[key + "e"] = e
             }
-            let (d0, out) = Layers.depthwise(e, batch: batch, side: side, channels: block.expandedChannels,
-                                             weights: p(block.prefix + "_depthwise_conv.weight"), kernel: block.kernel, stride: block.stride)
+            let (d0, out) = Layers.depthwise(
+                e, batch: batch, side: side, channels: block.expandedChannels,
+                weights: p(block.prefix + "_depthwise_conv.weight"), kernel: block.kernel, stride: block.stride)
             side = out
             let d = Layers.relu6(norm(d0, block.prefix + "_bn1", channels: block.expandedChannels))
-            let p0 = Layers.pointwise(d, rows: batch * side * side, weights: p(block.prefix + "_project_conv.weight"),
-                                      inputs: block.expandedChannels, outputs: block.outputChannels)
+            let p0 = Layers.pointwise(
+                d, rows: batch * side * side, weights: p(block.prefix + "_project_conv.weight"),
+                inputs: block.expandedChannels, outputs: block.outputChannels)
             var y = norm(p0, block.prefix + "_bn2", channels: block.outputChannels)
             if block.hasResidual { for i in y.indices { y[i] += x[i] } }
             saved[key + "d0"] = d0
@@ -154,7 +168,8 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
         }
         let pixels = side * side
         saved["head.in"] = x
-        let h0 = Layers.pointwise(x, rows: batch * pixels, weights: p("_conv_head.weight"), inputs: a.headInputs, outputs: a.embedding)
+        let h0 = Layers.pointwise(
+            x, rows: batch * pixels, weights: p("_conv_head.weight"), inputs: a.headInputs, outputs: a.embedding)
         let h = Layers.relu6(norm(h0, "_bn1", channels: a.embedding))
         saved["head.pre"] = h0
         saved["head.out"] = h
@@ -166,48 +181,61 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
 
     /// The gradient of every trainable tensor, given the gradient of the logits.
     public func backward(_ trace: Trace, dlogits: [T]) -> [String: [T]] {
-        let a = architecture, batch = trace.batch
+        let a = architecture
+        let batch = trace.batch
         var gradients: [String: [T]] = [:]
         func saved(_ key: String) -> [T] { trace.saved[key] ?? [] }
         // Classifier and head.
         let embeddings = trace.embeddings
-        gradients["_fc.weight"] = Layers.pointwiseBackward(embeddings, dlogits, rows: batch, weights: p("_fc.weight"),
-                                                           inputs: a.embedding, outputs: a.classes, needInput: false).dw
+        gradients["_fc.weight"] =
+            Layers.pointwiseBackward(
+                embeddings, dlogits, rows: batch, weights: p("_fc.weight"),
+                inputs: a.embedding, outputs: a.classes, needInput: false
+            ).dw
         gradients["_fc.bias"] = (0..<a.classes).map { c in (0..<batch).reduce(T(0)) { $0 + dlogits[$1 * a.classes + c] } }
         var dembeddings = [T](repeating: 0, count: batch * a.embedding)
         matmul(dlogits, p("_fc.weight"), into: &dembeddings, m: batch, n: a.embedding, k: a.classes)
-        let side = trace.sides.last ?? 1, pixels = side * side
-        let dh = Layers.relu6Backward(saved("head.out"), Layers.averagePoolBackward(dembeddings, batch: batch, pixels: pixels, channels: a.embedding))
+        let side = trace.sides.last ?? 1
+        let pixels = side * side
+        let dh = Layers.relu6Backward(
+            saved("head.out"), Layers.averagePoolBackward(dembeddings, batch: batch, pixels: pixels, channels: a.embedding))
         let dh0 = normBackward(saved("head.pre"), dh, "_bn1", channels: a.embedding, into: &gradients)
         let onlyHead = a.firstBlock == a.blocks.count
-        var (dx, dhead) = Layers.pointwiseBackward(saved("head.in"), dh0, rows: batch * pixels, weights: p("_conv_head.weight"),
-                                                   inputs: a.headInputs, outputs: a.embedding, needInput: !onlyHead)
+        var (dx, dhead) = Layers.pointwiseBackward(
+            saved("head.in"), dh0, rows: batch * pixels, weights: p("_conv_head.weight"),
+            inputs: a.headInputs, outputs: a.embedding, needInput: !onlyHead)
         gradients["_conv_head.weight"] = dhead
         // Blocks, last first.
         for (position, block) in a.blocks[a.firstBlock...].enumerated().reversed() {
-            let key = "\(block.index).", inSide = trace.sides[position]
+            let key = "\(block.index)."
+            let inSide = trace.sides[position]
             let outSide = Kernels.samePadding(size: inSide, kernel: block.kernel, stride: block.stride).output
             let needInput = block.index > a.firstBlock || a.firstBlock == 0
             let dy = dx
             let dp0 = normBackward(saved(key + "p0"), dy, block.prefix + "_bn2", channels: block.outputChannels, into: &gradients)
-            let (dd, dproject) = Layers.pointwiseBackward(saved(key + "d"), dp0, rows: batch * outSide * outSide,
-                                                          weights: p(block.prefix + "_project_conv.weight"),
-                                                          inputs: block.expandedChannels, outputs: block.outputChannels)
+            let (dd, dproject) = Layers.pointwiseBackward(
+                saved(key + "d"), dp0, rows: batch * outSide * outSide,
+                weights: p(block.prefix + "_project_conv.weight"),
+                inputs: block.expandedChannels, outputs: block.outputChannels)
             gradients[block.prefix + "_project_conv.weight"] = dproject
-            let dd0 = normBackward(saved(key + "d0"), Layers.relu6Backward(saved(key + "d"), dd), block.prefix + "_bn1",
-                                   channels: block.expandedChannels, into: &gradients)
+            let dd0 = normBackward(
+                saved(key + "d0"), Layers.relu6Backward(saved(key + "d"), dd), block.prefix + "_bn1",
+                channels: block.expandedChannels, into: &gradients)
             let depthwiseInput = block.hasExpansion ? saved(key + "e") : saved(key + "in")
-            let (de, ddepthwise) = Layers.depthwiseBackward(depthwiseInput, dd0, batch: batch, side: inSide, channels: block.expandedChannels,
-                                                            weights: p(block.prefix + "_depthwise_conv.weight"), kernel: block.kernel,
-                                                            stride: block.stride, needInput: needInput || block.hasExpansion)
+            let (de, ddepthwise) = Layers.depthwiseBackward(
+                depthwiseInput, dd0, batch: batch, side: inSide, channels: block.expandedChannels,
+                weights: p(block.prefix + "_depthwise_conv.weight"), kernel: block.kernel,
+                stride: block.stride, needInput: needInput || block.hasExpansion)
             gradients[block.prefix + "_depthwise_conv.weight"] = ddepthwise
             if block.hasExpansion {
-                let de0 = normBackward(saved(key + "e0"), Layers.relu6Backward(saved(key + "e"), de), block.prefix + "_bn0",
-                                       channels: block.expandedChannels, into: &gradients)
-                let (dinput, dexpand) = Layers.pointwiseBackward(saved(key + "in"), de0, rows: batch * inSide * inSide,
-                                                                 weights: p(block.prefix + "_expand_conv.weight"),
-                                                                 inputs: block.inputChannels, outputs: block.expandedChannels,
-                                                                 needInput: needInput)
+                let de0 = normBackward(
+                    saved(key + "e0"), Layers.relu6Backward(saved(key + "e"), de), block.prefix + "_bn0",
+                    channels: block.expandedChannels, into: &gradients)
+                let (dinput, dexpand) = Layers.pointwiseBackward(
+                    saved(key + "in"), de0, rows: batch * inSide * inSide,
+                    weights: p(block.prefix + "_expand_conv.weight"),
+                    inputs: block.inputChannels, outputs: block.expandedChannels,
+                    needInput: needInput)
                 gradients[block.prefix + "_expand_conv.weight"] = dexpand
                 dx = dinput
             } else {
@@ -216,11 +244,15 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
             if block.hasResidual && needInput { for i in dx.indices { dx[i] += dy[i] } }
         }
         if a.firstBlock == 0 {
-            let ds0 = normBackward(saved("stem.pre"), Layers.relu6Backward(saved("stem.out"), dx), "_bn0", channels: a.stemChannels,
-                                   into: &gradients)
+            let ds0 = normBackward(
+                saved("stem.pre"), Layers.relu6Backward(saved("stem.out"), dx), "_bn0", channels: a.stemChannels,
+                into: &gradients)
             let rows = saved("stem.rows")
-            gradients["_conv_stem.weight"] = Layers.pointwiseBackward(rows, ds0, rows: rows.count / 27, weights: p("_conv_stem.weight"),
-                                                                      inputs: 27, outputs: a.stemChannels, needInput: false).dw
+            gradients["_conv_stem.weight"] =
+                Layers.pointwiseBackward(
+                    rows, ds0, rows: rows.count / 27, weights: p("_conv_stem.weight"),
+                    inputs: 27, outputs: a.stemChannels, needInput: false
+                ).dw
         }
         return gradients
     }
@@ -232,8 +264,10 @@ extension TrainableTail where T == Float {
     /// specialised code.
     /// The batch is split into `threads` parts run in parallel; their gradients are summed in a
     /// fixed order, so the result does not depend on timing.
-    public func lossAndGradients(_ input: [Float], batch: Int, side: Int, labels: [Int], smoothing: Float,
-                                 classWeights: [Float]? = nil, threads: Int = 1) -> (loss: Float, gradients: [String: [Float]], correct: Int) {
+    public func lossAndGradients(
+        _ input: [Float], batch: Int, side: Int, labels: [Int], smoothing: Float,
+        classWeights: [Float]? = nil, threads: Int = 1
+    ) -> (loss: Float, gradients: [String: [Float]], correct: Int) {
         let parts = max(min(threads, batch), 1)
         let perImage = input.count / max(batch, 1)
         let normalizer = labels.reduce(Float(0)) { $0 + (classWeights?[$1] ?? 1) }
@@ -241,9 +275,11 @@ extension TrainableTail where T == Float {
         results.withUnsafeMutableBufferPointer { slots in
             Parallel.forEach(parts, threads: parts) { part in
                 let range = (batch * part / parts)..<(batch * (part + 1) / parts)
-                let trace = forward(Array(input[(range.lowerBound * perImage)..<(range.upperBound * perImage)]), batch: range.count, side: side)
-                let (loss, dlogits, correct) = Layers.crossEntropy(trace.logits, labels: Array(labels[range]), classes: architecture.classes,
-                                                                   smoothing: smoothing, classWeights: classWeights, normalizer: normalizer)
+                let trace = forward(
+                    Array(input[(range.lowerBound * perImage)..<(range.upperBound * perImage)]), batch: range.count, side: side)
+                let (loss, dlogits, correct) = Layers.crossEntropy(
+                    trace.logits, labels: Array(labels[range]), classes: architecture.classes,
+                    smoothing: smoothing, classWeights: classWeights, normalizer: normalizer)
                 slots[part] = (loss, backward(trace, dlogits: dlogits), correct)
             }
         }

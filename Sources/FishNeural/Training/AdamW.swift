@@ -29,8 +29,10 @@ struct AdamW {
 
     mutating func step(_ head: inout ClassifierHead, gradients: HeadGradients, learningRate: Double, weightDecay: Double) {
         step += 1
-        let correction1 = 1 - pow(beta1, Float(step)), correction2 = 1 - pow(beta2, Float(step))
-        let rate = Float(learningRate), decay = Float(learningRate * weightDecay)
+        let correction1 = 1 - pow(beta1, Float(step))
+        let correction2 = 1 - pow(beta2, Float(step))
+        let rate = Float(learningRate)
+        let decay = Float(learningRate * weightDecay)
         func update(_ values: inout [Float], _ gradient: [Float], _ m: inout [Float], _ v: inout [Float], decays: Bool) {
             for index in values.indices {
                 let g = gradient[index]

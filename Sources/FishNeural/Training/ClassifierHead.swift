@@ -19,8 +19,10 @@ public struct ClassifierHead: Sendable, Equatable {
     public var width: Int { hidden > 0 ? hidden : inputs }
 
     /// A head with small random weights (He initialisation for the hidden layer).
-    public init(inputs: Int, hidden: Int, classes: Int, inputMean: [Float], inputScale: [Float],
-                random: inout SeededRandom) {
+    public init(
+        inputs: Int, hidden: Int, classes: Int, inputMean: [Float], inputScale: [Float],
+        random: inout SeededRandom
+    ) {
         self.inputs = inputs
         self.hidden = hidden
         self.classes = classes
@@ -104,13 +106,15 @@ public struct ClassifierHead: Sendable, Equatable {
         }
         var layerInput = activations.standardised
         if hidden > 0 {
-            activations.hidden = Self.affine(layerInput, count: count, inputs: inputs, weights: hiddenWeights,
-                                             bias: hiddenBias, outputs: hidden)
+            activations.hidden = Self.affine(
+                layerInput, count: count, inputs: inputs, weights: hiddenWeights,
+                bias: hiddenBias, outputs: hidden)
             for index in activations.hidden.indices where activations.hidden[index] < 0 { activations.hidden[index] = 0 }
             layerInput = activations.hidden
         }
-        activations.logits = Self.affine(layerInput, count: count, inputs: width, weights: outputWeights,
-                                         bias: outputBias, outputs: classes)
+        activations.logits = Self.affine(
+            layerInput, count: count, inputs: width, weights: outputWeights,
+            bias: outputBias, outputs: classes)
     }
 
     /// `input[count, inputs] x weights[outputs, inputs]^T + bias`.

@@ -32,15 +32,20 @@ public struct HeadTrainer: Sendable {
 
     /// Trains on `train`, stopping early on `validation`. `onEpoch` sees every epoch and returns
     /// false to cancel (the best head so far is returned).
-    public func train(_ train: LabelledFeatures, validation: LabelledFeatures,
-                      onEpoch: (EpochRecord) -> Bool = { _ in true }) -> (head: ClassifierHead, epochs: [EpochRecord]) {
+    public func train(
+        _ train: LabelledFeatures, validation: LabelledFeatures,
+        onEpoch: (EpochRecord) -> Bool = { _ in true }
+    ) -> (head: ClassifierHead, epochs: [EpochRecord]) {
         let settings = hyperparameters
         var random = SeededRandom(seed, 1)
         let (mean, scale) = Self.standardisation(train)
-        var head = ClassifierHead(inputs: train.dimension, hidden: settings.hidden, classes: classes,
-                                  inputMean: mean, inputScale: scale, random: &random)
-        let classWeights = settings.classBalanced ? Self.balancedWeights(train.labels, classes: classes)
-                                                  : [Double](repeating: 1, count: classes)
+        var head = ClassifierHead(
+            inputs: train.dimension, hidden: settings.hidden, classes: classes,
+            inputMean: mean, inputScale: scale, random: &random)
+        let classWeights =
+            settings.classBalanced
+            ? Self.balancedWeights(train.labels, classes: classes)
+            : [Double](repeating: 1, count: classes)
         var optimiser = AdamW(head: head)
         let stepsPerEpoch = max((train.count + settings.batchSize - 1) / settings.batchSize, 1)
         let totalSteps = stepsPerEpoch * settings.epochs
@@ -51,24 +56,28 @@ public struct HeadTrainer: Sendable {
         var records: [EpochRecord] = []
         for epoch in 1...settings.epochs {
             order.shuffle(using: &random)
-            var lossSum = 0.0, correct = 0
+            var lossSum = 0.0
+            var correct = 0
             var learningRate = settings.learningRate
             for start in stride(from: 0, to: train.count, by: settings.batchSize) {
                 let batch = Array(order[start..<min(start + settings.batchSize, train.count)])
                 learningRate = settings.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
-                let result = Self.lossAndGradients(head, rows: batch, of: train, classWeights: classWeights,
-                                                   smoothing: settings.labelSmoothing)
+                let result = Self.lossAndGradients(
+                    head, rows: batch, of: train, classWeights: classWeights,
+                    smoothing: settings.labelSmoothing)
                 lossSum += result.loss * Double(batch.count)
                 correct += result.correct
-                optimiser.step(&head, gradients: result.gradients, learningRate: learningRate,
-                               weightDecay: settings.weightDecay)
+                optimiser.step(
+                    &head, gradients: result.gradients, learningRate: learningRate,
+                    weightDecay: settings.weightDecay)
                 step += 1
             }
             let checked = Self.evaluate(head, validation)
-            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(train.count, 1)),
-                                     trainAccuracy: Double(correct) / Double(max(train.count, 1)),
-                                     validationLoss: checked.loss, validationAccuracy: checked.accuracy,
-                                     learningRate: learningRate)
+            let record = EpochRecord(
+                epoch: epoch, trainLoss: lossSum / Double(max(train.count, 1)),
+                trainAccuracy: Double(correct) / Double(max(train.count, 1)),
+                validationLoss: checked.loss, validationAccuracy: checked.accuracy,
+                learningRate: learningRate)
             records.append(record)
             if checked.loss < best.loss {
                 best = (checked.loss, head)
@@ -85,7 +94,8 @@ public struct HeadTrainer: Sendable {
     public static func evaluate(_ head: ClassifierHead, _ data: LabelledFeatures) -> (loss: Double, accuracy: Double) {
         guard data.count > 0 else { return (0, 0) }
         let logits = head.logits(data.features, count: data.count)
-        var loss = 0.0, correct = 0
+        var loss = 0.0
+        var correct = 0
         for row in 0..<data.count {
             let probabilities = Softmax.probabilities(logits[(row * head.classes)..<((row + 1) * head.classes)])
             loss -= log(max(probabilities[data.labels[row]], 1e-12))
@@ -96,20 +106,27 @@ public struct HeadTrainer: Sendable {
 
     /// The class-weighted, label-smoothed mean cross-entropy of `rows` of `data`, how many of them
     /// are classified correctly, and the loss's gradient for every parameter.
-    public static func lossAndGradients(_ head: ClassifierHead, rows batch: [Int], of data: LabelledFeatures,
-                                        classWeights: [Double], smoothing: Double)
-        -> (loss: Double, correct: Int, gradients: HeadGradients) {
-        let count = batch.count, dimension = data.dimension, classes = head.classes
+    public static func lossAndGradients(
+        _ head: ClassifierHead, rows batch: [Int], of data: LabelledFeatures,
+        classWeights: [Double], smoothing: Double
+    )
+        -> (loss: Double, correct: Int, gradients: HeadGradients)
+    {
+        let count = batch.count
+        let dimension = data.dimension
+        let classes = head.classes
         var features = [Float](repeating: 0, count: count * dimension)
         for (row, index) in batch.enumerated() {
-            features.replaceSubrange((row * dimension)..<((row + 1) * dimension),
-                                     with: data.features[(index * dimension)..<((index + 1) * dimension)])
+            features.replaceSubrange(
+                (row * dimension)..<((row + 1) * dimension),
+                with: data.features[(index * dimension)..<((index + 1) * dimension)])
         }
         var activations = HeadActivations()
         head.forward(features, count: count, into: &activations)
         let totalWeight = batch.reduce(0.0) { $0 + classWeights[data.labels[$1]] }
         var outputDelta = [Float](repeating: 0, count: count * classes)
-        var loss = 0.0, correct = 0
+        var loss = 0.0
+        var correct = 0
         for (row, index) in batch.enumerated() {
             let label = data.labels[index]
             let probabilities = Softmax.probabilities(activations.logits[(row * classes)..<((row + 1) * classes)])
@@ -123,8 +140,9 @@ public struct HeadTrainer: Sendable {
         }
         var gradients = HeadGradients(head: head)
         let layerInput = head.hidden > 0 ? activations.hidden : activations.standardised
-        Self.accumulate(delta: outputDelta, input: layerInput, count: count, outputs: classes, inputs: head.width,
-                        weights: &gradients.outputWeights, bias: &gradients.outputBias)
+        Self.accumulate(
+            delta: outputDelta, input: layerInput, count: count, outputs: classes, inputs: head.width,
+            weights: &gradients.outputWeights, bias: &gradients.outputBias)
         if head.hidden > 0 {
             var hiddenDelta = [Float](repeating: 0, count: count * head.hidden)
             outputDelta.withUnsafeBufferPointer { delta in
@@ -136,15 +154,18 @@ public struct HeadTrainer: Sendable {
                 }
             }
             for index in hiddenDelta.indices where activations.hidden[index] <= 0 { hiddenDelta[index] = 0 }
-            Self.accumulate(delta: hiddenDelta, input: activations.standardised, count: count, outputs: head.hidden,
-                            inputs: head.inputs, weights: &gradients.hiddenWeights, bias: &gradients.hiddenBias)
+            Self.accumulate(
+                delta: hiddenDelta, input: activations.standardised, count: count, outputs: head.hidden,
+                inputs: head.inputs, weights: &gradients.hiddenWeights, bias: &gradients.hiddenBias)
         }
         return (loss, correct, gradients)
     }
 
     /// Weight gradient `delta[count, outputs]^T x input[count, inputs]` and bias gradient (column sums).
-    private static func accumulate(delta: [Float], input: [Float], count: Int, outputs: Int, inputs: Int,
-                                   weights: inout [Float], bias: inout [Float]) {
+    private static func accumulate(
+        delta: [Float], input: [Float], count: Int, outputs: Int, inputs: Int,
+        weights: inout [Float], bias: inout [Float]
+    ) {
         delta.withUnsafeBufferPointer { d in
             input.withUnsafeBufferPointer { x in
                 weights.withUnsafeMutableBufferPointer { w in
@@ -161,7 +182,8 @@ public struct HeadTrainer: Sendable {
     /// Per-feature mean and inverse standard deviation (features that never vary keep scale 1).
     static func standardisation(_ data: LabelledFeatures) -> (mean: [Float], scale: [Float]) {
         let dimension = data.dimension
-        var sum = [Double](repeating: 0, count: dimension), squares = sum
+        var sum = [Double](repeating: 0, count: dimension)
+        var squares = sum
         for row in 0..<data.count {
             for column in 0..<dimension {
                 let value = Double(data.features[row * dimension + column])

@@ -10,7 +10,10 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// A generator seeded from several values (a seed and, say, a trial or view number).
     public init(_ parts: UInt64...) {
         var mixer = SeededRandom(seed: 0x9E37_79B9_7F4A_7C15)
-        for part in parts { mixer.state ^= part; _ = mixer.next() }
+        for part in parts {
+            mixer.state ^= part
+            _ = mixer.next()
+        }
         state = mixer.next()
     }
 
@@ -35,7 +38,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif

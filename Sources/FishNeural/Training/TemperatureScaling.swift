@@ -20,7 +20,8 @@ public enum TemperatureScaling {
         var (low, high) = (log(0.01), log(100.0))
         let ratio = (5.0.squareRoot() - 1) / 2
         for _ in 0..<60 {
-            let a = high - ratio * (high - low), b = low + ratio * (high - low)
+            let a = high - ratio * (high - low)
+            let b = low + ratio * (high - low)
             if loss(a) < loss(b) { high = b } else { low = a }
         }
         return exp((low + high) / 2)

@@ -43,44 +43,59 @@ public struct DriftCheck: Codable, Sendable, Equatable {
 
     /// Compares `projections` (standardised coordinates on the reference's components, one row
     /// per image) and the images' top-1 classes and confidences with `reference`.
-    public static func run(_ reference: DriftReference, projections: [[Double]], topClasses: [Int], confidences: [Double],
-                           seed: UInt64 = 1) -> DriftCheck {
+    public static func run(
+        _ reference: DriftReference, projections: [[Double]], topClasses: [Int], confidences: [Double],
+        seed: UInt64 = 1
+    ) -> DriftCheck {
         let images = projections.count
         let meanConfidence = confidences.isEmpty ? 0 : confidences.reduce(0, +) / Double(confidences.count)
         guard images >= minimumImages, !reference.sample.isEmpty else {
-            return DriftCheck(verdict: .insufficient, images: images, mmd2: 0, mmdPValue: 1, ksStatistic: 0, ksPValue: 1,
-                              classMixChiSquare: 0, classMixPValue: 1, classMixPsi: 0,
-                              meanConfidence: meanConfidence, referenceConfidence: reference.meanConfidence,
-                              reasons: ["\(images) images; at least \(minimumImages) are needed"])
+            return DriftCheck(
+                verdict: .insufficient, images: images, mmd2: 0, mmdPValue: 1, ksStatistic: 0, ksPValue: 1,
+                classMixChiSquare: 0, classMixPValue: 1, classMixPsi: 0,
+                meanConfidence: meanConfidence, referenceConfidence: reference.meanConfidence,
+                reasons: ["\(images) images; at least \(minimumImages) are needed"])
         }
         var random = SeededRandom(seed, 0x6d6d_64)  // "mmd"
-        let (mmd2, mmdP) = MaximumMeanDiscrepancy.test(sample(reference.sample, &random), sample(projections, &random),
-                                                        permutations: permutations, random: &random)
+        let (mmd2, mmdP) = MaximumMeanDiscrepancy.test(
+            sample(reference.sample, &random), sample(projections, &random),
+            permutations: permutations, random: &random)
         let (ks, ksP) = KolmogorovSmirnov.worst(reference.sample, projections)
         var mix = [Double](repeating: 0, count: reference.classShares.count)
         for top in topClasses where mix.indices.contains(top) { mix[top] += 1 }
-        let psi = PopulationStability.index(expected: reference.classShares, observed: mix.map { $0 / Double(max(topClasses.count, 1)) })
+        let psi = PopulationStability.index(
+            expected: reference.classShares, observed: mix.map { $0 / Double(max(topClasses.count, 1)) })
         let (chiSquare, mixP) = ChiSquare.goodnessOfFit(observed: mix, expectedShares: reference.classShares)
         let drop = reference.meanConfidence - meanConfidence
 
-        var reasons: [String] = [], verdict = Verdict.none
+        var reasons: [String] = []
+        var verdict = Verdict.none
         func flag(_ level: Verdict, _ reason: String) {
             reasons.append(reason)
             if level == .drift || verdict == .none { verdict = level }
         }
-        if mmdP <= driftLevel { flag(.drift, String(format: "embeddings differ (MMD² %.3f, p %.3f)", mmd2, mmdP)) } else if mmdP <= warningLevel {
+        if mmdP <= driftLevel {
+            flag(.drift, String(format: "embeddings differ (MMD² %.3f, p %.3f)", mmd2, mmdP))
+        } else if mmdP <= warningLevel {
             flag(.warning, String(format: "embeddings may differ (MMD² %.3f, p %.3f)", mmd2, mmdP))
         }
-        if ksP <= driftLevel { flag(.drift, String(format: "a component's distribution moved (KS %.3f, corrected p %.3g)", ks, ksP)) }
-        if mixP <= driftLevel { flag(.drift, String(format: "class mix changed (chi-square %.1f, p %.3g, PSI %.2f)", chiSquare, mixP, psi)) } else if mixP <= warningLevel {
+        if ksP <= driftLevel {
+            flag(.drift, String(format: "a component's distribution moved (KS %.3f, corrected p %.3g)", ks, ksP))
+        }
+        if mixP <= driftLevel {
+            flag(.drift, String(format: "class mix changed (chi-square %.1f, p %.3g, PSI %.2f)", chiSquare, mixP, psi))
+        } else if mixP <= warningLevel {
             flag(.warning, String(format: "class mix shifting (chi-square %.1f, p %.3f, PSI %.2f)", chiSquare, mixP, psi))
         }
-        if drop > confidenceDrift { flag(.drift, String(format: "confidence fell from %.2f to %.2f", reference.meanConfidence, meanConfidence)) } else if drop > confidenceWarning {
+        if drop > confidenceDrift {
+            flag(.drift, String(format: "confidence fell from %.2f to %.2f", reference.meanConfidence, meanConfidence))
+        } else if drop > confidenceWarning {
             flag(.warning, String(format: "confidence falling (%.2f from %.2f)", meanConfidence, reference.meanConfidence))
         }
-        return DriftCheck(verdict: verdict, images: images, mmd2: mmd2, mmdPValue: mmdP, ksStatistic: ks, ksPValue: ksP,
-                          classMixChiSquare: chiSquare, classMixPValue: mixP, classMixPsi: psi,
-                          meanConfidence: meanConfidence, referenceConfidence: reference.meanConfidence, reasons: reasons)
+        return DriftCheck(
+            verdict: verdict, images: images, mmd2: mmd2, mmdPValue: mmdP, ksStatistic: ks, ksPValue: ksP,
+            classMixChiSquare: chiSquare, classMixPValue: mixP, classMixPsi: psi,
+            meanConfidence: meanConfidence, referenceConfidence: reference.meanConfidence, reasons: reasons)
     }
 
     /// At most `mmdSampleLimit` rows, a seeded sample beyond it.
@@ -92,8 +107,11 @@ public struct DriftCheck: Codable, Sendable, Equatable {
 /// The unbiased MMD² between two samples with a Gaussian kernel whose width is the median distance
 /// of the pooled sample, and its permutation p-value.
 enum MaximumMeanDiscrepancy {
-    static func test(_ first: [[Double]], _ second: [[Double]], permutations: Int, random: inout SeededRandom) -> (mmd2: Double, p: Double) {
-        let pooled = first + second, count = pooled.count
+    static func test(_ first: [[Double]], _ second: [[Double]], permutations: Int, random: inout SeededRandom) -> (
+        mmd2: Double, p: Double
+    ) {
+        let pooled = first + second
+        let count = pooled.count
         guard first.count >= 2, second.count >= 2 else { return (0, 1) }
         var squared = [Double](repeating: 0, count: count * count)
         var distances: [Double] = []
@@ -101,7 +119,10 @@ enum MaximumMeanDiscrepancy {
         for i in 0..<count {
             for j in (i + 1)..<count {
                 var sum = 0.0
-                for k in pooled[i].indices { let d = pooled[i][k] - pooled[j][k]; sum += d * d }
+                for k in pooled[i].indices {
+                    let d = pooled[i][k] - pooled[j][k]
+                    sum += d * d
+                }
                 squared[i * count + j] = sum
                 squared[j * count + i] = sum
                 distances.append(sum)
@@ -123,7 +144,9 @@ enum MaximumMeanDiscrepancy {
 
     /// MMD²ᵤ for the split `labels` gives (true: first sample).
     private static func statistic(_ kernel: [Double], count: Int, labels: [Bool], firstCount: Int) -> Double {
-        var within1 = 0.0, within2 = 0.0, across = 0.0
+        var within1 = 0.0
+        var within2 = 0.0
+        var across = 0.0
         for i in 0..<count {
             let row = i * count
             for j in 0..<count where j != i {
@@ -147,7 +170,8 @@ enum KolmogorovSmirnov {
     static func worst(_ first: [[Double]], _ second: [[Double]]) -> (statistic: Double, p: Double) {
         let columns = min(first.first?.count ?? 0, second.first?.count ?? 0)
         guard columns > 0 else { return (0, 1) }
-        var worstD = 0.0, smallestP = 1.0
+        var worstD = 0.0
+        var smallestP = 1.0
         for column in 0..<columns {
             let (d, p) = test(first.map { $0[column] }, second.map { $0[column] })
             worstD = max(worstD, d)
@@ -158,8 +182,11 @@ enum KolmogorovSmirnov {
 
     /// The statistic and its asymptotic p-value.
     static func test(_ first: [Double], _ second: [Double]) -> (statistic: Double, p: Double) {
-        let a = first.sorted(), b = second.sorted()
-        var i = 0, j = 0, d = 0.0
+        let a = first.sorted()
+        let b = second.sorted()
+        var i = 0
+        var j = 0
+        var d = 0.0
         while i < a.count, j < b.count {
             let value = min(a[i], b[j])
             while i < a.count, a[i] <= value { i += 1 }
@@ -173,7 +200,8 @@ enum KolmogorovSmirnov {
     /// P(K > lambda) for the Kolmogorov distribution.
     static func probability(_ lambda: Double) -> Double {
         guard lambda > 0.2 else { return 1 }
-        var sum = 0.0, sign = 1.0
+        var sum = 0.0
+        var sign = 1.0
         for j in 1...100 {
             let term = sign * exp(-2 * Double(j * j) * lambda * lambda)
             sum += term
@@ -217,7 +245,9 @@ enum ChiSquare {
         guard x > 0 else { return 1 }
         let logPrefix = a * log(x) - x - lgamma(a)
         if x < a + 1 {
-            var term = 1 / a, sum = term, n = a
+            var term = 1 / a
+            var sum = term
+            var n = a
             for _ in 0..<500 {
                 n += 1
                 term *= x / n
@@ -227,7 +257,10 @@ enum ChiSquare {
             return max(0, min(1, 1 - sum * exp(logPrefix)))
         }
         let tiny = 1e-300
-        var b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d
+        var b = x + 1 - a
+        var c = 1 / tiny
+        var d = 1 / b
+        var h = d
         for i in 1...500 {
             let an = -Double(i) * (Double(i) - a)
             b += 2

@@ -29,8 +29,10 @@ public struct DriftReference: Codable, Sendable, Equatable {
     public var meanConfidence: Double
     public var testImages: Int
 
-    public init(dimension: Int, mean: [Float], components: [[Float]], scales: [Double], sample: [[Double]], classNames: [String],
-                classShares: [Double], meanConfidence: Double, testImages: Int) {
+    public init(
+        dimension: Int, mean: [Float], components: [[Float]], scales: [Double], sample: [[Double]], classNames: [String],
+        classShares: [Double], meanConfidence: Double, testImages: Int
+    ) {
         self.dimension = dimension
         self.mean = mean
         self.components = components
@@ -44,7 +46,9 @@ public struct DriftReference: Codable, Sendable, Equatable {
 
     /// Builds the reference from `embeddings` (`count * dimension` floats, training images) and
     /// the test split's class probabilities (`testCount * classNames.count`).
-    public static func build(embeddings: [Float], dimension: Int, testProbabilities: [Double], classNames: [String], seed: UInt64) -> DriftReference {
+    public static func build(embeddings: [Float], dimension: Int, testProbabilities: [Double], classNames: [String], seed: UInt64)
+        -> DriftReference
+    {
         let count = embeddings.count / max(dimension, 1)
         var random = SeededRandom(seed, 0x6472_6966_74)  // "drift"
         let rows = Array((0..<count).shuffled(using: &random).prefix(sampleLimit)).sorted()
@@ -54,23 +58,27 @@ public struct DriftReference: Codable, Sendable, Equatable {
         }
         mean = mean.map { $0 / Double(max(rows.count, 1)) }
         let centred = rows.map { row in (0..<dimension).map { Double(embeddings[row * dimension + $0]) - mean[$0] } }
-        let components = PrincipalComponents.top(min(componentCount, dimension, max(rows.count - 1, 1)), of: centred, dimension: dimension, random: &random)
+        let components = PrincipalComponents.top(
+            min(componentCount, dimension, max(rows.count - 1, 1)), of: centred, dimension: dimension, random: &random)
         let projected = centred.map { vector in components.map { dot($0, vector) } }
         let scales = components.indices.map { index in
             max(sqrt(projected.reduce(0) { $0 + $1[index] * $1[index] } / Double(max(projected.count - 1, 1))), 1e-12)
         }
-        let classes = classNames.count, testCount = testProbabilities.count / max(classes, 1)
-        var shares = [Double](repeating: 0, count: classes), confidence = 0.0
+        let classes = classNames.count
+        let testCount = testProbabilities.count / max(classes, 1)
+        var shares = [Double](repeating: 0, count: classes)
+        var confidence = 0.0
         for image in 0..<testCount {
             let row = testProbabilities[(image * classes)..<((image + 1) * classes)]
             guard let best = row.indices.max(by: { row[$0] < row[$1] }) else { continue }
             shares[best - row.startIndex] += 1
             confidence += row[best]
         }
-        return DriftReference(dimension: dimension, mean: mean.map(Float.init), components: components.map { $0.map(Float.init) },
-                              scales: scales, sample: projected.map { zip($0, scales).map { $0 / $1 } }, classNames: classNames,
-                              classShares: shares.map { $0 / Double(max(testCount, 1)) },
-                              meanConfidence: testCount > 0 ? confidence / Double(testCount) : 0, testImages: testCount)
+        return DriftReference(
+            dimension: dimension, mean: mean.map(Float.init), components: components.map { $0.map(Float.init) },
+            scales: scales, sample: projected.map { zip($0, scales).map { $0 / $1 } }, classNames: classNames,
+            classShares: shares.map { $0 / Double(max(testCount, 1)) },
+            meanConfidence: testCount > 0 ? confidence / Double(testCount) : 0, testImages: testCount)
     }
 
     /// The standardised coordinates of one embedding on the components.
@@ -78,7 +86,9 @@ public struct DriftReference: Codable, Sendable, Equatable {
         let start = embedding.startIndex
         return components.indices.map { index in
             var sum = 0.0
-            for column in 0..<dimension { sum += Double(components[index][column]) * (Double(embedding[start + column]) - Double(mean[column])) }
+            for column in 0..<dimension {
+                sum += Double(components[index][column]) * (Double(embedding[start + column]) - Double(mean[column]))
+            }
             return sum / scales[index]
         }
     }
@@ -109,7 +119,9 @@ public struct DriftReference: Codable, Sendable, Equatable {
 
 /// The top principal directions of centred rows, by block power iteration on their covariance.
 enum PrincipalComponents {
-    static func top(_ count: Int, of rows: [[Double]], dimension: Int, random: inout SeededRandom, iterations: Int = 60) -> [[Double]] {
+    static func top(_ count: Int, of rows: [[Double]], dimension: Int, random: inout SeededRandom, iterations: Int = 60)
+        -> [[Double]]
+    {
         guard !rows.isEmpty, dimension > 0 else { return [] }
         var basis = orthonormal((0..<count).map { _ in (0..<dimension).map { _ in Double.random(in: -1...1, using: &random) } })
         for _ in 0..<iterations {
@@ -125,7 +137,12 @@ enum PrincipalComponents {
             basis = orthonormal(next)
         }
         // Order by the variance each direction explains.
-        let variance = basis.map { direction in rows.reduce(0.0) { sum, row in let c = zip(row, direction).reduce(0) { $0 + $1.0 * $1.1 }; return sum + c * c } }
+        let variance = basis.map { direction in
+            rows.reduce(0.0) { sum, row in
+                let c = zip(row, direction).reduce(0) { $0 + $1.0 * $1.1 }
+                return sum + c * c
+            }
+        }
         return basis.indices.sorted { variance[$0] > variance[$1] }.map { basis[$0] }
     }
 

@@ -27,7 +27,9 @@ public struct DriftService: Sendable {
     /// The reference of `model`'s package, or an error saying why there is none.
     public static func reference(of model: LoadedModel) throws(ServiceError) -> DriftReference {
         guard let reference = try DriftReference.load(packageDirectory: model.packageDirectory) else {
-            throw .invalidArgument("\(model.name) v\(model.version) has no drift reference: only versions trained by this FishOps (head-only) carry one; train one with `fishops train`")
+            throw .invalidArgument(
+                "\(model.name) v\(model.version) has no drift reference: only versions trained by this FishOps (head-only) carry one; train one with `fishops train`"
+            )
         }
         return reference
     }
@@ -40,10 +42,14 @@ public struct DriftService: Sendable {
         let reference = try Self.reference(of: model)
         let (files, unusable) = classification.collectFiles(paths)
         if let first = unusable.first { throw ServiceError.invalidArgument(first.message) }
-        var projections: [[Double]] = [], tops: [Int] = [], confidences: [Double] = [], failed = 0
+        var projections: [[Double]] = []
+        var tops: [Int] = []
+        var confidences: [Double] = []
+        var failed = 0
         classification.classify(files: files, model: model, top: 1, embeddings: true) { result in
             guard case let .success(predictions) = result.outcome, let top = predictions.first, let embedding = result.embedding,
-                  embedding.count == reference.dimension else {
+                embedding.count == reference.dimension
+            else {
                 failed += 1
                 return
             }
@@ -55,7 +61,9 @@ public struct DriftService: Sendable {
         var counts = [Double](repeating: 0, count: reference.classNames.count)
         for top in tops where counts.indices.contains(top) { counts[top] += 1 }
         let mix = reference.classNames.indices.map { index in
-            ClassMix(label: reference.classNames[index], testShare: reference.classShares[index], share: counts[index] / Double(max(tops.count, 1)))
+            ClassMix(
+                label: reference.classNames[index], testShare: reference.classShares[index],
+                share: counts[index] / Double(max(tops.count, 1)))
         }
         return Report(model: model.reference, check: check, failed: failed, classMix: mix)
     }

@@ -13,13 +13,16 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String, timeZone: TimeZone = .current) throws(ServiceError) {
         let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard fields.count == 5 else {
-            throw .invalidArgument("cron \(text.debugDescription): expected 5 fields (minute hour day-of-month month day-of-week), found \(fields.count)")
+            throw .invalidArgument(
+                "cron \(text.debugDescription): expected 5 fields (minute hour day-of-month month day-of-week), found \(fields.count)"
+            )
         }
         func parse(_ index: Int, _ name: String, _ range: ClosedRange<Int>) throws(ServiceError) -> Set<Int> {
             do {
                 return try Self.values(fields[index], range)
             } catch {
-                throw .invalidArgument("cron \(text.debugDescription): \(name) field \(fields[index].debugDescription) \(error.reason)")
+                throw .invalidArgument(
+                    "cron \(text.debugDescription): \(name) field \(fields[index].debugDescription) \(error.reason)")
             }
         }
         minutes = try parse(0, "minute", 0...59)
@@ -44,10 +47,13 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             guard pieces.count <= 2 else { throw FieldError(reason: "has more than one '/'") }
             var step = 1
             if pieces.count == 2 {
-                guard let value = Int(pieces[1]), value > 0 else { throw FieldError(reason: "has a step that is not a positive number") }
+                guard let value = Int(pieces[1]), value > 0 else {
+                    throw FieldError(reason: "has a step that is not a positive number")
+                }
                 step = value
             }
-            var low = range.lowerBound, high = range.upperBound
+            var low = range.lowerBound
+            var high = range.upperBound
             if pieces[0] != "*" {
                 let bounds = pieces[0].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
                 guard (1...2).contains(bounds.count), let first = bounds[0], let last = bounds[bounds.count - 1] else {
@@ -76,15 +82,22 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         while time < limit {
             let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: time)
             guard let minute = parts.minute, let hour = parts.hour, let day = parts.day, let month = parts.month,
-                  let weekday = parts.weekday else { return nil }
+                let weekday = parts.weekday
+            else { return nil }
             if !months.contains(month) {
-                guard let next = calendar.date(byAdding: .month, value: 1, to: calendar.dateInterval(of: .month, for: time)?.start ?? time) else { return nil }
+                guard
+                    let next = calendar.date(
+                        byAdding: .month, value: 1, to: calendar.dateInterval(of: .month, for: time)?.start ?? time)
+                else { return nil }
                 time = next
             } else if !dayMatches(day: day, weekday: weekday - 1) {
                 guard let next = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: time)) else { return nil }
                 time = next
             } else if !hours.contains(hour) {
-                guard let next = calendar.date(byAdding: .hour, value: 1, to: calendar.dateInterval(of: .hour, for: time)?.start ?? time) else { return nil }
+                guard
+                    let next = calendar.date(
+                        byAdding: .hour, value: 1, to: calendar.dateInterval(of: .hour, for: time)?.start ?? time)
+                else { return nil }
                 time = next
             } else if !minutes.contains(minute) {
                 guard let next = calendar.date(byAdding: .minute, value: 1, to: time) else { return nil }

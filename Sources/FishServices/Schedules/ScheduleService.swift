@@ -28,9 +28,12 @@ public struct ScheduleService: Sendable {
     /// Adds schedule `name` running `fishops arguments...` whenever `cron` is due.
     public func add(name: String, cron: String, arguments: [String], now: Date = Date()) throws -> Summary {
         let expression = try CronExpression(cron)
-        guard !arguments.isEmpty else { throw ServiceError.invalidArgument("a schedule needs a command after --, e.g. -- train --data DIR") }
-        let record = ScheduleRecord(name: name, cron: expression.description, arguments: arguments, createdAt: now,
-                                    createdBy: context.actor.user)
+        guard !arguments.isEmpty else {
+            throw ServiceError.invalidArgument("a schedule needs a command after --, e.g. -- train --data DIR")
+        }
+        let record = ScheduleRecord(
+            name: name, cron: expression.description, arguments: arguments, createdAt: now,
+            createdBy: context.actor.user)
         try store.addSchedule(record)
         return Summary(schedule: record, nextDue: expression.next(after: now), last: nil, missed: 0)
     }
@@ -38,8 +41,9 @@ public struct ScheduleService: Sendable {
     public func list(now: Date = Date()) throws -> [Summary] {
         try store.schedules().map { record in
             let runs = try store.scheduleRuns(record.name)
-            return Summary(schedule: record, nextDue: (try? CronExpression(record.cron))?.next(after: now), last: runs.first,
-                           missed: runs.filter { $0.outcome == .missed }.count)
+            return Summary(
+                schedule: record, nextDue: (try? CronExpression(record.cron))?.next(after: now), last: runs.first,
+                missed: runs.filter { $0.outcome == .missed }.count)
         }
     }
 
@@ -66,7 +70,8 @@ public struct ScheduleService: Sendable {
             for due in expression.dueTimes(after: since, through: now) {
                 let late = now.timeIntervalSince(due) > Self.grace
                 let detail = late ? "no agent was running at \(due)" : ""
-                let claim = ScheduleRun(schedule: record.name, dueAt: due, outcome: late ? .missed : .started, agent: agent, detail: detail)
+                let claim = ScheduleRun(
+                    schedule: record.name, dueAt: due, outcome: late ? .missed : .started, agent: agent, detail: detail)
                 guard try store.claim(claim) else { continue }  // another agent recorded it
                 var outcome = claim
                 if !late {
@@ -76,7 +81,8 @@ public struct ScheduleService: Sendable {
                         outcome.outcome = .failed
                         outcome.detail = "\(error)"
                     }
-                    try store.updateScheduleRun(schedule: record.name, dueAt: due, outcome: outcome.outcome, detail: outcome.detail)
+                    try store.updateScheduleRun(
+                        schedule: record.name, dueAt: due, outcome: outcome.outcome, detail: outcome.detail)
                 }
                 recorded.append(outcome)
             }

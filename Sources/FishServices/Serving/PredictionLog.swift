@@ -17,8 +17,10 @@ public struct PredictionLogEntry: Codable, Sendable, Equatable {
     /// The kept image, relative to the log's folder (only with `--keep-images low-confidence`).
     public var image: String?
 
-    public init(at: Date, server: String, sha256: String, model: String, version: Int, top: [Prediction], latencyMs: Double,
-                cached: Bool, image: String? = nil) {
+    public init(
+        at: Date, server: String, sha256: String, model: String, version: Int, top: [Prediction], latencyMs: Double,
+        cached: Bool, image: String? = nil
+    ) {
         self.at = at
         self.server = server
         self.sha256 = sha256
@@ -46,7 +48,9 @@ public struct PredictionLogEntry: Codable, Sendable, Equatable {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
+            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+                return date
+            }
             return try Date(text, strategy: .iso8601)
         }
         return decoder
@@ -85,7 +89,8 @@ public struct PredictionLog: Sendable {
     /// line cut short by a server killed mid-write).
     public func entries(since: Date? = nil) -> (entries: [PredictionLogEntry], unreadable: Int) {
         let decoder = PredictionLogEntry.decoder()
-        var entries: [PredictionLogEntry] = [], unreadable = 0
+        var entries: [PredictionLogEntry] = []
+        var unreadable = 0
         for file in filesOldestFirst {
             guard let data = FileManager.default.contents(atPath: file.path) else { continue }
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
@@ -221,7 +226,8 @@ public final class PredictionLogWriter: @unchecked Sendable {
     /// whenever the next line would not fit.
     private func write(_ lines: [[UInt8]]) {
         let share = log.capBytes / PredictionLog.files
-        var chunk: [UInt8] = [], index = 0
+        var chunk: [UInt8] = []
+        var index = 0
         while index < lines.count {
             reopenIfRotated()
             guard descriptor >= 0 else { return }
@@ -244,7 +250,8 @@ public final class PredictionLogWriter: @unchecked Sendable {
     /// Opens the live file when none is open, or when another writer has rotated it away (the
     /// open file's path, as `/proc/self/fd` tells it, is no longer the live one).
     private func reopenIfRotated() {
-        let current = descriptor >= 0
+        let current =
+            descriptor >= 0
             && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) == resolvedLivePath
         guard !current else { return }
         if descriptor >= 0 { Foundation.close(descriptor) }
@@ -325,18 +332,23 @@ extension PredictionLog {
         }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         if let day = try? Date(text, strategy: .iso8601.year().month().day()) { return day }
-        throw .invalidArgument("--since \(text.debugDescription): give a date (2026-12-02), a time (2026-12-02T14:00:00Z) or a span back from now (30m, 2h, 7d)")
+        throw .invalidArgument(
+            "--since \(text.debugDescription): give a date (2026-12-02), a time (2026-12-02T14:00:00Z) or a span back from now (30m, 2h, 7d)"
+        )
     }
 
     /// `entry` as one CSV row (RFC 4180 quoting) under `csvHeader`.
     public static func csvRow(_ entry: PredictionLogEntry) -> String {
         let top = (0..<3).flatMap { index in
-            entry.top.indices.contains(index) ? [entry.top[index].label, String(format: "%.6f", entry.top[index].probability)] : ["", ""]
+            entry.top.indices.contains(index)
+                ? [entry.top[index].label, String(format: "%.6f", entry.top[index].probability)] : ["", ""]
         }
-        let fields = [entry.at.formatted(.iso8601), entry.server, entry.sha256, entry.model, String(entry.version)] + top
+        let fields =
+            [entry.at.formatted(.iso8601), entry.server, entry.sha256, entry.model, String(entry.version)] + top
             + [String(format: "%.3f", entry.latencyMs), String(entry.cached), entry.image ?? ""]
         return fields.map { field in
-            field.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+            field.contains(where: { ",\"\n\r".contains($0) })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
         }.joined(separator: ",")
     }
 

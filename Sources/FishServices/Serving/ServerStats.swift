@@ -39,8 +39,10 @@ public struct ServerStats: Codable, Sendable, Equatable {
         /// Milliseconds from the request's arrival to its answer (nil without requests).
         public var latencyMs: Latency?
 
-        public init(seconds: Int, requests: Int, answered: Int, errors: [KindCount], rejections: [KindCount],
-                    requestsPerSecond: Double, latencyMs: Latency?) {
+        public init(
+            seconds: Int, requests: Int, answered: Int, errors: [KindCount], rejections: [KindCount],
+            requestsPerSecond: Double, latencyMs: Latency?
+        ) {
             self.seconds = seconds
             self.requests = requests
             self.answered = answered
@@ -135,8 +137,10 @@ public struct ServerStats: Codable, Sendable, Equatable {
         /// Newest first.
         public var lowConfidence: [Answer]
 
-        public init(answers: Int, classMix: [ClassShare], meanConfidence: Double?, confidenceHistogram: [Int],
-                    lowConfidenceThreshold: Double, lowConfidence: [Answer]) {
+        public init(
+            answers: Int, classMix: [ClassShare], meanConfidence: Double?, confidenceHistogram: [Int],
+            lowConfidenceThreshold: Double, lowConfidence: [Answer]
+        ) {
             self.answers = answers
             self.classMix = classMix
             self.meanConfidence = meanConfidence
@@ -197,8 +201,10 @@ public struct ServerStats: Codable, Sendable, Equatable {
     /// Nil when the served version carries no drift reference (or the server predates drift).
     public var drift: Drift?
 
-    public init(model: String, alias: String, version: Int?, startedAt: Date, at: Date, lastMinute: Window, lastQuarterHour: Window,
-                queueDepth: Int, batches: Batches, cache: Cache, recent: Recent, series: Series, drift: Drift? = nil) {
+    public init(
+        model: String, alias: String, version: Int?, startedAt: Date, at: Date, lastMinute: Window, lastQuarterHour: Window,
+        queueDepth: Int, batches: Batches, cache: Cache, recent: Recent, series: Series, drift: Drift? = nil
+    ) {
         self.model = model
         self.alias = alias
         self.version = version

@@ -50,8 +50,9 @@ public struct ServingService: Sendable {
     /// Records a server that has started answering at `url`; the announcement beats and withdraws it.
     public func announce(url: String, model: String, alias: String, version: Int?) throws(StoreError) -> Announcement {
         let now = Date()
-        let record = ServerRecord(url: url, host: context.actor.host, pid: Int(getpid()), model: model, alias: alias, version: version,
-                                  startedAt: now, heartbeatAt: now)
+        let record = ServerRecord(
+            url: url, host: context.actor.host, pid: Int(getpid()), model: model, alias: alias, version: version,
+            startedAt: now, heartbeatAt: now)
         try context.store.announceServer(record)
         return Announcement(store: context.store, record: record)
     }
@@ -102,7 +103,9 @@ public struct ServingService: Sendable {
 
     /// Polls are short: a server that takes longer than a few seconds to say how it is doing is shown as such.
     private func pollingClient() -> HTTPClient {
-        let token = [environment["FISHOPS_SERVE_TOKEN"], environment["FISHOPS_SERVE_ADMIN_TOKEN"]].compactMap { $0 }.first { !$0.isEmpty }
+        let token = [environment["FISHOPS_SERVE_TOKEN"], environment["FISHOPS_SERVE_ADMIN_TOKEN"]].compactMap { $0 }.first {
+            !$0.isEmpty
+        }
         var client = HTTPClient(credentials: token.map { .bearer($0) })
         client.timeout = .seconds(3)
         client.connectTimeout = .seconds(2)
@@ -121,7 +124,8 @@ public struct ServingService: Sendable {
     static func processIsRunning(_ pid: Int) -> Bool {
         guard pid > 0, kill(pid_t(pid), 0) == 0 || errno == EPERM else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
     }
 

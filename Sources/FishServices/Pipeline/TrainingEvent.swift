@@ -1,0 +1,20 @@
+import FishNeural
+
+/// The stages of a training pipeline, in order: what the store records per run (`pipeline` in the
+/// run's JSON) and what `TrainingEvent` reports as the job moves on. `validate` scans, checks and
+/// splits the data; `extract` embeds every image view; `train` fits the head's trials.
+public enum PipelineStageName: String, Sendable, Codable, CaseIterable {
+    case validate, extract, train, finetune, evaluate, register, gate, promote, report
+}
+
+/// What a running training job reports to its watchers (CLI progress bars, the console).
+public enum TrainingEvent: Sendable {
+    case started(runId: String)
+    case stage(PipelineStageName)
+    case progress(PipelineStageName, done: Int, total: Int)
+    case checked(DatasetCheck)
+    case epoch(trial: Int, EpochRecord)
+    /// An epoch of the fine-tuning stage.
+    case fineTuneEpoch(EpochRecord)
+    case trialFinished(trial: Int, HeadHyperparameters, validationLoss: Double, validationAccuracy: Double)
+}

@@ -1,0 +1,174 @@
+import Dispatch
+import FishCluster
+import FishImaging
+import FishNeural
+import FishStore
+import Foundation
+
+/// Trains a fish classifier on the frozen backbone: scan and check the data, split it, extract
+/// (cached) features, train head trials in parallel, evaluate the best on the test split, and
+/// register it as a new version with the `staging` alias. Everything is recorded in the store.
+public struct TrainingService: Sendable {
+    private let context: ServiceContext
+    private var config: FishConfig { context.config }
+    private var store: Store { context.store }
+
+    public init(context: ServiceContext) {
+        self.context = context
+    }
+
+    /// Where cached features live.
+    public var featureCacheDirectory: URL { config.home.appendingPathComponent("cache/features") }
+
+    /// Runs `spec` to completion as a persisted pipeline, reporting through `events`; stops with
+    /// `ServiceError.cancelled` soon after `cancellation` is set (the run is then KILLED).
+    public func train(
+        _ spec: TrainingSpec, cancellation: CancellationFlag = CancellationFlag(),
+        events: @escaping @Sendable (TrainingEvent) -> Void = { _ in }
+    ) throws -> TrainingReport {
+        if let problem = spec.problem { throw ServiceError.invalidArgument(problem) }
+        let (backbone, package) = try loadBackbone(spec.backbone, version: nil)
+        var clock = StageClock()
+        let prepared = try prepare(spec, events: events, isCancelled: { cancellation.isCancelled })
+        clock.lap("scan")
+        let run = try store.startRun(
+            experiment: spec.experiment, runName: "train-\(spec.model)", datasetFingerprint: prepared.fingerprint,
+            user: context.actor.user, host: context.actor.host)
+        try store.createPipeline(
+            runId: run.id, kind: "train", spec: String(decoding: try JSONEncoder().encode(spec), as: UTF8.self),
+            backend: spec.cluster.backend.rawValue, stages: PipelineStageName.allCases.map(\.rawValue))
+        events(.started(runId: run.id))
+        return try coordinating(run.id) {
+            try execute(
+                TrainingJob(
+                    context: context, spec: spec, run: run, dataset: prepared.dataset, split: prepared.split,
+                    backbone: backbone, backbonePackage: package, clock: clock,
+                    isCancelled: { cancellation.isCancelled }, events: events), cancellation: cancellation)
+        }
+    }
+
+    /// Runs `body` as the one coordinator of `runId`: a lock file in `pipelines/` is held while it
+    /// runs (and released by the system if the process dies), so a resume while the coordinator
+    /// lives is refused instead of running its trials twice.
+    private func coordinating<T>(_ runId: String, _ body: () throws -> T) throws -> T {
+        let lock = context.coordinatorLock(runId)
+        try FileManager.default.createDirectory(at: lock.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard let result = try FileLock.ifFree(lock, body) else {
+            throw ServiceError.invalidArgument(
+                "run \(runId) is still being run by a live coordinator process; stop it (Ctrl-C or kill) before resuming")
+        }
+        return result
+    }
+
+    /// Continues the pipeline of `runId` after its coordinator died or was stopped: finished
+    /// stages and completed worker tasks are kept, the rest run (on `backend` when given).
+    public func resume(
+        runId reference: String, backend: ClusterOptions.Backend? = nil, cancellation: CancellationFlag = CancellationFlag(),
+        events: @escaping @Sendable (TrainingEvent) -> Void = { _ in }
+    ) throws -> TrainingReport {
+        let run = try store.run(reference).run
+        return try coordinating(run.id) {
+            try resumeCoordinated(runId: run.id, backend: backend, cancellation: cancellation, events: events)
+        }
+    }
+
+    private func resumeCoordinated(
+        runId: String, backend: ClusterOptions.Backend?, cancellation: CancellationFlag,
+        events: @escaping @Sendable (TrainingEvent) -> Void
+    ) throws -> TrainingReport {
+        let detail = try store.run(runId)
+        let run = detail.run
+        guard let pipeline = try store.pipeline(runId: run.id) else {
+            throw ServiceError.invalidArgument("run \(run.id) is not a pipeline run; only `fishops train` runs can be resumed")
+        }
+        guard run.status != .finished else {
+            throw ServiceError.invalidArgument("run \(run.id) already finished; nothing to resume")
+        }
+        var spec = try JSONDecoder().decode(TrainingSpec.self, from: Data(pipeline.spec.utf8))
+        if let backend {
+            spec.cluster.backend = backend
+            try store.setPipelineBackend(runId: run.id, backend: backend.rawValue)
+        }
+        let (backbone, package) = try loadBackbone(spec.backbone, version: detail.params["backbone_version"].flatMap { Int($0) })
+        var clock = StageClock()
+        let prepared = try prepare(spec, events: events, isCancelled: { cancellation.isCancelled })
+        guard prepared.fingerprint == run.datasetFingerprint else {
+            throw ServiceError.invalidArgument(
+                "\(spec.data) changed since run \(run.id) started; start a new run with `fishops train`")
+        }
+        clock.lap("scan")
+        try store.reopenRun(run.id)
+        events(.started(runId: run.id))
+        return try execute(
+            TrainingJob(
+                context: context, spec: spec, run: run, dataset: prepared.dataset, split: prepared.split,
+                backbone: backbone, backbonePackage: package, clock: clock,
+                isCancelled: { cancellation.isCancelled }, events: events), cancellation: cancellation)
+    }
+
+    private func execute(_ job: TrainingJob, cancellation: CancellationFlag) throws -> TrainingReport {
+        var job = job
+        do {
+            let report = try job.execute()
+            try store.endRun(job.run.id, status: .finished)
+            return report
+        } catch {
+            let cancelled = cancellation.isCancelled || error as? ClusterError == .cancelled
+            try? store.endRun(job.run.id, status: cancelled ? .killed : .failed)
+            try? store.setTags(job.run.id, ["error": "\(error)"])
+            throw cancelled ? ServiceError.cancelled : error
+        }
+    }
+
+    /// The registered backbone (at `version`, default its current one) and its package folder.
+    private func loadBackbone(_ name: String, version: Int?) throws -> (LoadedModel, URL) {
+        let resolved = try RegistryService(context: context).resolve(model: name, version: version)
+        guard resolved.package.metadata.backbone == nil else {
+            throw ServiceError.invalidArgument("\(name) is a trained head, not a backbone; train on \(FishConfig.baseModelName)")
+        }
+        return (try LoadedModel(package: resolved.package, threads: config.threads), resolved.package.directory)
+    }
+
+    /// The validate stage: scan and check the data, split it, and fingerprint it.
+    private func prepare(_ spec: TrainingSpec, events: @Sendable (TrainingEvent) -> Void, isCancelled: () -> Bool) throws
+        -> (dataset: PreparedDataset, split: DatasetSplit, fingerprint: String)
+    {
+        events(.stage(.validate))
+        let scanner = DatasetScanner(maxPixels: config.maxPixels, threads: config.threads)
+        let scanned = try scanner.scan(
+            data: URL(fileURLWithPath: spec.data), manifest: spec.manifest.map(URL.init(fileURLWithPath:)),
+            progress: { events(.progress(.validate, done: $0, total: $1)) }, isCancelled: isCancelled)
+        let dataset = PreparedDataset(
+            images: scanned.images, unreadable: scanned.unreadable,
+            nearDuplicateDistance: spec.nearDuplicateDistance)
+        events(.checked(dataset.check))
+        guard dataset.classNames.count >= 2 else {
+            throw ServiceError.invalidArgument(
+                "\(spec.data): training needs at least 2 classes with readable images, found \(dataset.classNames.count)")
+        }
+        let split = DatasetSplit(
+            dataset, seed: spec.seed, validationFraction: spec.validationFraction, testFraction: spec.testFraction)
+        guard !split.indices(.validation).isEmpty, !split.indices(.test).isEmpty else {
+            throw ServiceError.invalidArgument(
+                "\(spec.data): too few distinct images per class to hold out validation and test images")
+        }
+        let fingerprint = ModelPackage.sha256(
+            Data(dataset.images.map { "\($0.sha256) \($0.label)" }.sorted().joined(separator: "\n").utf8))
+        return (dataset, split, fingerprint)
+    }
+}
+
+/// Wall time per stage.
+struct StageClock {
+    private var last = DispatchTime.now()
+    private let start = DispatchTime.now()
+    private(set) var seconds: [String: Double] = [:]
+
+    /// Records the time since the previous lap as `stage`.
+    mutating func lap(_ stage: String) {
+        let now = DispatchTime.now()
+        seconds[stage] = Double(now.uptimeNanoseconds - last.uptimeNanoseconds) / 1e9
+        seconds["total"] = Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        last = now
+    }
+}
