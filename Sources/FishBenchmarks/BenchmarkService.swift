@@ -1,7 +1,7 @@
 import Dispatch
 import FishImaging
 import FishNeural
-import FishServices
+public import FishServices
 import Foundation
 
 /// Measures the engine and the classify pipeline on this machine. It reports figures; it asserts

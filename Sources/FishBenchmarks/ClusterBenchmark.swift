@@ -1,4 +1,4 @@
-import FishServices
+public import FishServices
 import Foundation
 
 /// Measures the training pipeline's worker layouts on the same data, each in a scratch home with

@@ -1,6 +1,6 @@
 import Dispatch
 import FishConsole
-import FishServices
+public import FishServices
 import Foundation
 
 /// Measures how long the console takes to produce a frame (key handling, drawing into the grid,

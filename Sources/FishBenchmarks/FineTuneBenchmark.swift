@@ -1,6 +1,6 @@
 import Dispatch
 import FishNeural
-import FishServices
+public import FishServices
 import Foundation
 
 /// Measures fine-tuning on a folder of `<class>/<image>` files: the tail's forward + backward

@@ -1,6 +1,6 @@
 import FishNeural
 import FishServices
-import Foundation
+public import Foundation
 
 /// Runs ONNX Runtime (from pip, in a Python interpreter the caller names) on the exported graph of
 /// the same weights, for side-by-side figures and to check that the export reproduces our logits.

@@ -1,5 +1,5 @@
 import FishNeural
-import FishServices
+public import FishServices
 import Foundation
 
 /// A throwaway FishOps home with the base model copied in, for benchmarks that must not touch

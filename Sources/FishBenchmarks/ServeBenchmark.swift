@@ -1,5 +1,5 @@
 import FishServer
-import FishServices
+public import FishServices
 import Foundation
 
 /// `fishops bench serve` (`make loadtest`): wrk against a real `fishops serve` on loopback, uncached

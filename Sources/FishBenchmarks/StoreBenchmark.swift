@@ -1,7 +1,7 @@
 import Dispatch
-import FishServices
+public import FishServices
 import FishStore
-import Foundation
+public import Foundation
 
 /// Measures the tracking store: bulk metric logging, and listing many runs with their
 /// best and last metric values. It writes into a store of its own, never the user's.

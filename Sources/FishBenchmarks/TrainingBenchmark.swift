@@ -1,5 +1,5 @@
 import FishNeural
-import FishServices
+public import FishServices
 import Foundation
 
 /// Measures the training pipeline in a scratch home (the base model copied in, an empty feature

@@ -1,5 +1,5 @@
-import FishRecords
-import Foundation
+public import FishRecords
+public import Foundation
 
 /// One unit of work for `fishops worker --task FILE`. A launcher needs only where the task file
 /// is and where the worker writes its result; what the task does is the worker's business.

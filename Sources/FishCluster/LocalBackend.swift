@@ -1,5 +1,5 @@
-import FishRecords
-import Foundation
+public import FishRecords
+public import Foundation
 
 /// The embedded backend: a pool of `workers` `fishops worker` processes on this machine, fed
 /// from a queue. It watches each worker's JSON lines (progress, heartbeats), samples its CPU and

@@ -1,5 +1,5 @@
-import FishRecords
-import Foundation
+public import FishRecords
+public import Foundation
 
 /// Runs tasks on an existing Slurm cluster: each submission is one array job (`sbatch --array`)
 /// whose elements run `fishops worker --task FILE`; states come from `squeue --json --states=all`,

@@ -1,5 +1,5 @@
-import FishRecords
-import Foundation
+package import FishRecords
+package import Foundation
 
 /// Reads the JSON of `squeue --json` and `sinfo --json`. Slurm 22.05 prints states as strings and
 /// exit codes as raw wait statuses; later versions print lists and objects: both are accepted.

@@ -2,7 +2,7 @@ import FishImaging
 import FishNeural
 import FishServer
 import FishServices
-import Foundation
+public import Foundation
 import NIOCore
 
 /// The parsers that read untrusted bytes, each as a libFuzzer harness: any input must end in a

@@ -1,5 +1,5 @@
 import CCurl
-import Foundation
+public import Foundation
 
 /// FishOps' one HTTP client, on libcurl: JSON and byte bodies, uploads streamed from files,
 /// downloads streamed to files, timeouts, TLS verified by default, Bearer or Basic credentials,

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A reply with a 2xx status.
 public struct HTTPReply: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The EXIF orientation tag (1-8): how a stored JPEG must be turned to display upright.
 public enum ExifOrientation: Int, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import CJPEG
 import CPNG
-import Foundation
+public import Foundation
 
 /// Decodes JPEG and PNG files into `RGBImage`s with libjpeg and libpng.
 public struct ImageDecoder: Sendable {

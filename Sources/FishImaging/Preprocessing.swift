@@ -1,4 +1,4 @@
-import FishRecords
+public import FishRecords
 
 /// How a model turns a decoded image into its input tensor; stored in every model package.
 public struct Preprocessing: Codable, Sendable, Equatable {

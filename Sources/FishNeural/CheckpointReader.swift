@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Reads weight files by their content: PyTorch legacy, PyTorch zip, or safetensors.
 public enum CheckpointReader {

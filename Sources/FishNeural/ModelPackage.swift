@@ -1,6 +1,6 @@
 import Crypto
-import FishImaging
-import Foundation
+public import FishImaging
+public import Foundation
 
 /// A self-describing model version on disk: `weights.safetensors` plus `model.json` metadata.
 /// Loading a package needs nothing else.

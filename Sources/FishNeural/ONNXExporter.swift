@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Writes a folded EfficientNet-Lite0 as an ONNX model (opset 13): input `input` float32
 /// `[batch, 3, size, size]` (NCHW, already normalised), outputs `logits` `[batch, classes]` and

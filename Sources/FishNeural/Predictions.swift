@@ -1,4 +1,4 @@
-import FishRecords
+public import FishRecords
 import Foundation
 
 public enum Softmax {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the tensor bytes.

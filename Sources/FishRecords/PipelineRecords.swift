@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // The pipeline coordinator's records as every layer speaks them.
 

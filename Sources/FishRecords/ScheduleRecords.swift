@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // The scheduler's records as every layer speaks them.
 

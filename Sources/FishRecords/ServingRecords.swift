@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A running `fishops serve` as it announced itself in the store.
 public struct ServerRecord: Codable, Sendable, Equatable {

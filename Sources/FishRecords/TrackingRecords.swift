@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // The experiment tracker's records as every layer speaks them: the store fills them, the
 // services return them, the interfaces show them (the store adds its database conformances).

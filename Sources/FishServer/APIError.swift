@@ -1,6 +1,6 @@
 import FishServices
 import Foundation
-import Hummingbird
+public import Hummingbird
 
 /// An API failure answered as `{"error":{"code","message"}}` with its HTTP status
 /// (and `Retry-After` when the client should simply try again later).

@@ -1,6 +1,6 @@
-import FishServices
+package import FishServices
 import Foundation
-import Prometheus
+package import Prometheus
 import Synchronization
 
 /// The served version's recent uncached answers, compared with its training data: a ring of the

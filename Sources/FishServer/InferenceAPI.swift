@@ -1,6 +1,6 @@
-import FishServices
-import Foundation
-import Hummingbird
+public import FishServices
+public import Foundation
+public import Hummingbird
 
 /// The HTTP inference API over the service layer: classification (single and batch), the served
 /// model, its traffic (`/v1/stats`), health, readiness, Prometheus metrics and an upload page.

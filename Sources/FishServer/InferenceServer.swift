@@ -1,4 +1,4 @@
-import FishServices
+public import FishServices
 import Foundation
 import Hummingbird
 import Logging

@@ -1,5 +1,5 @@
-import FishServices
-import Foundation
+package import FishServices
+package import Foundation
 import Synchronization
 
 /// The server's recent traffic, for `/v1/stats`: per-second counts and latency histograms over the

@@ -1,6 +1,6 @@
 import FishImaging
 import FishNeural
-import Foundation
+public import Foundation
 
 /// Exports registered model versions for other runtimes.
 public struct ExportService: Sendable {

@@ -1,5 +1,5 @@
 import FishImaging
-import Foundation
+public import Foundation
 
 /// Where FishOps keeps its state and how much of the machine it uses; resolved once, here.
 public struct FishConfig: Sendable {

@@ -1,6 +1,6 @@
 import FishImaging
-import FishNeural
-import Foundation
+package import FishNeural
+public import Foundation
 
 /// A model package loaded and ready to run: a whole network, or a trained head on top of its
 /// registered backbone.

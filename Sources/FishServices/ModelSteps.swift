@@ -1,6 +1,6 @@
 import FishImaging
 import FishNeural
-import Foundation
+public import Foundation
 
 /// Why an image cannot be a model's input, by kind (the HTTP API maps each kind to a status).
 public struct ImageInputError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import FishNeural
+package import FishNeural
 import FishStore
 import Foundation
 

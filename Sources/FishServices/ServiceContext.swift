@@ -1,5 +1,5 @@
-import FishStore
-import Foundation
+package import FishStore
+public import Foundation
 
 /// What every service shares: the resolved configuration, the store, and who is acting.
 /// Interfaces create one per process and hand it to the services they use.

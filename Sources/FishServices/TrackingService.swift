@@ -1,5 +1,5 @@
 import FishStore
-import Foundation
+public import Foundation
 
 /// Experiment tracking as operators read it: runs, one run, and comparisons.
 public struct TrackingService: Sendable {

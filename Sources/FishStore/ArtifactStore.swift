@@ -1,6 +1,6 @@
 import Crypto
-import FishRecords
-import Foundation
+public import FishRecords
+public import Foundation
 
 /// Files stored by content: `objects/<2 hex>/<62 hex>` named by sha256. A write goes to a
 /// temporary file that is flushed and renamed into place, so readers never see partial content

@@ -1,5 +1,5 @@
 import FishRecords
-import Foundation
+public import Foundation
 
 /// An exclusive advisory lock (`flock`) on a lock file, held while `body` runs; other processes
 /// taking the same lock wait. The store holds `store.lock` while it is created and migrated (GRDB

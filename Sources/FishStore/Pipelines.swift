@@ -1,6 +1,6 @@
-import FishRecords
+public import FishRecords
 import Foundation
-import GRDB
+public import GRDB
 
 extension PipelineRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "pipelines"

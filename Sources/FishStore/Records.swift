@@ -1,5 +1,5 @@
-import FishRecords
-import GRDB
+public import FishRecords
+public import GRDB
 
 // How the tracking and registry records map onto the store's tables.
 

@@ -1,6 +1,6 @@
-import FishRecords
-import Foundation
-import GRDB
+public import FishRecords
+public import Foundation
+public import GRDB
 
 extension ScheduleRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "schedules"

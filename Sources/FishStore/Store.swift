@@ -1,5 +1,5 @@
-import FishRecords
-import Foundation
+public import FishRecords
+public import Foundation
 import GRDB
 
 /// The embedded tracking store and model registry: SQLite (WAL) through GRDB, plus a

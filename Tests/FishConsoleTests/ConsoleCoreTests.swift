@@ -1,4 +1,5 @@
 import FishConsole
+import FishConsoleTestSupport
 import FishServices
 import FishStore
 import FishTestSupport
@@ -86,7 +87,7 @@ import Testing
         let context = try ConsoleFixture.store()
         var selectedStyles: [Style] = []
         for depth in ColorDepth.allCases {
-            let fixture = ConsoleFixture(context: context, depth: depth)
+            let fixture = HeadlessConsole(context: context, depth: depth)
             fixture.press(ViewSnapshotTests.command("runs"))
             let canvas = fixture.render()
             #expect(canvas.text.contains("train-b"))
@@ -121,7 +122,7 @@ import Testing
     }
 
     @Test func readOnlyConsoleCannotPromote() throws {
-        let fixture = ConsoleFixture(context: try ConsoleFixture.store(), readOnly: true)
+        let fixture = HeadlessConsole(context: try ConsoleFixture.store(), readOnly: true)
         fixture.press(ViewSnapshotTests.command("models") + [.enter, .down, .character("p")])
         let text = fixture.render().text
         #expect(!text.contains("promote ─") && !text.contains("reason:"))
@@ -130,7 +131,7 @@ import Testing
 
     @Test func promotingThroughTheDialogMovesTheAliasAndIsAudited() throws {
         let context = try ConsoleFixture.store()
-        let fixture = ConsoleFixture(context: context)
+        let fixture = HeadlessConsole(context: context)
         fixture.press(ViewSnapshotTests.command("models") + [.enter, .character("p")])  // v2, the newest, is selected
         #expect(fixture.render().text.contains("production of fish-classifier moves from v1 to v2."))
         fixture.press([.enter])  // no reason yet: refused

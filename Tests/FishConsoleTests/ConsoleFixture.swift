@@ -5,10 +5,8 @@ import FishTestSupport
 import Foundation
 import Testing
 
-/// A console on a scratch store with known runs and model versions, driven by scripted keys.
-struct ConsoleFixture {
-    let app: ConsoleApp
-
+/// A scratch store with known runs and model versions for the console's tests, and their goldens.
+enum ConsoleFixture {
     /// Two finished training runs with metric curves, one failed run, `fish-classifier` v1
     /// (production) and v2 (staging) evaluated on the same test split, and a gone server.
     static func store() throws -> ServiceContext {
@@ -52,33 +50,6 @@ struct ConsoleFixture {
                 url: "http://fish-a:8080", host: "lab", pid: 4242, model: "fish-classifier",
                 alias: "production", version: 1, startedAt: died.addingTimeInterval(-600), heartbeatAt: died))
         return context
-    }
-
-    init(
-        context: ServiceContext, depth: ColorDepth = .c256, ascii: Bool = false, readOnly: Bool = false,
-        theme: Theme = Theme()
-    ) {
-        let settings = ConsoleApp.Settings(
-            depth: depth, glyphs: ascii ? .ascii : .unicode, theme: theme,
-            actions: ActionRegistry(readOnly: readOnly))
-        app = ConsoleApp(context: context, settings: settings)
-        app.settle()
-    }
-
-    /// Presses `keys` (strings are typed character by character), letting loads finish after each.
-    func press(_ keys: [Key]) {
-        for key in keys {
-            app.handle(key)
-            app.settle()
-        }
-    }
-
-    func type(_ text: String) -> [Key] { text.map { .character($0) } }
-
-    func render(width: Int = 80, height: Int = 24) -> Canvas {
-        var canvas = Canvas(width: width, height: height)
-        app.render(into: &canvas)
-        return canvas
     }
 
     /// Compares the screen with `Golden/NAME.txt`; `FISHOPS_RECORD_GOLDEN=1` writes it instead.

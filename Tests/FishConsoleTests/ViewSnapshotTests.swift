@@ -1,4 +1,5 @@
 import FishConsole
+import FishConsoleTestSupport
 import FishTestSupport
 import Foundation
 import Testing
@@ -42,7 +43,7 @@ import Testing
     func everyView(size: (Int, Int), ascii: Bool) throws {
         let context = try ConsoleFixture.store()
         for script in Self.scripts {
-            let fixture = ConsoleFixture(context: context, ascii: ascii)
+            let fixture = HeadlessConsole(context: context, ascii: ascii)
             fixture.press(script.keys)
             try ConsoleFixture.expectGolden(
                 fixture.render(width: size.0, height: size.1),
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func tooSmallTerminalSaysSo() throws {
-        let fixture = ConsoleFixture(context: try ConsoleFixture.store())
+        let fixture = HeadlessConsole(context: try ConsoleFixture.store())
         let text = fixture.render(width: 60, height: 20).text
         #expect(text.contains("terminal too small") && text.contains("60x20; FishOps needs 80x24"))
     }
@@ -59,7 +60,7 @@ import Testing
     @Test func asciiModeUsesNoUnicode() throws {
         let context = try ConsoleFixture.store()
         for script in Self.scripts {
-            let fixture = ConsoleFixture(context: context, ascii: true)
+            let fixture = HeadlessConsole(context: context, ascii: true)
             fixture.press(script.keys)
             let text = fixture.render().text
             let nonASCII = text.unicodeScalars.filter { !$0.isASCII }

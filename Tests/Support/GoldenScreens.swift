@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Golden screen files: a screen's text, with what changes between runs masked, compared with a
 /// file kept in the repository (`FISHOPS_RECORD_GOLDEN=1` writes the file instead).

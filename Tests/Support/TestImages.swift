@@ -1,6 +1,6 @@
 import CJPEG
 import CPNG
-import Foundation
+public import Foundation
 
 /// Encodes test images with libjpeg and libpng, the libraries FishOps decodes with.
 public enum TestImages {

@@ -1,6 +1,6 @@
 import FishImaging
 import FishNeural
-import Foundation
+public import Foundation
 
 /// Minimal sound model packages, for registry tests that need versions to promote but no network.
 public enum TestPackages {

@@ -1,5 +1,5 @@
-import FishServices
-import Foundation
+public import FishServices
+public import Foundation
 import Synchronization
 
 /// The console's state machine: the view stack, command and filter modes, dialogs, and drawing
@@ -80,19 +80,8 @@ public final class ConsoleApp {
         Loader(interval: interval, activity: activity, wake: wake)
     }
 
-    /// Ticks until every load and background action has finished (scripted sessions and tests).
-    public func settle(timeout: TimeInterval = 30) {
-        // Idle over three ticks in a row, a few milliseconds apart: a load that finishes can start
-        // the next one (a run's history after its summary) on a later tick.
-        let deadline = Date().addingTimeInterval(timeout)
-        var idleTicks = 0
-        repeat {
-            tick()
-            idleTicks = activity.isIdle && pending.isEmpty ? idleTicks + 1 : 0
-            if idleTicks >= 3 { return }
-            usleep(2_000)
-        } while Date() < deadline
-    }
+    /// Whether no load is in flight and no background action waits for its result.
+    public var isIdle: Bool { activity.isIdle && pending.isEmpty }
 
     /// Called from background threads when data arrives.
     public var wake: @Sendable () -> Void { { [woken] in woken.set() } }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// What happened in this console session (loads that failed, promotions, training jobs), newest

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+public import Foundation
 import Synchronization
 
 /// Fetches a view's data off the UI thread. A request while one is in flight is dropped; the UI

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `$FISHOPS_HOME/console.conf`: flat `key = value` lines: `theme = NAME`, `color = truecolor|256|16|mono`,
 /// `ascii = true|false`, `keys.ACTION = KEY` (see `?` for action names and keys).

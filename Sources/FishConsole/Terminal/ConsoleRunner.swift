@@ -1,5 +1,5 @@
 import Dispatch
-import FishServices
+public import FishServices
 import Foundation
 
 /// Runs the console on the terminal: the UI loop reads keys (50 ms at most), applies them,

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Semantic styles for the console, loaded from `themes/NAME.theme`: flat `key = value` lines.
 /// A value is `FG [on BG] [bold|dim|underline|reverse]...`; a colour is `default`, a palette name,

@@ -1,6 +1,6 @@
 import Dispatch
-import FishRecords
-import Foundation
+public import FishRecords
+public import Foundation
 
 /// Trains a `TrainableTail` with AdamW: layer-wise learning-rate decay, linear warm-up then cosine,
 /// weight decay on weights only, global gradient-norm clipping, early stopping on validation loss

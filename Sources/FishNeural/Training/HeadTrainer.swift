@@ -1,4 +1,4 @@
-import FishRecords
+public import FishRecords
 import Foundation
 
 /// Embeddings and their class indices.

@@ -1,5 +1,5 @@
 import FishNeural
-import Foundation
+public import Foundation
 
 /// What a trained version's traffic is compared with (`drift-reference.json` in its package): a
 /// sample of its training images' embeddings projected on their top principal components, and

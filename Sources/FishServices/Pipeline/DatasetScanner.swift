@@ -1,6 +1,6 @@
-import FishImaging
+public import FishImaging
 import FishNeural
-import Foundation
+public import Foundation
 
 /// One labelled image of a training set, as found on disk.
 public struct DatasetImage: Sendable {

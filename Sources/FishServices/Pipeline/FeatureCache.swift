@@ -1,5 +1,5 @@
 import FishNeural
-import Foundation
+public import Foundation
 
 /// Backbone embeddings on disk, one small file per image view, keyed by the image's sha256,
 /// the backbone weights' hash, the preprocessing and the view. Files are written to a

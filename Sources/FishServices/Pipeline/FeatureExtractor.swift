@@ -1,4 +1,4 @@
-import FishImaging
+public import FishImaging
 import FishNeural
 import Foundation
 

@@ -1,7 +1,7 @@
-import FishCluster
+package import FishCluster
 import FishImaging
-import FishNeural
-import Foundation
+package import FishNeural
+package import Foundation
 
 /// The worker side of fine-tuning: the frozen part of the backbone turns each (augmented) image
 /// into the activations the trainable tail starts from, and `FineTuner` trains the tail, the

@@ -3,7 +3,7 @@ import FishCluster
 import FishImaging
 import FishNeural
 import FishStore
-import Foundation
+public import Foundation
 
 /// Trains a fish classifier on the frozen backbone: scan and check the data, split it, extract
 /// (cached) features, train head trials in parallel, evaluate the best on the test split, and

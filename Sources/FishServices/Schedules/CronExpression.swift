@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A standard five-field cron expression: minute, hour, day of month, month, day of week, each
 /// `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma list of those. When both

@@ -1,5 +1,5 @@
 import FishStore
-import Foundation
+public import Foundation
 
 /// Recurring commands and the agent's tick: `fishops schedule add|list|remove` and `fishops agent`.
 /// A due time is recorded in the store before its command starts, under a key only one agent can

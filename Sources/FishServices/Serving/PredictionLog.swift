@@ -1,5 +1,5 @@
 import FishStore
-import Foundation
+public import Foundation
 
 /// One answer a server gave, as the prediction log keeps it (one JSON line each).
 public struct PredictionLogEntry: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What `GET /v1/stats` of a running `fishops serve` answers: its traffic over the last minute and
 /// the last 15 minutes, its queue, batches and cache, and the answers it gave recently.

@@ -1,6 +1,6 @@
 import FishHTTPClient
 import FishStore
-import Foundation
+public import Foundation
 import Synchronization
 
 /// The servers that answer for the models: the `fishops serve` processes that announced

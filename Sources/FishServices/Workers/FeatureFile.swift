@@ -1,5 +1,5 @@
-import FishNeural
-import Foundation
+public import FishNeural
+public import Foundation
 
 /// Embeddings with their labels in one binary file: the result of an extraction shard, or the
 /// training and validation sets handed to trial tasks. Layout (little-endian): "FOFT", version,

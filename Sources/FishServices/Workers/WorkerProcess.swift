@@ -1,5 +1,5 @@
 import FishCluster
-import Foundation
+public import Foundation
 
 /// The body of a `fishops worker` process: one task, its protocol lines on stdout.
 public enum WorkerProcess {

@@ -1,6 +1,6 @@
-import FishImaging
-import FishNeural
-import Foundation
+public import FishImaging
+public import FishNeural
+public import Foundation
 
 /// A task file of the worker protocol (`fishops worker --task FILE`): what to do, its inputs,
 /// and where the result goes. Paths are absolute, on storage every worker sees.
