@@ -18,3 +18,14 @@ public enum TrainingEvent: Sendable {
     case fineTuneEpoch(EpochRecord)
     case trialFinished(trial: Int, HeadHyperparameters, validationLoss: Double, validationAccuracy: Double)
 }
+
+extension EpochRecord {
+    /// The epoch's figures as metric points at its step, each key after `prefix` (`finetune_` for
+    /// the fine-tuning stage, none for a head's trial).
+    func metricPoints(prefix: String = "") -> [MetricPoint] {
+        [
+            ("train_loss", trainLoss), ("train_accuracy", trainAccuracy), ("val_loss", validationLoss),
+            ("val_accuracy", validationAccuracy), ("learning_rate", learningRate),
+        ].map { MetricPoint(key: prefix + $0.0, value: $0.1, step: epoch) }
+    }
+}

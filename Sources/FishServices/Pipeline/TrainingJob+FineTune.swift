@@ -63,17 +63,7 @@ extension TrainingJob {
             },
             finished: { task in
                 let result = try FineTuneResult.read(URL(fileURLWithPath: task.result))
-                try store.logMetrics(
-                    runId,
-                    result.epochs.flatMap { record in
-                        [
-                            MetricPoint(key: "finetune_train_loss", value: record.trainLoss, step: record.epoch),
-                            MetricPoint(key: "finetune_train_accuracy", value: record.trainAccuracy, step: record.epoch),
-                            MetricPoint(key: "finetune_val_loss", value: record.validationLoss, step: record.epoch),
-                            MetricPoint(key: "finetune_val_accuracy", value: record.validationAccuracy, step: record.epoch),
-                            MetricPoint(key: "finetune_learning_rate", value: record.learningRate, step: record.epoch),
-                        ]
-                    })
+                try store.logMetrics(runId, result.epochs.flatMap { $0.metricPoints(prefix: "finetune_") })
             })
         return (try FineTuneResult.read(URL(fileURLWithPath: task.result)), figures)
     }

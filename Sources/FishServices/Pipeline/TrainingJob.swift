@@ -398,17 +398,7 @@ struct TrainingJob {
             finished: { task in
                 guard let trial = tasks.firstIndex(of: task) else { return }
                 let result = try TrialResult.read(URL(fileURLWithPath: task.result))
-                try store.logMetrics(
-                    children[trial].id,
-                    result.epochs.flatMap { record in
-                        [
-                            MetricPoint(key: "train_loss", value: record.trainLoss, step: record.epoch),
-                            MetricPoint(key: "train_accuracy", value: record.trainAccuracy, step: record.epoch),
-                            MetricPoint(key: "val_loss", value: record.validationLoss, step: record.epoch),
-                            MetricPoint(key: "val_accuracy", value: record.validationAccuracy, step: record.epoch),
-                            MetricPoint(key: "learning_rate", value: record.learningRate, step: record.epoch),
-                        ]
-                    })
+                try store.logMetrics(children[trial].id, result.epochs.flatMap { $0.metricPoints() })
                 try store.endRun(children[trial].id, status: .finished)
                 finishedCount += 1
                 events(
