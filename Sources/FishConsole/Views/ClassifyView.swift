@@ -106,9 +106,8 @@ final class ClassifyView: ConsoleView {
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs
         let (input, rest) = area.split(top: 3)
-        canvas.box(
-            input, title: editingPath ? "path (tab completes, enter classifies)" : "path (enter to edit, m model)",
-            glyphs: glyphs, style: app.style(editingPath ? "ui.border.focus" : "ui.border"), titleStyle: app.style("ui.title"))
+        let hint = editingPath ? "path (tab completes, enter classifies)" : "path (enter to edit, m model)"
+        canvas.panel(input, title: hint, focused: editingPath, app: app)
         path.draw(
             &canvas, x: input.x + 2, y: input.y + 1, width: input.width - 4, style: app.style("dialog.input"),
             focused: editingPath)
@@ -116,7 +115,7 @@ final class ClassifyView: ConsoleView {
             canvas.write("model: ", x: input.x + 2, y: input.y + 2, style: app.style("ui.title"))
             model.draw(&canvas, x: input.x + 9, y: input.y + 2, width: 30, style: app.style("dialog.input"), focused: true)
         }
-        canvas.box(rest, title: "results", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.panel(rest, title: "results", app: app)
         let inner = rest.inset(1)
         guard let loader else {
             canvas.write(
@@ -139,16 +138,7 @@ final class ClassifyView: ConsoleView {
         if outcome.results.count == 1, let single = outcome.results.first {
             renderSingle(single, outcome: outcome, &canvas, in: inner, app: app)
         } else {
-            table.update(
-                outcome.results.map { result in
-                    let best = result.predictions?.first
-                    return Table.Row(
-                        [
-                            result.file, best?.label ?? (result.error ?? "failed"),
-                            best.map { String(format: "%.3f", $0.probability) } ?? "",
-                        ],
-                        role: result.error == nil ? "table.row" : "status.failed")
-                })
+            table.update(JobRows.classified(outcome.results))
             table.render(&canvas, in: inner, app: app)
         }
     }

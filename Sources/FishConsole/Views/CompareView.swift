@@ -55,22 +55,10 @@ final class CompareView: ConsoleView {
         var columns: [Table.Column] = [.init("", width: 18)]
         columns += comparison.names.map { .init($0, width: nameWidth) }
         var table = Table(columns: columns)
-        var rows = comparison.differingParams.sorted { $0.key < $1.key }.map { key, values in
-            Table.Row([key] + values.map { $0 ?? "-" })
-        }
-        rows += comparison.metrics.sorted { $0.key < $1.key }.map { key, values in
-            Table.Row(
-                [key] + values.map { $0.map { "\(Format.number($0.best)) / \(Format.number($0.last))" } ?? "-" }, role: "ui.muted"
-            )
-        }
-        table.update(rows)
-        canvas.box(
-            top, title: "differing params, then metrics (best / last)", glyphs: app.settings.glyphs,
-            style: app.style("ui.border"), titleStyle: app.style("ui.title"))
-        table.render(&canvas, in: top.inset(1), app: app, focused: false)
-        canvas.box(
-            bottom, title: metric ?? "no metric", glyphs: app.settings.glyphs, style: app.style("ui.border"),
-            titleStyle: app.style("ui.title"))
+        table.update(TrackingRows.comparison(comparison))
+        canvas.tableBox(
+            &table, title: "differing params, then metrics (best / last)", error: nil, in: top, app: app, focused: false)
+        canvas.panel(bottom, title: metric ?? "no metric", app: app)
         let series = zip(comparison.names, curves?.value ?? []).map { Chart.Series($0, $1) }
         Chart(series).render(&canvas, in: bottom.inset(1), app: app)
     }

@@ -3,8 +3,7 @@ final class HelpView: ConsoleView {
     let name = "help", title = "help"
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
-        canvas.box(
-            area, title: "keys", glyphs: app.settings.glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.panel(area, title: "keys", app: app)
         let underneath = app.stack.dropLast().last
         var lines: [(String, String, Bool)] = []
         if let underneath {

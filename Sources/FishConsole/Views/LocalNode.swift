@@ -1,13 +1,17 @@
 import Foundation
 
 /// CPU and memory of this machine, read from /proc.
-struct LocalNode {
-    let cores: Int
-    let load: Double
-    let totalGiB: Double
-    let availableGiB: Double
+package struct LocalNode {
+    package let cores: Int
+    package let load: Double
+    package let totalGiB: Double
+    package let availableGiB: Double
 
-    static func read() -> LocalNode {
+    package init(cores: Int, load: Double, totalGiB: Double, availableGiB: Double) {
+        (self.cores, self.load, self.totalGiB, self.availableGiB) = (cores, load, totalGiB, availableGiB)
+    }
+
+    package static func read() -> LocalNode {
         let load =
             (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
             ?? 0

@@ -21,19 +21,9 @@ final class ModelsView: ConsoleView, Filterable {
         loader?.refresh(force: force, work)
     }
 
-    private var visible: [ModelOverview] {
-        (loader?.value ?? []).filter { filter.isEmpty || $0.name.localizedCaseInsensitiveContains(filter) }
-    }
+    private var visible: [ModelOverview] { RegistryRows.matching(loader?.value ?? [], filter: filter) }
 
-    private func syncTable() {
-        table.update(
-            visible.map { model in
-                Table.Row([
-                    model.name, "\(model.versionCount)", model.latestVersion.map { "v\($0)" } ?? "-",
-                    model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=v\($0.value)" }.joined(separator: " "),
-                ])
-            })
-    }
+    private func syncTable() { table.update(RegistryRows.models(visible)) }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
         syncTable()
@@ -49,14 +39,7 @@ final class ModelsView: ConsoleView, Filterable {
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable()
-        canvas.box(
-            area, title: "models" + (filter.isEmpty ? "" : "  filter: \(filter)"), glyphs: app.settings.glyphs,
-            style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
-        if let error = loader?.error {
-            canvas.write(
-                app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
-            return
-        }
-        table.render(&canvas, in: area.inset(1), app: app)
+        let title = "models" + (filter.isEmpty ? "" : "  filter: \(filter)")
+        canvas.tableBox(&table, title: title, error: loader?.error, in: area, app: app)
     }
 }

@@ -22,11 +22,7 @@ final class RunDetailView: ConsoleView {
         title = name
     }
 
-    private var chartedMetric: String? {
-        let keys = (detail?.value?.metrics ?? []).filter { $0.count > 1 }.map(\.key)
-        let all = keys.isEmpty ? (detail?.value?.metrics ?? []).map(\.key) : keys
-        return all.isEmpty ? nil : all[metricIndex % all.count]
-    }
+    private var chartedMetric: String? { TrackingRows.chartedMetric(detail?.value?.metrics ?? [], index: metricIndex) }
 
     func refresh(_ app: ConsoleApp, force: Bool) {
         let context = app.context
@@ -73,50 +69,28 @@ final class RunDetailView: ConsoleView {
         canvas.box(
             left, title: "\(run.name)  \(run.status.rawValue)", glyphs: glyphs, style: app.style("ui.border"),
             titleStyle: app.style(Format.role(run.status)))
-        var lines: [(String, String)] = [
-            ("experiment", detail.experiment), ("id", String(run.id.prefix(12))),
-            ("started", Format.date(run.startTime)), ("by", "\(run.user)@\(run.host)"),
-        ]
-        lines += detail.params.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        lines.append(("", ""))
-        lines += detail.metrics.map { ($0.key, "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))") }
         let inner = left.inset(1)
-        for (index, line) in lines.prefix(inner.height).enumerated() {
-            canvas.write(glyphs.fit(line.0, 15), x: inner.x + 1, y: inner.y + index, style: app.style("ui.muted"))
-            canvas.write(glyphs.fit(line.1, inner.width - 18), x: inner.x + 17, y: inner.y + index, style: app.style("ui.text"))
+        for (index, line) in TrackingRows.facts(detail).prefix(inner.height).enumerated() {
+            canvas.write(glyphs.fit(line.label, 15), x: inner.x + 1, y: inner.y + index, style: app.style("ui.muted"))
+            canvas.write(
+                glyphs.fit(line.value, inner.width - 18), x: inner.x + 17, y: inner.y + index, style: app.style("ui.text"))
         }
         if showEvaluation, let metrics = evaluation?.value ?? nil {
             renderEvaluation(metrics, &canvas, in: right, app: app)
         } else {
             let metric = chartedMetric ?? "no metrics"
-            canvas.box(
-                right, title: "\(metric) by step", glyphs: glyphs, style: app.style("ui.border"),
-                titleStyle: app.style("ui.title"))
+            canvas.panel(right, title: "\(metric) by step", app: app)
             let values = (history?.value ?? []).map(\.value)
             Chart([.init(metric, values)]).render(&canvas, in: right.inset(1), app: app)
         }
     }
 
     private func renderEvaluation(_ metrics: ClassificationMetrics, _ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
-        let glyphs = app.settings.glyphs
-        canvas.box(
-            area,
-            title: String(
-                format: "test: accuracy %.3f  macro-F1 %.3f  ECE %.3f", metrics.accuracy, metrics.macroF1,
-                metrics.expectedCalibrationError),
-            glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
-        let inner = area.inset(1)
         var table = Table(columns: [
             .init("class", width: 16), .init("n", width: 3), .init("prec", width: 5), .init("rec", width: 5),
             .init("F1", width: 5), .init("confusion"),
         ])
-        table.update(
-            metrics.perClass.enumerated().map { index, row in
-                Table.Row([
-                    row.label, "\(row.support)", String(format: "%.2f", row.precision), String(format: "%.2f", row.recall),
-                    String(format: "%.2f", row.f1), metrics.confusion[index].map { String($0) }.joined(separator: " "),
-                ])
-            })
-        table.render(&canvas, in: inner, app: app, focused: false)
+        table.update(TrackingRows.perClass(metrics))
+        canvas.tableBox(&table, title: TrackingRows.evaluationTitle(metrics), error: nil, in: area, app: app, focused: false)
     }
 }

@@ -124,12 +124,11 @@ final class TrainView: ConsoleView {
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         let glyphs = app.settings.glyphs
         let (form, job) = area.split(top: fields.count + 3)
-        canvas.box(
+        canvas.panel(
             form,
             title: editing
                 ? "editing: enter or esc when done, tab completes folders" : "new training run: enter edits a field, s starts",
-            glyphs: glyphs,
-            style: app.style("ui.border.focus"), titleStyle: app.style("ui.title"))
+            focused: true, app: app)
         for (index, field) in fields.enumerated() {
             let y = form.y + 1 + index
             canvas.write(
@@ -139,28 +138,13 @@ final class TrainView: ConsoleView {
                 &canvas, x: form.x + 21, y: y, width: form.width - 23, style: app.style("dialog.input"),
                 focused: index == focus && editing)
         }
-        canvas.box(job, title: "job", glyphs: glyphs, style: app.style("ui.border"), titleStyle: app.style("ui.title"))
+        canvas.panel(job, title: "job", app: app)
         let inner = job.inset(1)
         guard let state = app.training?.snapshot else {
             canvas.write("no training job in this console yet", x: inner.x + 1, y: inner.y, style: app.style("ui.muted"))
             return
         }
-        var line: String
-        if let report = state.report {
-            line = String(
-                format: "finished: %@ v%d (staging)  test accuracy %.4f  macro-F1 %.4f  %.1f s", report.model.name,
-                report.model.version, report.evaluation.accuracy, report.evaluation.macroF1, report.seconds["total"] ?? 0)
-        } else if let error = state.error {
-            line = "stopped: \(error)"
-        } else {
-            let stage = state.stage?.rawValue ?? "starting"
-            let fraction = state.total > 0 ? Double(state.done) / Double(state.total) : 0
-            line = "\(stage) [\(glyphs.bar(fraction, width: 24))] \(state.done)/\(state.total)"
-        }
-        if let runId = state.runId { line += "  run \(runId.prefix(8))" }
-        canvas.write(
-            glyphs.fit(line, inner.width - 1), x: inner.x + 1, y: inner.y,
-            style: app.style(state.error != nil ? "ui.error" : state.report != nil ? "ui.good" : "status.running"))
+        canvas.lines([JobRows.training(state, glyphs: glyphs)], in: inner, margin: 0, app: app)
         let chartArea = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
         Chart([.init("val loss", state.validationLoss), .init("val accuracy", state.validationAccuracy)])
             .render(&canvas, in: chartArea, app: app)

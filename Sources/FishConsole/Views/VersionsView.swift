@@ -38,19 +38,7 @@ final class VersionsView: ConsoleView {
 
     private var versions: [RegistryService.VersionDetail] { (loader?.value?.versions ?? []).reversed() }
 
-    private func syncTable(gateMetric metric: String) {
-        table.update(
-            versions.map { detail in
-                let evaluation = detail.evaluations.last { $0.metrics[metric] != nil }
-                let text = evaluation.map { "\(metric) \(Format.number($0.metrics[metric] ?? 0)) on \($0.evaluationData)" } ?? ""
-                return Table.Row(
-                    [
-                        "v\(detail.version.version)", detail.aliases.joined(separator: " "),
-                        Format.date(detail.version.createdAt),
-                        detail.version.createdBy, text,
-                    ], role: detail.aliases.contains("production") ? "metric.best" : "table.row")
-            })
-    }
+    private func syncTable(gateMetric metric: String) { table.update(RegistryRows.versions(versions, gateMetric: metric)) }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
         syncTable(gateMetric: app.context.config.gateMetric)
@@ -150,15 +138,7 @@ final class VersionsView: ConsoleView {
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable(gateMetric: app.context.config.gateMetric)
-        canvas.box(
-            area, title: "\(model) versions", glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
-            titleStyle: app.style("ui.title"))
-        if let error = loader?.error {
-            canvas.write(
-                app.settings.glyphs.fit("\(error)", area.width - 4), x: area.x + 2, y: area.y + 1, style: app.style("ui.error"))
-            return
-        }
-        table.render(&canvas, in: area.inset(1), app: app)
+        canvas.tableBox(&table, title: "\(model) versions", error: loader?.error, in: area, app: app)
     }
 }
 
@@ -193,22 +173,10 @@ final class HistoryView: ConsoleView {
         return table.move(key)
     }
 
-    private func syncTable() {
-        table.update(
-            (loader?.value ?? []).reversed().map { entry in
-                let move = "\(entry.fromVersion.map { "v\($0)" } ?? "-")>\(entry.toVersion.map { "v\($0)" } ?? "-")"
-                let action = entry.alias.map { "\(entry.action.rawValue) \($0)" } ?? entry.action.rawValue
-                return Table.Row(
-                    [Format.date(entry.at), entry.actor, action, move, entry.outcome.rawValue, entry.reason],
-                    role: entry.outcome == .applied ? "table.row" : "status.failed")
-            })
-    }
+    private func syncTable() { table.update(RegistryRows.history(loader?.value ?? [])) }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
         syncTable()
-        canvas.box(
-            area, title: title, glyphs: app.settings.glyphs, style: app.style("ui.border.focus"),
-            titleStyle: app.style("ui.title"))
-        table.render(&canvas, in: area.inset(1), app: app)
+        canvas.tableBox(&table, title: title, error: loader?.error, in: area, app: app)
     }
 }

@@ -11,7 +11,7 @@ public struct Table {
         }
     }
 
-    public struct Row {
+    public struct Row: Equatable {
         public let cells: [String]
         /// The theme role of the row (e.g. a status colour); "table.row" by default.
         public let role: String
