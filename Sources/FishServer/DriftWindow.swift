@@ -123,7 +123,7 @@ private struct DriftGauges: Sendable {
     init(registry: PrometheusCollectorRegistry) {
         func gauge(_ name: String, _ help: String) -> Prometheus.Gauge {
             registry.makeGauge(
-                descriptor: .init(namespace: "fishops", subsystem: "drift", metricName: name, unitName: "", helpText: help))
+                descriptor: .fishops(name, unit: "", subsystem: "drift", help: help))
         }
         verdict = gauge("verdict", "The last drift check: 0 none, 1 warning, 2 drift, -1 no check yet.")
         mmdP = gauge("mmd_p_value", "The MMD test's permutation p-value.")

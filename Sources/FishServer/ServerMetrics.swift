@@ -21,30 +21,18 @@ final class ServerMetrics: Sendable {
     static let durationBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { .milliseconds($0) }
 
     let cacheHits = registry.makeCounter(
-        descriptor: .init(
-            namespace: "fishops", metricName: "cache_hits", unitName: "total",
-            helpText: "Cache lookups that found the answer."))
+        descriptor: .fishops("cache_hits", unit: "total", help: "Cache lookups that found the answer."))
     let cacheMisses = registry.makeCounter(
-        descriptor: .init(
-            namespace: "fishops", metricName: "cache_misses", unitName: "total",
-            helpText: "Cache lookups that did not."))
+        descriptor: .fishops("cache_misses", unit: "total", help: "Cache lookups that did not."))
     let cacheHitRatio = registry.makeGauge(
-        descriptor: .init(
-            namespace: "fishops", metricName: "cache_hit", unitName: "ratio",
-            helpText: "Cache hits over lookups since the server started."))
+        descriptor: .fishops("cache_hit", unit: "ratio", help: "Cache hits over lookups since the server started."))
     let queueDepth = registry.makeGauge(
-        descriptor: .init(
-            namespace: "fishops", metricName: "queue", unitName: "depth",
-            helpText: "Images waiting for a forward pass."))
+        descriptor: .fishops("queue", unit: "depth", help: "Images waiting for a forward pass."))
     let batchSize = registry.makeValueHistogram(
-        descriptor: .init(
-            namespace: "fishops", metricName: "batch", unitName: "size",
-            helpText: "Images per forward pass."),
+        descriptor: .fishops("batch", unit: "size", help: "Images per forward pass."),
         labels: [], buckets: [1, 2, 4, 8, 16, 32, 64])
     let forwardDuration = registry.makeDurationHistogram(
-        descriptor: .init(
-            namespace: "fishops", metricName: "forward_duration", unitName: "seconds",
-            helpText: "Time of each forward pass."),
+        descriptor: .fishops("forward_duration", unit: "seconds", help: "Time of each forward pass."),
         labels: [], buckets: durationBuckets)
     let modelVersion: Prometheus.Gauge
     /// The recent traffic `/v1/stats` summarises.
@@ -55,9 +43,7 @@ final class ServerMetrics: Sendable {
     init(model: String, alias: String, driftInterval: Duration) {
         drift = DriftWindow(interval: driftInterval, registry: Self.registry)
         modelVersion = Self.registry.makeGauge(
-            descriptor: .init(
-                namespace: "fishops", metricName: "model", unitName: "version",
-                helpText: "The version served, by model and alias."),
+            descriptor: .fishops("model", unit: "version", help: "The version served, by model and alias."),
             labels: [("model", model), ("alias", alias)])
     }
 
@@ -71,20 +57,16 @@ final class ServerMetrics: Sendable {
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private static var registry: PrometheusCollectorRegistry { ServerMetrics.registry }
     private static var requests: MetricNameDescriptor {
-        .init(
-            namespace: "fishops", subsystem: "http", metricName: "requests", unitName: "total",
-            helpText: "HTTP requests answered, by route, method and status.")
+        .fishops("requests", unit: "total", subsystem: "http", help: "HTTP requests answered, by route, method and status.")
     }
     private static var duration: MetricNameDescriptor {
-        .init(
-            namespace: "fishops", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-            helpText: "Time from a request's arrival until its answer is written, by route, method and status.")
+        .fishops(
+            "request_duration", unit: "seconds", subsystem: "http",
+            help: "Time from a request's arrival until its answer is written, by route, method and status.")
     }
 
     let inFlight = ServerMetrics.registry.makeGauge(
-        descriptor: .init(
-            namespace: "fishops", subsystem: "http", metricName: "requests",
-            unitName: "in_flight", helpText: "HTTP requests being answered."))
+        descriptor: .fishops("requests", unit: "in_flight", subsystem: "http", help: "HTTP requests being answered."))
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
     {
@@ -119,5 +101,12 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         registry.makeCounter(descriptor: requests, labels: labels).increment()
         registry.makeDurationHistogram(descriptor: duration, labels: labels, buckets: ServerMetrics.durationBuckets)
             .record(ContinuousClock.now - start)
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A family named `fishops_[SUBSYSTEM_]NAME_UNIT` with its HELP text.
+    static func fishops(_ name: String, unit: String, subsystem: String? = nil, help: String) -> MetricNameDescriptor {
+        .init(namespace: "fishops", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
     }
 }

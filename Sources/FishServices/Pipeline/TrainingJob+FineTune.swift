@@ -50,11 +50,7 @@ extension TrainingJob {
                 seed: spec.seed, checkpoint: workDirectory.appendingPathComponent("checkpoints/finetune.safetensors").path,
                 threads: spec.cluster.backend == .local ? context.config.threads : nil))
         let (events, store, runId) = (self.events, context.store, run.id)
-        let figures = try StageTasks(
-            store: store, runId: runId, stage: PipelineStageName.finetune.rawValue, runner: runner,
-            workDirectory: workDirectory
-        )
-        .run(
+        let figures = try stageTasks(.finetune, runner: runner).run(
             [task], isCancelled: isCancelled,
             progress: { statuses in
                 if let status = statuses[task.id], let done = status.done {

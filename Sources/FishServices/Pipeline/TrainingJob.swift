@@ -24,6 +24,11 @@ struct TrainingJob {
     /// Task files, results and logs of this run: `work/<run id>/` under the FishOps home.
     var workDirectory: URL { context.config.home.appendingPathComponent("work/\(run.id)") }
 
+    /// The worker tasks of this run's `stage`, run on `runner` and recorded in the store.
+    func stageTasks(_ stage: PipelineStageName, runner: TaskRunner) -> StageTasks {
+        StageTasks(store: context.store, runId: run.id, stage: stage.rawValue, runner: runner, workDirectory: workDirectory)
+    }
+
     /// Runs the stages in order. After a restart the validate stage is not repeated, worker tasks
     /// whose results exist are not run again, and a version this run registered is reused.
     mutating func execute() throws -> TrainingReport {
@@ -277,11 +282,7 @@ struct TrainingJob {
                     maxPixels: context.config.maxPixels, images: slice.map(\.request), labels: slice.map(\.label)))
         }
         let events = self.events
-        let figures = try StageTasks(
-            store: store, runId: run.id, stage: PipelineStageName.extract.rawValue, runner: runner,
-            workDirectory: workDirectory
-        )
-        .run(
+        let figures = try stageTasks(.extract, runner: runner).run(
             tasks, isCancelled: isCancelled,
             progress: { statuses in
                 let done = tasks.reduce(0) { total, task in
@@ -389,11 +390,7 @@ struct TrainingJob {
         }
         events(.progress(.train, done: 0, total: settings.count))
         var finishedCount = 0
-        let figures = try StageTasks(
-            store: store, runId: run.id, stage: PipelineStageName.train.rawValue, runner: runner,
-            workDirectory: workDirectory
-        )
-        .run(
+        let figures = try stageTasks(.train, runner: runner).run(
             tasks, isCancelled: isCancelled,
             finished: { task in
                 guard let trial = tasks.firstIndex(of: task) else { return }
