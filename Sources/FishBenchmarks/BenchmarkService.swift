@@ -29,7 +29,7 @@ public struct BenchmarkService: Sendable {
         public let imagesPerSecond: Double
     }
 
-    /// Ours divided by ONNX Runtime's, per thread count: below 1 is faster for latency, above 1 for
+    /// Ours divided by a peer's, per thread count: below 1 is faster for latency, above 1 for
     /// throughput. Each is the median of the ratios of passes run back to back (one single-image
     /// pass each, or one batch each), so that a machine whose speed drifts compares like with like.
     public struct Ratios: Sendable, Codable {
@@ -44,15 +44,21 @@ public struct BenchmarkService: Sendable {
         public let blasCore: String
         /// The instruction set of the engine's own kernels: avx512, avx2 or baseline.
         public let instructionSet: String
-        /// Alternating rounds of ours and ONNX Runtime's passes the figures come from.
+        /// Alternating rounds of ours and the peers' passes the figures come from.
         public let rounds: Int
         public let latency: [Latency]
         public let throughput: [Throughput]
         public let endToEnd: EndToEnd?
-        public let onnxRuntime: ONNXRuntimeComparison.Report?
+        public let onnxRuntime: PeerRuntime.Report?
         /// Why the ONNX Runtime comparison did not run, when it did not.
         public let onnxRuntimeSkipped: String?
+        /// Ours over ONNX Runtime's.
         public let ratios: [Ratios]
+        public let openVINO: PeerRuntime.Report?
+        /// Why the OpenVINO comparison did not run, when it did not.
+        public let openVINOSkipped: String?
+        /// Ours over OpenVINO's.
+        public let openVINORatios: [Ratios]
         public let peakRssMB: Double
     }
 
@@ -62,10 +68,10 @@ public struct BenchmarkService: Sendable {
         self.context = context
     }
 
-    /// Runs every measurement per thread count in `rounds` rounds through ours and ONNX Runtime's
-    /// (through `python`, when given and usable): `passes` single-image passes, each of ours
-    /// followed by one of ONNX Runtime's, then one batch each, so that both see the same moments of
-    /// a noisy machine. Then classifies `folder` if given.
+    /// Runs every measurement per thread count in `rounds` rounds through ours and each peer
+    /// (ONNX Runtime, OpenVINO) that `python` can import: `passes` single-image passes, each of ours
+    /// followed by one of every peer's, then one batch each, so that all see the same moments of a
+    /// noisy machine. Then classifies `folder` if given.
     public func run(
         model name: String?, threadCounts: [Int], batch: Int = 32, rounds: Int = 8, passes: Int = 5,
         folder: String?, python: String? = nil
@@ -81,56 +87,68 @@ public struct BenchmarkService: Sendable {
             _ = model.forward(single, count: 1)
             _ = model.forward(input, count: batch)
         }
-        var onnxRuntime: ONNXRuntimeComparison.Session?
-        var skipped: String? = "no Python interpreter with onnxruntime given (make bench sets one up)"
-        if let python {
-            let comparison = ONNXRuntimeComparison(python: python)
-            if comparison.isAvailable {
-                onnxRuntime = try comparison.start(
-                    onnx: try ExportService(context: context).onnx(model: name),
-                    input: Self.nchw(input, batch: batch, size: size),
-                    batch: batch, size: size, ourLogits: first.forward(input, count: batch).logits, threadCounts: threadCounts)
-                skipped = nil
-            } else {
-                skipped = "\(python) cannot import onnxruntime and numpy"
+        var peers: [(kind: PeerRuntime.Kind, session: PeerRuntime.Session)] = []
+        var skipped: [PeerRuntime.Kind: String] = [:]
+        var onnx: Data?  // exported once, for the first peer that runs
+        for kind in PeerRuntime.Kind.allCases {
+            guard let python else {
+                skipped[kind] = "no Python interpreter with \(kind.rawValue) given (make bench-setup sets one up)"
+                continue
             }
+            let peer = PeerRuntime(python: python, kind: kind)
+            guard peer.isAvailable else {
+                skipped[kind] = "\(python) cannot import \(kind.rawValue) and numpy (make bench-setup installs them)"
+                continue
+            }
+            let graph = try onnx ?? ExportService(context: context).onnx(model: name)
+            onnx = graph
+            peers.append(
+                (
+                    kind,
+                    try peer.start(
+                        onnx: graph, input: Self.nchw(input, batch: batch, size: size), batch: batch, size: size,
+                        ourLogits: first.forward(input, count: batch).logits, threadCounts: threadCounts)
+                ))
         }
         var ours = Timings()
-        var theirs = Timings()
+        var theirs: [PeerRuntime.Kind: Timings] = [:]
         for round in 0..<rounds {
             for (threads, model) in zip(threadCounts, models) {
-                // One thread: both engines on the same CPU, a different one each round.
+                // One thread: every engine on the same CPU, a different one each round.
                 let cpu = threads == 1 ? round : nil
                 for _ in 0..<passes {
                     ours.single[threads, default: []].append(
                         Self.milliseconds(onCPU: cpu) { _ = model.forward(single, count: 1) })
-                    if let onnxRuntime {
-                        theirs.single[threads, default: []] += try onnxRuntime.singlePasses(threads: threads, count: 1, cpu: cpu)
+                    for peer in peers {
+                        theirs[peer.kind, default: Timings()].single[threads, default: []] +=
+                            try peer.session.singlePasses(threads: threads, count: 1, cpu: cpu)
                     }
                 }
                 ours.batches[threads, default: []].append(
                     Self.milliseconds(onCPU: cpu) { _ = model.forward(input, count: batch) })
-                if let onnxRuntime {
-                    theirs.batches[threads, default: []].append(try onnxRuntime.batchPass(threads: threads, cpu: cpu))
+                for peer in peers {
+                    theirs[peer.kind, default: Timings()].batches[threads, default: []].append(
+                        try peer.session.batchPass(threads: threads, cpu: cpu))
                 }
             }
         }
         let latency = threadCounts.map { ours.latency(threads: $0) }
         let throughput = threadCounts.map { ours.throughput(threads: $0, batch: batch) }
-        let runtimeReport = onnxRuntime.map { session in
-            ONNXRuntimeComparison.Report(
-                version: session.version, latency: threadCounts.map { theirs.latency(threads: $0) },
-                throughput: threadCounts.map { theirs.throughput(threads: $0, batch: batch) },
+        func report(_ kind: PeerRuntime.Kind) -> PeerRuntime.Report? {
+            guard let session = peers.first(where: { $0.kind == kind })?.session, let timings = theirs[kind] else { return nil }
+            return PeerRuntime.Report(
+                version: session.version, latency: threadCounts.map { timings.latency(threads: $0) },
+                throughput: threadCounts.map { timings.throughput(threads: $0, batch: batch) },
                 maxLogitDifference: session.maxLogitDifference)
         }
-        let ratios =
-            onnxRuntime == nil
-            ? []
-            : threadCounts.map { threads in
+        func ratios(_ kind: PeerRuntime.Kind) -> [Ratios] {
+            guard let timings = theirs[kind] else { return [] }
+            return threadCounts.map { threads in
                 Ratios(
-                    threads: threads, latencyMedian: Timings.medianRatio(ours.single[threads], theirs.single[threads]),
-                    throughput: Timings.medianRatio(theirs.batches[threads], ours.batches[threads]))
+                    threads: threads, latencyMedian: Timings.medianRatio(ours.single[threads], timings.single[threads]),
+                    throughput: Timings.medianRatio(timings.batches[threads], ours.batches[threads]))
             }
+        }
         var endToEnd: EndToEnd?
         if let folder {
             let model = try classification.loadModel(name: name)
@@ -148,9 +166,11 @@ public struct BenchmarkService: Sendable {
         }
         return Report(
             model: "\(first.name) v\(first.version)", blasCore: BLAS.core,
-            instructionSet: "\(InstructionSet.best)", rounds: rounds, latency: latency,
-            throughput: throughput, endToEnd: endToEnd, onnxRuntime: runtimeReport, onnxRuntimeSkipped: skipped,
-            ratios: ratios, peakRssMB: ProcessMemory.peakResidentMegabytes())
+            instructionSet: InstructionSet.engine.name, rounds: rounds, latency: latency,
+            throughput: throughput, endToEnd: endToEnd, onnxRuntime: report(.onnxRuntime),
+            onnxRuntimeSkipped: skipped[.onnxRuntime], ratios: ratios(.onnxRuntime), openVINO: report(.openVINO),
+            openVINOSkipped: skipped[.openVINO], openVINORatios: ratios(.openVINO),
+            peakRssMB: ProcessMemory.peakResidentMegabytes())
     }
 
     /// Pass times of one engine, by thread count.

@@ -21,7 +21,7 @@ public enum Kernels {
         _ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, channels: Int,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, kernel: Int, stride: Int,
         output: UnsafeMutablePointer<Float>, threads: Int, team: ThreadTeam? = nil,
-        instructionSet: InstructionSet = .best
+        instructionSet: InstructionSet = .engine
     ) {
         let (outHeight, padTop) = samePadding(size: height, kernel: kernel, stride: stride)
         let (outWidth, padLeft) = samePadding(size: width, kernel: kernel, stride: stride)

@@ -28,7 +28,7 @@ public final class PackedPointwise: Sendable {
     public func apply(
         _ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, relu6: Bool,
         residual: UnsafePointer<Float>? = nil, threads: Int, team: ThreadTeam? = nil,
-        instructionSet: InstructionSet = .best
+        instructionSet: InstructionSet = .engine
     ) {
         let panels = (outChannels + Int(FISH_POINTWISE_PANEL) - 1) / Int(FISH_POINTWISE_PANEL)
         let run = { (rowRange: Range<Int>, panelRange: Range<Int>) in
@@ -60,7 +60,7 @@ public final class PackedPointwise: Sendable {
     public func applyStem(
         _ image: UnsafePointer<Float>, height: Int, width: Int, rows: Range<Int>,
         scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
-        instructionSet: InstructionSet = .best
+        instructionSet: InstructionSet = .engine
     ) {
         precondition(inChannels == 27, "the stem convolves 3x3 RGB patches")
         let status = fish_stem(

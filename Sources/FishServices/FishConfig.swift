@@ -1,4 +1,5 @@
 import FishImaging
+import FishNeural
 public import Foundation
 
 /// Where FishOps keeps its state and how much of the machine it uses; resolved once, here.
@@ -52,6 +53,12 @@ public struct FishConfig: Sendable {
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".fishops")
         let threads = try positiveInteger(environment, "FISHOPS_THREADS") ?? ProcessInfo.processInfo.activeProcessorCount
         if let problem = threadCountProblem(threads, source: "FISHOPS_THREADS") { throw .badConfiguration(problem) }
+        if let name = environment["FISHOPS_KERNELS"], !name.isEmpty,
+            case let .failure(problem) = InstructionSet.choice(named: name)
+        {
+            throw .badConfiguration(
+                "FISHOPS_KERNELS=\(name) \(problem); unset it to use the best this CPU runs (\(InstructionSet.best.name))")
+        }
         let maxPixels = try positiveInteger(environment, "FISHOPS_MAX_PIXELS") ?? Self.defaultMaxPixels
         let gateMetric = environment["FISHOPS_GATE_METRIC"].flatMap { $0.isEmpty ? nil : $0 } ?? "macro_f1"
         let dataFolder = environment["FISHOPS_DATA"].flatMap { $0.isEmpty ? nil : $0 }

@@ -168,9 +168,14 @@ struct Engine: ParsableCommand {
             print(jsonLine(report))
             return
         }
+        let peers: [(PeerRuntime.Kind, PeerRuntime.Report?, String?, [BenchmarkService.Ratios])] = [
+            (.onnxRuntime, report.onnxRuntime, report.onnxRuntimeSkipped, report.ratios),
+            (.openVINO, report.openVINO, report.openVINOSkipped, report.openVINORatios),
+        ]
+        let ran = peers.filter { $0.1 != nil }.map(\.0.name)
         print(
-            "model \(report.model), engine kernels: \(report.instructionSet), \(report.rounds) rounds, passes alternating with ONNX Runtime"
-        )
+            "model \(report.model), engine kernels: \(report.instructionSet), \(report.rounds) rounds"
+                + (ran.isEmpty ? "" : ", passes alternating with " + ran.joined(separator: " and ")))
         for entry in report.latency {
             print(
                 String(format: "batch 1, %d thread(s): median %.2f ms, p90 %.2f ms", entry.threads, entry.medianMs, entry.p90Ms))
@@ -178,29 +183,31 @@ struct Engine: ParsableCommand {
         for entry in report.throughput {
             print(String(format: "batch %d, %d thread(s): %.1f images/s", entry.batch, entry.threads, entry.imagesPerSecond))
         }
-        if let runtime = report.onnxRuntime {
+        for (kind, peer, skipped, ratios) in peers {
+            guard let peer else {
+                if let skipped { print("\(kind.name) comparison skipped: \(skipped)") }
+                continue
+            }
             print(
-                "ONNX Runtime \(runtime.version) on the exported graph of the same weights "
-                    + String(format: "(max |logit difference| %.2g):", runtime.maxLogitDifference))
-            for entry in runtime.latency {
+                "\(kind.name) \(peer.version) on the exported graph of the same weights "
+                    + String(format: "(max |logit difference| %.2g):", peer.maxLogitDifference))
+            for entry in peer.latency {
                 print(
                     String(
                         format: "  batch 1, %d thread(s): median %.2f ms, p90 %.2f ms", entry.threads, entry.medianMs, entry.p90Ms
                     ))
             }
-            for entry in runtime.throughput {
+            for entry in peer.throughput {
                 print(
                     String(format: "  batch %d, %d thread(s): %.1f images/s", entry.batch, entry.threads, entry.imagesPerSecond))
             }
-            for ratio in report.ratios {
+            for ratio in ratios {
                 print(
                     String(
                         format:
-                            "ours/ORT (median of back-to-back pairs), %d thread(s): latency %.2f (<= 1 is as fast or faster), throughput %.2f (>= 1 is as fast or faster)",
-                        ratio.threads, ratio.latencyMedian, ratio.throughput))
+                            "ours/%@ (median of back-to-back pairs), %d thread(s): latency %.2f (<= 1 is as fast or faster), throughput %.2f (>= 1 is as fast or faster)",
+                        kind.shortName, ratio.threads, ratio.latencyMedian, ratio.throughput))
             }
-        } else if let why = report.onnxRuntimeSkipped {
-            print("ONNX Runtime comparison skipped: \(why)")
         }
         if let endToEnd = report.endToEnd {
             print(

@@ -33,6 +33,49 @@ struct ClassifyCommandTests {
         #expect((coffee["ms"] as? Double ?? -1) > 0)
     }
 
+    /// `FISHOPS_KERNELS` forces each kernel build this CPU runs, with the answers of the best one;
+    /// a name it does not know, or a build this CPU lacks, is refused before any work.
+    @Test(.enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"))
+    func forcedKernelBuildsAgreeAndImpossibleOnesAreRefused() throws {
+        let home = try Self.homeWithBaseModel()
+        let images = Fixtures.shared.appendingPathComponent("reference/images").path
+        func answers(_ environment: [String: String]) throws -> [String: (String, Double)] {
+            let run = try FishOpsProcess.run(["classify", images, "--json", "--top", "1"], home: home, environment: environment)
+            try #require(run.status == 0, "\(environment): \(run.stderr)")
+            return Dictionary(
+                uniqueKeysWithValues: run.jsonLines.compactMap { line in
+                    guard let file = line["file"] as? String, let top = (line["top"] as? [[String: Any]])?.first,
+                        let label = top["label"] as? String, let probability = top["probability"] as? Double
+                    else { return nil }
+                    return (file, (label, probability))
+                })
+        }
+        let best = try answers([:])
+        #expect(best.count == 4)
+        let sets = ["baseline", "avx2", "avx512"]
+        let supported = sets.filter { set in
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map { info in
+                set == "baseline" || (set == "avx2" && info.contains(" avx2") && info.contains(" fma"))
+                    || (set == "avx512"
+                        && ["avx512f", "avx512vl", "avx512dq", "avx512bw"].allSatisfy { info.contains(" \($0)") })
+            } ?? (set == "baseline")
+        }
+        for set in supported {
+            let forced = try answers(["FISHOPS_KERNELS": set])
+            #expect(forced.keys.sorted() == best.keys.sorted())
+            for (file, answer) in forced {
+                #expect(answer.0 == best[file]?.0, "\(set): \(file)")
+                #expect(abs(answer.1 - (best[file]?.1 ?? 0)) < 1e-4, "\(set): \(file)")
+            }
+        }
+        for name in ["sse9"] + sets.filter({ !supported.contains($0) }) {
+            let run = try FishOpsProcess.run(["classify", images], home: home, environment: ["FISHOPS_KERNELS": name])
+            #expect(run.status != 0)
+            #expect(run.stderr.contains("FISHOPS_KERNELS=\(name)"), "\(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+    }
+
     @Test func badFilesAreListedAndTheBatchGoesOn() throws {
         let home = try Self.homeWithBaseModel()
         let folder = try Fixtures.temporaryDirectory()

@@ -13,11 +13,11 @@ struct FishOpsProcess {
         }
     }
 
-    /// Starts `fishops arguments` with `FISHOPS_HOME=home`, without waiting; with
-    /// `memoryLimitKB`, under `ulimit -v` of that many KB.
+    /// Starts `fishops arguments` with `FISHOPS_HOME=home` (and `environment`), without waiting;
+    /// with `memoryLimitKB`, under `ulimit -v` of that many KB.
     static func start(
         _ arguments: [String], home: URL, output: Pipe = Pipe(), errors: Pipe = Pipe(),
-        memoryLimitKB: Int? = nil
+        memoryLimitKB: Int? = nil, environment: [String: String] = [:]
     ) throws -> Process {
         guard let binary = Fixtures.binary else { throw CocoaError(.fileNoSuchFile) }
         let process = Process()
@@ -28,9 +28,9 @@ struct FishOpsProcess {
             process.executableURL = binary
             process.arguments = arguments
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(["FISHOPS_HOME": home.path, "FISHOPS_USER": "tester"]) {
-            $1
-        }
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["FISHOPS_HOME": home.path, "FISHOPS_USER": "tester"].merging(environment) { $1 }
+        ) { $1 }
         process.standardOutput = output
         process.standardError = errors
         try process.run()
@@ -38,10 +38,13 @@ struct FishOpsProcess {
     }
 
     /// Runs `fishops arguments` to completion.
-    static func run(_ arguments: [String], home: URL, memoryLimitKB: Int? = nil) throws -> Result {
+    static func run(
+        _ arguments: [String], home: URL, memoryLimitKB: Int? = nil, environment: [String: String] = [:]
+    ) throws -> Result {
         let output = Pipe()
         let errors = Pipe()
-        let process = try start(arguments, home: home, output: output, errors: errors, memoryLimitKB: memoryLimitKB)
+        let process = try start(
+            arguments, home: home, output: output, errors: errors, memoryLimitKB: memoryLimitKB, environment: environment)
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

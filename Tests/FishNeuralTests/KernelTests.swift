@@ -1,5 +1,6 @@
 import FishNeural
 import FishTestSupport
+import Foundation
 import Testing
 
 @Suite struct KernelTests {
@@ -187,5 +188,27 @@ import Testing
                 #expect(worst < 1e-4, "\(instructionSet), relu6 \(relu6), residual \(withResidual), \(threads) threads")
             }
         }
+    }
+}
+
+/// Choosing a kernel build by name, as `FISHOPS_KERNELS` does.
+@Suite struct InstructionSetChoiceTests {
+    @Test func namesChooseTheBuildsThisCPURunsAndSayWhyNot() {
+        for set in InstructionSet.allCases {
+            switch InstructionSet.choice(named: set.name.uppercased()) {
+            case let .success(chosen):
+                #expect(chosen == set && set.isSupported)
+            case let .failure(problem):
+                #expect(!set.isSupported)
+                #expect(problem.description.contains("cannot run") && problem.description.contains("baseline"))
+            }
+        }
+        guard case let .failure(problem) = InstructionSet.choice(named: "sse9") else {
+            Issue.record("an unknown name was accepted")
+            return
+        }
+        #expect(problem.description == "is not one of baseline, avx2, avx512")
+        #expect(InstructionSet.best.isSupported && InstructionSet.baseline.isSupported)
+        #expect(InstructionSet.engine == InstructionSet.best || ProcessInfo.processInfo.environment["FISHOPS_KERNELS"] != nil)
     }
 }

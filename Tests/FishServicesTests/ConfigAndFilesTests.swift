@@ -27,6 +27,12 @@ import Testing
         ) {
             _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": ""])
         }
+        #expect {
+            _ = try FishConfig.fromEnvironment(["FISHOPS_KERNELS": "sse9"])
+        } throws: { error in
+            "\(error)".contains("FISHOPS_KERNELS=sse9 is not one of baseline, avx2, avx512; unset it to use the best")
+        }
+        #expect(throws: Never.self) { _ = try FishConfig.fromEnvironment(["FISHOPS_KERNELS": "baseline"]) }
     }
 
     @Test func foldersAreSearchedForImagesOnly() throws {

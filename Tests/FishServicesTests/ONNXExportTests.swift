@@ -7,11 +7,11 @@ import FishTestSupport
 import Foundation
 import Testing
 
-/// The exported ONNX graph against our engine, run by ONNX Runtime from pip.
+/// The exported ONNX graph against our engine, run by ONNX Runtime and OpenVINO from pip.
 @Suite(
     .enabled(if: Fixtures.weightsAvailable, "needs the pretrained weights (make setup)"),
     .enabled(
-        if: Fixtures.python.map { ONNXRuntimeComparison(python: $0).isAvailable } ?? false,
+        if: Fixtures.python.map { PeerRuntime(python: $0).isAvailable } ?? false,
         "needs Python with onnxruntime, onnx and numpy (make bench-setup)"))
 struct ONNXExportTests {
     func context() throws -> ServiceContext {
@@ -61,8 +61,17 @@ struct ONNXExportTests {
         }
     }
 
-    @Test(.enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"), arguments: ["imagenet-lite0", "fish"])
-    func onnxRuntimeReproducesOurLogits(modelName: String) throws {
+    /// ONNX Runtime and OpenVINO (each where `make bench-setup` installed it) run the exported graph
+    /// to our logits.
+    @Test(
+        .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"),
+        arguments: ["imagenet-lite0", "fish"], PeerRuntime.Kind.allCases)
+    func peersReproduceOurLogits(modelName: String, kind: PeerRuntime.Kind) throws {
+        let runtime = PeerRuntime(python: try #require(Fixtures.python), kind: kind)
+        guard runtime.isAvailable else {
+            print("skipped: \(kind.name) is not installed beside \(runtime.python) (make bench-setup)")
+            return
+        }
         let context = try context()
         try registerRandomHead(context)
         let model = try ClassificationService(context: context).loadModel(name: modelName)
@@ -79,7 +88,6 @@ struct ONNXExportTests {
             }
         }
         let ours = model.forward(input, count: names.count).logits
-        let runtime = ONNXRuntimeComparison(python: try #require(Fixtures.python))
         let session = try runtime.start(
             onnx: try ExportService(context: context).onnx(model: modelName),
             input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,

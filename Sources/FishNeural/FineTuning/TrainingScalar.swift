@@ -42,7 +42,7 @@ extension Float {
         let (out, pad) = Kernels.samePadding(size: side, kernel: kernel, stride: stride)
         // The best instruction set always runs, so the call cannot fail.
         _ = fish_depthwise(
-            InstructionSet.best.rawValue, input, Int32(side), Int32(side), Int32(channels), taps, nil,
+            InstructionSet.engine.rawValue, input, Int32(side), Int32(side), Int32(channels), taps, nil,
             Int32(kernel), Int32(stride), Int32(pad), Int32(pad), Int32(out), Int32(out), 0, Int32(batch * out),
             0, Int32(channels), 0, output)
     }

@@ -2,29 +2,41 @@ import FishNeural
 import FishServices
 public import Foundation
 
-/// Runs ONNX Runtime (from pip, in a Python interpreter the caller names) on the exported graph of
-/// the same weights, for side-by-side figures and to check that the export reproduces our logits.
-public struct ONNXRuntimeComparison: Sendable {
-    /// What ONNX Runtime measured.
+/// Another engine run from pip (in a Python interpreter the caller names) on the exported graph of
+/// the same weights: ONNX Runtime or OpenVINO's CPU plugin, for side-by-side figures and to check
+/// that the export reproduces our logits.
+public struct PeerRuntime: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case onnxRuntime = "onnxruntime"
+        case openVINO = "openvino"
+
+        /// The engine's name in reports.
+        public var name: String { self == .onnxRuntime ? "ONNX Runtime" : "OpenVINO" }
+        /// Its name in ratio lines (`ours/ORT`).
+        public var shortName: String { self == .onnxRuntime ? "ORT" : "OpenVINO" }
+    }
+
+    /// What the peer measured.
     public struct Report: Sendable, Codable {
         public let version: String
         public let latency: [BenchmarkService.Latency]
         public let throughput: [BenchmarkService.Throughput]
-        /// Largest |ORT logit - our logit| over the compared batch.
+        /// Largest |peer logit - our logit| over the compared batch.
         public let maxLogitDifference: Double
     }
 
     public let python: String
+    public let kind: Kind
 
-    public init(python: String) {
-        self.python = python
+    public init(python: String, kind: Kind = .onnxRuntime) {
+        (self.python, self.kind) = (python, kind)
     }
 
-    /// True when `python` can import onnxruntime and numpy.
+    /// True when `python` can import the peer and numpy.
     public var isAvailable: Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-c", "import onnxruntime, numpy"]
+        process.arguments = [python, "-c", "import \(kind.rawValue), numpy"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return false }
@@ -32,32 +44,36 @@ public struct ONNXRuntimeComparison: Sendable {
         return process.terminationStatus == 0
     }
 
-    /// Starts ONNX Runtime on `onnx` with one session per thread count, runs `input` (NCHW,
+    /// Starts the peer on `onnx` with one session per thread count, runs `input` (NCHW,
     /// `batch` images of `size`) once and compares its logits with `ourLogits` for the same batch.
     public func start(
         onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
         threadCounts: [Int]
     ) throws -> Session {
         try Session(
-            python: python, onnx: onnx, input: input, batch: batch, size: size, ourLogits: ourLogits,
+            python: python, kind: kind, onnx: onnx, input: input, batch: batch, size: size, ourLogits: ourLogits,
             threadCounts: threadCounts)
     }
 
-    /// A running ONNX Runtime process that times passes on request, so that its measurements can
+    /// A running peer process that times passes on request, so that its measurements can
     /// alternate with ours in the same minute of a noisy machine.
     public final class Session {
         public let version: String
-        /// Largest |ORT logit - our logit| over the compared batch, over every thread count.
+        /// Largest |peer logit - our logit| over the compared batch, over every thread count.
         public let maxLogitDifference: Double
         private let process = Process()
         private let channel = JSONLines()
         private let folder: URL
 
+        private let kind: Kind
+
         init(
-            python: String, onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
+            python: String, kind: Kind, onnx: Data, input: [Float], batch: Int, size: Int, ourLogits: [Float],
             threadCounts: [Int]
         ) throws {
-            folder = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-ort-\(UUID().uuidString)")
+            self.kind = kind
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "fishops-\(kind.rawValue)-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let files = (
                 model: folder.appendingPathComponent("model.onnx"), input: folder.appendingPathComponent("input.bin"),
@@ -69,11 +85,11 @@ public struct ONNXRuntimeComparison: Sendable {
             try Data().write(to: files.errors)
             let settings: [String: Any] = [
                 "model": files.model.path, "input": files.input.path, "logits": files.logits.path,
-                "batch": batch, "size": size, "threads": threadCounts,
+                "batch": batch, "size": size, "threads": threadCounts, "runtime": kind.rawValue,
             ]
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
-                python, "-c", String(decoding: PackageResources.onnx_runtime_peer_py, as: UTF8.self),
+                python, "-c", String(decoding: PackageResources.peer_runtime_py, as: UTF8.self),
                 String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self),
             ]
             process.standardInput = channel.requests
@@ -87,7 +103,7 @@ public struct ONNXRuntimeComparison: Sendable {
                 process.waitUntilExit()
                 let errors = (try? String(contentsOf: files.errors, encoding: .utf8)) ?? ""
                 try? FileManager.default.removeItem(at: folder)
-                throw ServiceError.failed("ONNX Runtime benchmark failed: \(errors.suffix(500))")
+                throw ServiceError.failed("\(kind.name) benchmark failed: \(errors.suffix(500))")
             }
             self.version = version
             maxLogitDifference = difference
@@ -104,7 +120,7 @@ public struct ONNXRuntimeComparison: Sendable {
         public func singlePasses(threads: Int, count: Int, cpu: Int? = nil) throws -> [Double] {
             guard let times = try channel.ask(request(["threads": threads, "single": count], cpu: cpu))["times"] as? [Double]
             else {
-                throw ServiceError.failed("ONNX Runtime benchmark: no times in its answer")
+                throw ServiceError.failed("\(kind.name) benchmark: no times in its answer")
             }
             return times
         }
@@ -113,7 +129,7 @@ public struct ONNXRuntimeComparison: Sendable {
         public func batchPass(threads: Int, cpu: Int? = nil) throws -> Double {
             guard let milliseconds = try channel.ask(request(["threads": threads, "batch": true], cpu: cpu))["ms"] as? Double
             else {
-                throw ServiceError.failed("ONNX Runtime benchmark: no time in its answer")
+                throw ServiceError.failed("\(kind.name) benchmark: no time in its answer")
             }
             return milliseconds
         }
@@ -143,12 +159,12 @@ public struct ONNXRuntimeComparison: Sendable {
                     let line = Data(buffered[buffered.startIndex..<newline])
                     buffered = Data(buffered[buffered.index(after: newline)...])
                     guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                        throw ServiceError.failed("ONNX Runtime benchmark: unreadable answer")
+                        throw ServiceError.failed("peer benchmark: unreadable answer")
                     }
                     return object
                 }
                 let chunk = replies.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { throw ServiceError.failed("ONNX Runtime benchmark ended early") }
+                guard !chunk.isEmpty else { throw ServiceError.failed("peer benchmark ended early") }
                 buffered.append(chunk)
             }
         }
