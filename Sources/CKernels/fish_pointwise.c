@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) vec finish(vec sum, const float *re
 /// `rows` (a constant after inlining) rows times one or two panels starting at panel `p`. Row `r`
 /// of the input is `runs` runs of `run_length` values, run `s` at `run[s] + r * row_stride`: one
 /// run of `in_channels` for a 1x1 convolution, one per kernel row for the stem. With `prefetch`,
-/// the next two panels' weights are fetched into the cache meanwhile.
+/// the weights of the panels the next tile covers are fetched into the cache meanwhile.
 static inline __attribute__((always_inline)) void tile(
     const float *const *run, const int runs, int run_length, int row_stride, const float *packed, int out_channels,
     int p, const int wide, const float *residual, int relu6, float *output, const int rows, int prefetch) {
@@ -81,9 +81,9 @@ static inline __attribute__((always_inline)) void tile(
 #pragma clang loop unroll(disable)
         for (int i = 0; i < run_length; i++, k++) {
             const vec b0 = *(const vec *)(w0 + (size_t)(k + 1) * PANEL);
-            if (prefetch) {
-                __builtin_prefetch(w0 + 2 * panel_floats + (size_t)k * PANEL);
-                __builtin_prefetch(w0 + 3 * panel_floats + (size_t)k * PANEL);
+            if (prefetch) {  // the next tile's panel or pair
+                __builtin_prefetch(w0 + (size_t)(wide ? 2 : 1) * panel_floats + (size_t)k * PANEL);
+                if (wide) __builtin_prefetch(w0 + 3 * panel_floats + (size_t)k * PANEL);
             }
             if (wide) {
                 const vec b1 = *(const vec *)(w1 + (size_t)(k + 1) * PANEL);
@@ -162,17 +162,19 @@ typedef struct {
     float *scratch, *output;
 } job;
 
-static inline __attribute__((always_inline)) void pointwise(const job *j, const int max_rows) {
+/// Tiles of `max_rows` rows over panel pairs (`pairs`) or single panels, as the build's registers hold.
+static inline __attribute__((always_inline)) void pointwise(const job *j, const int max_rows, const int pairs) {
+    const int step = pairs ? 2 : 1;
     // Blocks and tiles split their rows evenly (49 rows: seven tiles of 7, not six of 8 and a
     // lone row, whose single chain of multiply-adds would cost half a full tile).
     for (int m0 = j->first_row; m0 < j->end_row;) {
         const int m_end = m0 + even_share(j->end_row - m0, ROW_BLOCK);
-        for (int p = j->first_panel; p < j->end_panel; p += 2) {
-            const int wide = p + 1 < j->end_panel;
+        for (int p = j->first_panel; p < j->end_panel; p += step) {
+            const int wide = pairs && p + 1 < j->end_panel;
             // In the first block the weights come from memory (a single image's pass reads each
-            // layer's once): one tile fetches the next panel pair's while the others compute.
+            // layer's once): one tile fetches the next panels' while the others compute.
             const int first_rows = even_share(m_end - m0, max_rows);
-            const int prefetch_at = m0 == j->first_row && p + 2 < j->end_panel ? (m_end - m0 > first_rows ? m0 + first_rows : m0) : -1;
+            const int prefetch_at = m0 == j->first_row && p + step < j->end_panel ? (m_end - m0 > first_rows ? m0 + first_rows : m0) : -1;
             for (int m = m0; m < m_end;) {
                 const int rows = even_share(m_end - m, max_rows);
                 const size_t at = (size_t)m * j->out_channels;
@@ -199,7 +201,7 @@ size_t fish_stem_scratch_floats(int width) {
 /// The stem's output rows: for each, the three input rows its windows cover are copied, zero-
 /// padded, into `scratch` (one 9-value run per kernel row and output pixel, pixels 6 values
 /// apart), and the tiles read their patches straight from there.
-static inline __attribute__((always_inline)) void stem(const job *j, const int max_rows) {
+static inline __attribute__((always_inline)) void stem(const job *j, const int max_rows, const int pairs) {
     const int height = j->height, width = j->width, out_width = (width + 1) / 2;
     const int pad_top = stem_padding(height), pad_left = stem_padding(width);
     const int span = out_width * 2 + 1, panels = (j->out_channels + PANEL - 1) / PANEL;
@@ -216,11 +218,11 @@ static inline __attribute__((always_inline)) void stem(const job *j, const int m
             run[ky] = row;
         }
         float *target = j->output + (size_t)oy * out_width * j->out_channels;
-        for (int p = 0; p < panels; p += 2) {
+        for (int p = 0; p < panels; p += pairs ? 2 : 1) {
             for (int ox = 0; ox < out_width;) {
                 const int rows = even_share(out_width - ox, max_rows);
                 const float *at[3] = {run[0] + ox * 6, run[1] + ox * 6, run[2] + ox * 6};
-                tile_any(at, 3, 9, 6, j->packed, j->out_channels, p, p + 1 < panels, 0, 1,
+                tile_any(at, 3, 9, 6, j->packed, j->out_channels, p, pairs && p + 1 < panels, 0, 1,
                          target + (size_t)ox * j->out_channels, rows, 0);
                 ox += rows;
             }
@@ -228,22 +230,24 @@ static inline __attribute__((always_inline)) void stem(const job *j, const int m
     }
 }
 
-static inline __attribute__((always_inline)) void run_job(const job *j, const int max_rows) {
-    if (j->image) stem(j, max_rows);
-    else pointwise(j, max_rows);
+static inline __attribute__((always_inline)) void run_job(const job *j, const int max_rows, const int pairs) {
+    if (j->image) stem(j, max_rows, pairs);
+    else pointwise(j, max_rows, pairs);
 }
 
-// One build per instruction set, each with as many rows per tile as its vector registers hold
-// (32 zmm, 16 ymm or 16 xmm registers for the 2 x rows accumulators of a 16-wide vector type).
+// One build per instruction set, each with a tile that its vector registers hold with the weights
+// and a broadcast beside the accumulators: AVX-512, 8 rows x a panel pair (16 of 32 zmm); AVX2,
+// 6 rows x one panel (12 of 16 ymm: 3 rows x a pair needs 17 and spilled two accumulators on
+// every step of the reduction); baseline, 1 row x a pair (8 of 16 xmm).
 #if defined(__x86_64__) && defined(__clang__)
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")))
-static void run_avx512(const job *j) { run_job(j, 8); }
+static void run_avx512(const job *j) { run_job(j, 8, 1); }
 
 __attribute__((target("avx2,fma")))
-static void run_avx2(const job *j) { run_job(j, 3); }
+static void run_avx2(const job *j) { run_job(j, 6, 0); }
 #endif
 
-static void run_baseline(const job *j) { run_job(j, 1); }
+static void run_baseline(const job *j) { run_job(j, 1, 1); }
 
 /// Runs `j` on the build for `isa`; non-zero if this CPU lacks it.
 static int run_on(int isa, const job *j) {
