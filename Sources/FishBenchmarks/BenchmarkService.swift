@@ -89,7 +89,9 @@ public struct BenchmarkService: Sendable {
         }
         var peers: [(kind: PeerRuntime.Kind, session: PeerRuntime.Session)] = []
         var skipped: [PeerRuntime.Kind: String] = [:]
-        var onnx: Data?  // exported once, for the first peer that runs
+        // What every peer is given, prepared once for the first that runs: the graph, the batch in
+        // NCHW and our logits for it.
+        var shared: (onnx: Data, input: [Float], logits: [Float])?
         for kind in PeerRuntime.Kind.allCases {
             guard let python else {
                 skipped[kind] = "no Python interpreter with \(kind.rawValue) given (make bench-setup sets one up)"
@@ -100,14 +102,19 @@ public struct BenchmarkService: Sendable {
                 skipped[kind] = "\(python) cannot import \(kind.rawValue) and numpy (make bench-setup installs them)"
                 continue
             }
-            let graph = try onnx ?? ExportService(context: context).onnx(model: name)
-            onnx = graph
+            let given =
+                try shared
+                ?? (
+                    ExportService(context: context).onnx(model: name), Self.nchw(input, batch: batch, size: size),
+                    first.forward(input, count: batch).logits
+                )
+            shared = given
             peers.append(
                 (
                     kind,
                     try peer.start(
-                        onnx: graph, input: Self.nchw(input, batch: batch, size: size), batch: batch, size: size,
-                        ourLogits: first.forward(input, count: batch).logits, threadCounts: threadCounts)
+                        onnx: given.onnx, input: given.input, batch: batch, size: size, ourLogits: given.logits,
+                        threadCounts: threadCounts)
                 ))
         }
         var ours = Timings()
