@@ -25,14 +25,17 @@ package enum OverviewRows {
         }
     }
 
-    /// This machine's cores, load and memory, the console's training job, then the servers.
-    package static func machine(_ node: LocalNode, training: TrainingMonitor.State?, servers: [ServingService.Server]?)
+    /// This machine's cores, load and memory (once read), the console's training job, then the servers.
+    package static func machine(_ node: LocalNode?, training: TrainingMonitor.State?, servers: [ServingService.Server]?)
         -> [StyledLine]
     {
-        var lines = [
-            "\(node.cores) cores, load \(String(format: "%.2f", node.load))",
-            String(format: "memory %.1f of %.1f GiB free", node.availableGiB, node.totalGiB),
-        ]
+        var lines =
+            node.map { node in
+                [
+                    "\(node.cores) cores, load \(String(format: "%.2f", node.load))",
+                    String(format: "memory %.1f of %.1f GiB free", node.availableGiB, node.totalGiB),
+                ]
+            } ?? []
         if let job = training {
             if let report = job.report {
                 lines.append("trained \(report.model.name) v\(report.model.version)")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// CPU and memory of this machine, read from /proc.
-package struct LocalNode {
+package struct LocalNode: Sendable {
     package let cores: Int
     package let load: Double
     package let totalGiB: Double

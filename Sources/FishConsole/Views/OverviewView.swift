@@ -8,6 +8,8 @@ final class OverviewView: ConsoleView {
     private var models: Loader<[ModelOverview]>?
     private var runs: Loader<[RunSummary]>?
     private var servers: Loader<[ServingService.Server]>?
+    /// This machine's cores, load and memory, read from /proc off the render thread.
+    private var node: Loader<LocalNode>?
 
     var isStale: Bool { models?.isStale() ?? false }
 
@@ -17,6 +19,7 @@ final class OverviewView: ConsoleView {
             models = app.loader(interval: 2)
             runs = app.loader(interval: 2)
             servers = app.loader(interval: 3)
+            node = app.loader(interval: 2)
         }
         let loadModels: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
         let loadRuns: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs(limit: 6) }
@@ -24,6 +27,7 @@ final class OverviewView: ConsoleView {
         runs?.refresh(force: force, loadRuns)
         let loadServers: @Sendable () throws -> [ServingService.Server] = { try ServingService(context: context).servers() }
         servers?.refresh(force: force, loadServers)
+        node?.refresh(force: force) { LocalNode.read() }
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
@@ -35,7 +39,7 @@ final class OverviewView: ConsoleView {
         if models?.value?.isEmpty == true { modelLines.append(StyledLine("no models: run make setup", role: "ui.muted")) }
         canvas.lines(modelLines, in: modelsArea.inset(1), margin: 0, app: app)
         canvas.panel(machineArea, title: "this machine", app: app)
-        let machine = OverviewRows.machine(LocalNode.read(), training: app.training?.snapshot, servers: servers?.value)
+        let machine = OverviewRows.machine(node?.value, training: app.training?.snapshot, servers: servers?.value)
         canvas.lines(machine, in: machineArea.inset(1), margin: 0, app: app)
 
         let (runsArea, eventsArea) = bottom.split(left: bottom.width * 3 / 5)
