@@ -59,12 +59,12 @@ public struct PredictionLogEntry: Codable, Sendable, Equatable {
 
 /// The prediction log under `$FISHOPS_HOME/predictions`: `log.jsonl`, rotated to `log.1.jsonl`
 /// ... `log.<files-1>.jsonl` when it reaches its share of the size cap, so the whole log stays
-/// within the cap however long the servers run. Several servers may append at once (each line is
-/// one `write` with `O_APPEND`; rotation holds `rotate.lock`).
+/// within the cap however long the servers run. Several servers may append at once (each writes a
+/// batch holding `rotate.lock`).
 public struct PredictionLog: Sendable {
     /// The log's folder.
     public let folder: URL
-    /// The most bytes the log's files hold together (give or take one line per writer).
+    /// The most bytes the log's files hold together (give or take a line longer than a file's share).
     public let capBytes: Int
     /// Files the cap is spread over: the live one and the rotated ones.
     public static let files = 4
@@ -223,27 +223,32 @@ public final class PredictionLogWriter: @unchecked Sendable {
     }
 
     /// Appends `lines` to the live file, as few `write`s as fit in its share of the cap, rotating
-    /// whenever the next line would not fit.
+    /// whenever the next line would not fit. The whole batch is written holding `rotate.lock`, so
+    /// another writer can neither rotate the file away under this one nor fill the same share at
+    /// the same moment: every file stays within its share (one line longer than a share excepted).
     private func write(_ lines: [[UInt8]]) {
+        guard !lines.isEmpty else { return }
         let share = log.capBytes / PredictionLog.files
-        var chunk: [UInt8] = []
-        var index = 0
-        while index < lines.count {
-            reopenIfRotated()
-            guard descriptor >= 0 else { return }
-            var size = max(Int(lseek(descriptor, 0, SEEK_END)), 0)
-            if size > 0, size + lines[index].count > share {
-                rotate()
+        FileLock.holding(log.folder.appendingPathComponent("rotate.lock")) {
+            var chunk: [UInt8] = []
+            var index = 0
+            while index < lines.count {
                 reopenIfRotated()
-                size = 0
+                guard descriptor >= 0 else { return }
+                var size = max(Int(lseek(descriptor, 0, SEEK_END)), 0)
+                if size > 0, size + lines[index].count > share {
+                    shiftFiles()
+                    reopenIfRotated()
+                    size = 0
+                }
+                chunk.removeAll(keepingCapacity: true)
+                // At least one line per file, however long.
+                repeat {
+                    chunk += lines[index]
+                    index += 1
+                } while index < lines.count && size + chunk.count + lines[index].count <= share
+                _ = chunk.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
             }
-            chunk.removeAll(keepingCapacity: true)
-            // At least one line per file, however long.
-            repeat {
-                chunk += lines[index]
-                index += 1
-            } while index < lines.count && size + chunk.count + lines[index].count <= share
-            _ = chunk.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
         }
     }
 
@@ -258,16 +263,12 @@ public final class PredictionLogWriter: @unchecked Sendable {
         descriptor = Foundation.open(log.live.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
     }
 
-    /// Shifts `log.jsonl` to `log.1.jsonl` and each rotated file one further (dropping the oldest),
-    /// unless another writer did so while this one waited for the lock.
-    private func rotate() {
-        FileLock.holding(log.folder.appendingPathComponent("rotate.lock")) {
-            let size = (try? FileManager.default.attributesOfItem(atPath: log.live.path)[.size] as? Int) ?? nil
-            guard let size, size >= log.capBytes / PredictionLog.files / 2 else { return }
-            let files = log.filesOldestFirst
-            for (older, newer) in zip(files, files.dropFirst()) {
-                _ = Foundation.rename(newer.path, older.path)
-            }
+    /// Shifts `log.jsonl` to `log.1.jsonl` and each rotated file one further, dropping the oldest
+    /// (called holding `rotate.lock`).
+    private func shiftFiles() {
+        let files = log.filesOldestFirst
+        for (older, newer) in zip(files, files.dropFirst()) {
+            _ = Foundation.rename(newer.path, older.path)
         }
     }
 }
