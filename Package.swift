@@ -126,7 +126,7 @@ let package = Package(
         // Test fixtures shared by the test targets: locations of the weights, ../shared, the binary,
         // and image encoders for generating test images.
         .target(name: "FishTestSupport", dependencies: ["CJPEG", "CPNG", "FishImaging", "FishNeural"], path: "Tests/Support"),
-        .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "FishTestSupport"]),
+        .testTarget(name: "FishImagingTests", dependencies: ["FishImaging", "FishRecords", "FishTestSupport"]),
         .testTarget(name: "FishNeuralTests", dependencies: ["FishNeural", "FishImaging", "FishRecords", "FishTestSupport"]),
         .testTarget(
             name: "FishStoreTests",

@@ -39,11 +39,13 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         return nil
     }
 
-    /// The image resized and cropped to `inputSize` x `inputSize`.
+    /// The image resized and cropped (or padded) to `inputSize` x `inputSize`.
     public func fitted(_ image: RGBImage) -> RGBImage {
         switch fit {
         case .squash:
             return image.resized(width: inputSize, height: inputSize, method: resize)
+        case .letterbox:
+            return letterboxed(image)
         case .centerCrop:
             // The crop is resampled straight from the source: only its inputSize x inputSize
             // pixels are computed, however long the resized image would be.
@@ -60,6 +62,28 @@ public struct Preprocessing: Codable, Sendable, Equatable {
                 width: width, height: height, method: resize,
                 columns: left..<(left + inputSize), rows: top..<(top + inputSize))
         }
+    }
+
+    /// `image` scaled so its longer side is `inputSize`, centred on an `inputSize` square of the mean colour.
+    private func letterboxed(_ image: RGBImage) -> RGBImage {
+        let longer = max(image.width, image.height)
+        let scaled = { (side: Int) in min(max(Int((Double(side) * Double(inputSize) / Double(longer)).rounded()), 1), inputSize) }
+        let resized = image.resized(width: scaled(image.width), height: scaled(image.height), method: resize)
+        let fill = mean.map { UInt8(clamping: Int($0.rounded())) }
+        var pixels = [UInt8](repeating: 0, count: inputSize * inputSize * 3)
+        for index in 0..<(inputSize * inputSize) {
+            pixels[index * 3] = fill[0]
+            pixels[index * 3 + 1] = fill[1]
+            pixels[index * 3 + 2] = fill[2]
+        }
+        let (left, top) = ((inputSize - resized.width) / 2, (inputSize - resized.height) / 2)
+        for row in 0..<resized.height {
+            let source = row * resized.width * 3
+            let target = ((top + row) * inputSize + left) * 3
+            pixels.replaceSubrange(
+                target..<(target + resized.width * 3), with: resized.pixels[source..<(source + resized.width * 3)])
+        }
+        return RGBImage(width: inputSize, height: inputSize, pixels: pixels)
     }
 
     /// Writes the normalised input (NHWC: rows, columns, then R, G, B) of `image` into `target`,

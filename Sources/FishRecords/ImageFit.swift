@@ -4,4 +4,7 @@ public enum ImageFit: String, Codable, Sendable {
     case centerCrop = "center-crop"
     /// Resize straight to the input size, ignoring the aspect ratio.
     case squash
+    /// Resize so the longer side is the input size (aspect kept), centred on a square padded with
+    /// the preprocessing's mean colour (which normalises to zero).
+    case letterbox
 }

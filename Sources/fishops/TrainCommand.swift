@@ -13,6 +13,12 @@ struct Train: ParsableCommand {
     @Option(help: "CSV manifest with path,label[,group] lines (default: the folder layout).")
     var manifest: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Group images by an id in their file names (the first capture group), so frames of one track stay on one side of the split.",
+            valueName: "regex"))
+    var groupBy: String?
+
     @Option(help: "Experiment the run is recorded in.")
     var experiment = "fish-training"
 
@@ -55,7 +61,10 @@ struct Train: ParsableCommand {
     @Option(help: "Augmented views per training image (flip, crop, colour jitter), cached like the originals.")
     var augment = 0
 
-    @Option(help: "Fit to 224x224: center-crop (resize the shorter side to 256, crop) or squash.")
+    @Option(
+        help:
+            "Fit to 224x224: center-crop (resize the shorter side to 256, crop), squash, or letterbox (aspect kept, padded with the mean colour)."
+    )
     var fit = "center-crop"
 
     @Option(help: "Share of each class held out for validation.")
@@ -124,10 +133,11 @@ struct Train: ParsableCommand {
             throw ValidationError("--search must be random or grid")
         }
         guard let fitMode = ImageFit(rawValue: fit) else {
-            throw ValidationError("--fit must be center-crop or squash")
+            throw ValidationError("--fit must be center-crop, squash or letterbox")
         }
         var spec = TrainingSpec(data: data)
         spec.manifest = manifest
+        spec.groupBy = groupBy
         spec.experiment = experiment
         spec.model = model
         spec.seed = seed

@@ -10,7 +10,7 @@ struct DatasetCheckText {
             "dataset: \(check.usableImages) usable images in \(check.classes.count) classes"
                 + String(format: " (largest/smallest class %.2f)", check.imbalanceRatio)
         ]
-        lines.append(table(["class", "images"], check.classes.map { [$0.label, "\($0.images)"] }))
+        lines.append(table(["class", "images", "groups"], check.classes.map { [$0.label, "\($0.images)", "\($0.groups)"] }))
         lines.append(section("unreadable files (skipped)", check.unreadable.map { "\($0.path): \($0.reason)" }))
         lines.append(section("exact duplicates (first copy kept)", check.exactDuplicates.map { $0.joined(separator: " = ") }))
         lines.append(
@@ -21,6 +21,7 @@ struct DatasetCheckText {
             section(
                 "the same picture under different labels (left out)",
                 check.conflictingLabels.map { $0.joined(separator: " ~ ") }))
+        lines.append(section("split warnings", check.splitWarnings))
         return lines.filter { !$0.isEmpty }.joined(separator: "\n")
     }
 

@@ -1,4 +1,5 @@
 import FishImaging
+import FishRecords
 import Testing
 
 @Suite struct GeometryTests {
@@ -62,6 +63,24 @@ import Testing
         let resized = Preprocessing.efficientNetLite.fitted(
             RGBImage(width: 600, height: 400, pixels: [UInt8](repeating: 9, count: 720_000)))
         #expect(resized.width == 224 && resized.pixels.allSatisfy { $0 == 9 })
+    }
+
+    @Test func letterboxKeepsTheWholeImageAndPadsWithTheMean() {
+        // A 2:1 fish crop: scaled to 224x112, centred with 56 rows of mean colour above and below.
+        let wide = RGBImage(width: 400, height: 200, pixels: [UInt8](repeating: 200, count: 400 * 200 * 3))
+        var preprocessing = Preprocessing.efficientNetLite
+        preprocessing.fit = .letterbox
+        let fitted = preprocessing.fitted(wide)
+        #expect(fitted.width == 224 && fitted.height == 224)
+        #expect(fitted.pixel(x: 0, y: 0) == (127, 127, 127) && fitted.pixel(x: 223, y: 55) == (127, 127, 127))
+        #expect(fitted.pixel(x: 0, y: 56) == (200, 200, 200) && fitted.pixel(x: 223, y: 167) == (200, 200, 200))
+        #expect(fitted.pixel(x: 112, y: 168) == (127, 127, 127))
+        // The padding normalises to zero; a tall image is padded left and right.
+        var tensor = [Float](repeating: 1, count: 224 * 224 * 3)
+        tensor.withUnsafeMutableBufferPointer { preprocessing.writeTensor(of: wide, into: $0) }
+        #expect(tensor[0] == 0 && tensor[(56 * 224) * 3] == Float(200 - 127) / 128)
+        let tall = preprocessing.fitted(RGBImage(width: 10, height: 300, pixels: [UInt8](repeating: 9, count: 9000)))
+        #expect(tall.pixel(x: 0, y: 150) == (127, 127, 127) && tall.pixel(x: 112, y: 150) == (9, 9, 9))
     }
 
     @Test func normalisationIsLiteConvention() {

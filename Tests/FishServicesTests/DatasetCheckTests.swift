@@ -92,6 +92,50 @@ import Testing
         #expect(split.testFingerprint(dataset).hasPrefix("test:"))
     }
 
+    /// Video frames named `fish_<track>_<frame>`: `--group-by` keeps each track on one side of
+    /// the split, and the check says which classes have too few tracks to be evaluated.
+    @Test func fileNameGroupsKeepTracksTogether() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        var seed: UInt64 = 200
+        for (label, tracks) in [("bream", 6), ("trout", 2)] {
+            for track in 0..<tracks {
+                for frame in 0..<4 {
+                    seed += 1
+                    try write(picture(seed), to: folder.appendingPathComponent("\(label)/fish_\(1000 + track)_\(frame).png"))
+                }
+            }
+        }
+        try write(picture(999), to: folder.appendingPathComponent("bream/unnamed.png"))
+        let scanned = try DatasetScanner(maxPixels: 1_000_000, threads: 2).scan(data: folder, manifest: nil)
+        let grouped = try FileNameGroups("fish_([0-9]+)_").grouped(scanned.images)
+        #expect(grouped.first { $0.path.hasSuffix("bream/fish_1000_0.png") }?.group == "bream/1000")
+        #expect(grouped.first { $0.path.hasSuffix("trout/fish_1000_0.png") }?.group == "trout/1000", "groups are per class")
+        #expect(grouped.first { $0.path.hasSuffix("unnamed.png") }?.group == nil, "an unmatched name is a group of its own")
+        let dataset = PreparedDataset(images: grouped, unreadable: [], nearDuplicateDistance: 24)
+        #expect(dataset.check.classes.map(\.groups) == [7, 2])
+        let split = DatasetSplit(dataset, seed: 1, validationFraction: 0.2, testFraction: 0.2)
+        var partsOfTrack: [String: Set<SplitPart>] = [:]
+        for (index, image) in dataset.images.enumerated() {
+            partsOfTrack[image.group ?? image.path, default: []].insert(split.parts[index])
+        }
+        #expect(partsOfTrack.values.allSatisfy { $0.count == 1 }, "a track on two sides: \(partsOfTrack)")
+        let warnings = split.warnings(dataset)
+        #expect(warnings.count == 1 && warnings[0].hasPrefix("trout: 8 images in 2 group(s)"), "\(warnings)")
+        // Without the pattern every frame is its own group and the tracks straddle the split.
+        let ungrouped = PreparedDataset(images: scanned.images, unreadable: [], nearDuplicateDistance: 24)
+        #expect(ungrouped.check.classes.map(\.groups) == [25, 8])
+        // A manifest's group wins over the file name; a pattern that is no regex is refused.
+        let manifest = folder.appendingPathComponent("manifest.csv")
+        try "bream/fish_1000_0.png,bream,clip-7\nbream/fish_1001_0.png,bream\n".write(
+            to: manifest, atomically: true, encoding: .utf8)
+        let listed = try DatasetScanner(maxPixels: 1_000_000, threads: 2).scan(data: folder, manifest: manifest).images
+        #expect(try FileNameGroups("fish_([0-9]+)_").grouped(listed).map(\.group) == ["clip-7", "bream/1001"])
+        #expect(throws: ServiceError.self) { try FileNameGroups("fish_([0-9]+") }
+        var spec = TrainingSpec(data: folder.path)
+        spec.groupBy = "(["
+        #expect(spec.problem?.contains("not a regular expression") == true)
+    }
+
     @Test func badManifestsAndFoldersAreExplained() throws {
         let folder = try Fixtures.temporaryDirectory()
         let manifest = folder.appendingPathComponent("m.csv")

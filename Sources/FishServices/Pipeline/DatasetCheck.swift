@@ -11,6 +11,9 @@ public struct DatasetCheck: Sendable, Codable, Equatable {
     public struct ClassCount: Sendable, Codable, Equatable {
         public let label: String
         public let images: Int
+        /// Groups its images form (near duplicates, a manifest group or a `--group-by` id; an image
+        /// in no group counts as one): the split deals out groups, not images.
+        public let groups: Int
     }
 
     /// Images per class, after unreadable files and extra copies of exact duplicates are dropped.
@@ -28,6 +31,9 @@ public struct DatasetCheck: Sendable, Codable, Equatable {
     /// Largest class size over smallest (1 = balanced).
     public let imbalanceRatio: Double
     public let nearDuplicateDistance: Int
+    /// Where the split could not hold out groups as asked: a class with too few groups to be
+    /// evaluated, or test images of a class that all come from one group.
+    public internal(set) var splitWarnings: [String] = []
 
     /// Images used for training and evaluation.
     public var usableImages: Int { classes.reduce(0) { $0 + $1.images } }
@@ -41,7 +47,7 @@ public struct PreparedDataset: Sendable {
     public let labels: [Int]
     /// Group of each image: images in one group are never split apart.
     public let groups: [Int]
-    public let check: DatasetCheck
+    public internal(set) var check: DatasetCheck
 
     /// Checks scanned images: drops extra copies of exact duplicates and images whose group
     /// carries conflicting labels, and groups near duplicates and manifest groups together.
@@ -92,7 +98,8 @@ public struct PreparedDataset: Sendable {
             members.map { $0.map { scanned[$0].path }.sorted() }.sorted { $0[0] < $1[0] }
         }
         let counts = classNames.map { label in
-            DatasetCheck.ClassCount(label: label, images: kept.filter { scanned[$0].label == label }.count)
+            let members = kept.filter { scanned[$0].label == label }
+            return DatasetCheck.ClassCount(label: label, images: members.count, groups: Set(members.map { groups[$0] }).count)
         }
         let sizes = counts.map(\.images)
         check = DatasetCheck(

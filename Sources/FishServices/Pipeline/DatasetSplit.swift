@@ -49,6 +49,26 @@ public struct DatasetSplit: Sendable {
         self.parts = parts
     }
 
+    /// What an operator should know about how `dataset`'s groups were dealt: classes left out of
+    /// evaluation, and test parts that rest on a single group.
+    public func warnings(_ dataset: PreparedDataset) -> [String] {
+        dataset.classNames.indices.compactMap { classIndex in
+            let members = dataset.images.indices.filter { dataset.labels[$0] == classIndex }
+            let label = dataset.classNames[classIndex]
+            let groups = Set(members.map { dataset.groups[$0] }).count
+            if groups < 3 {
+                return
+                    "\(label): \(members.count) images in \(groups) group(s), too few to hold out validation and test; trained on, not evaluated"
+            }
+            let test = members.filter { parts[$0] == .test }
+            if test.count > 1, Set(test.map { dataset.groups[$0] }).count == 1 {
+                return
+                    "\(label): its \(test.count) test images are one group of \(groups); its test score rests on one individual"
+            }
+            return nil
+        }
+    }
+
     /// Indices of the images in `part`.
     public func indices(_ part: SplitPart) -> [Int] {
         parts.indices.filter { parts[$0] == part }

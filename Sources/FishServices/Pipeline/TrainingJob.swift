@@ -335,6 +335,7 @@ struct TrainingJob {
             "near_duplicate_distance": "\(spec.nearDuplicateDistance)", "classes": dataset.classNames.joined(separator: ","),
         ]
         if let manifest = spec.manifest { params["manifest"] = manifest }
+        if let groupBy = spec.groupBy { params["group_by"] = groupBy }
         if spec.trials == 1 { params.merge(Self.params(spec.hyperparameters)) { $1 } }
         try store.logParams(run.id, params)
         let check = dataset.check

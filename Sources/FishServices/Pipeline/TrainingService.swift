@@ -138,16 +138,18 @@ public struct TrainingService: Sendable {
         let scanned = try scanner.scan(
             data: URL(fileURLWithPath: spec.data), manifest: spec.manifest.map(URL.init(fileURLWithPath:)),
             progress: { events(.progress(.validate, done: $0, total: $1)) }, isCancelled: isCancelled)
-        let dataset = PreparedDataset(
-            images: scanned.images, unreadable: scanned.unreadable,
-            nearDuplicateDistance: spec.nearDuplicateDistance)
-        events(.checked(dataset.check))
+        let images = try spec.groupBy.map { try FileNameGroups($0).grouped(scanned.images) } ?? scanned.images
+        var dataset = PreparedDataset(
+            images: images, unreadable: scanned.unreadable, nearDuplicateDistance: spec.nearDuplicateDistance)
         guard dataset.classNames.count >= 2 else {
+            events(.checked(dataset.check))
             throw ServiceError.invalidArgument(
                 "\(spec.data): training needs at least 2 classes with readable images, found \(dataset.classNames.count)")
         }
         let split = DatasetSplit(
             dataset, seed: spec.seed, validationFraction: spec.validationFraction, testFraction: spec.testFraction)
+        dataset.check.splitWarnings = split.warnings(dataset)
+        events(.checked(dataset.check))
         guard !split.indices(.validation).isEmpty, !split.indices(.test).isEmpty else {
             throw ServiceError.invalidArgument(
                 "\(spec.data): too few distinct images per class to hold out validation and test images")

@@ -16,6 +16,9 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var data: String
     /// A CSV manifest `path,label[,group]`; the folder layout is used when nil.
     public var manifest: String?
+    /// A regular expression whose first capture group (or match) in a file name is the image's
+    /// group, for images the manifest gives none (`FileNameGroups`).
+    public var groupBy: String?
     public var experiment = "fish-training"
     public var model = "fish-classifier"
     /// The registered backbone whose embeddings are trained on.
@@ -62,6 +65,9 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         }
         if nearDuplicateDistance < 0 || nearDuplicateDistance > 96 {
             return "near-duplicate distance must be 0 to 96 bits (of 256)"
+        }
+        if let groupBy, (try? FileNameGroups(groupBy)) == nil {
+            return "--group-by \(groupBy.debugDescription) is not a regular expression"
         }
         if let problem = cluster.problem { return problem }
         if let problem = finetune?.problem(blocks: EfficientNetLite0.blocks.count) { return problem }
