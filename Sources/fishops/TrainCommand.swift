@@ -19,6 +19,12 @@ struct Train: ParsableCommand {
             valueName: "regex"))
     var groupBy: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also group each image with its most similar image of its class when their embeddings' cosine similarity reaches this (0.5-1).",
+            valueName: "cosine"))
+    var groupSimilar: Double?
+
     @Option(help: "Experiment the run is recorded in.")
     var experiment = "fish-training"
 
@@ -138,6 +144,7 @@ struct Train: ParsableCommand {
         var spec = TrainingSpec(data: data)
         spec.manifest = manifest
         spec.groupBy = groupBy
+        spec.groupSimilar = groupSimilar
         spec.experiment = experiment
         spec.model = model
         spec.seed = seed

@@ -21,6 +21,9 @@ struct DatasetCheckText {
             section(
                 "the same picture under different labels (left out)",
                 check.conflictingLabels.map { $0.joined(separator: " ~ ") }))
+        if check.similarPairs > 0 {
+            lines.append("images grouped with their most similar image by embedding (--group-similar): \(check.similarPairs)")
+        }
         lines.append(section("split warnings", check.splitWarnings))
         return lines.filter { !$0.isEmpty }.joined(separator: "\n")
     }

@@ -1,6 +1,6 @@
 import CBLAS
 
-/// Row-major matrix products on OpenBLAS for the trainable head.
+/// Row-major matrix products on OpenBLAS (the trainable head, similarity of embeddings).
 enum Gemm {
     /// `c[m, n] = alpha * op(a) x op(b) + beta * c`, where `op(a)` is `[m, k]` and `op(b)` is `[k, n]`;
     /// a transposed operand is stored the other way round.

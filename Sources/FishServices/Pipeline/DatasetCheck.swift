@@ -31,6 +31,9 @@ public struct DatasetCheck: Sendable, Codable, Equatable {
     /// Largest class size over smallest (1 = balanced).
     public let imbalanceRatio: Double
     public let nearDuplicateDistance: Int
+    /// Images joined to their most similar image of the same class by `--group-similar` (0 when
+    /// not asked).
+    public let similarPairs: Int
     /// Where the split could not hold out groups as asked: a class with too few groups to be
     /// evaluated, or test images of a class that all come from one group.
     public internal(set) var splitWarnings: [String] = []
@@ -50,8 +53,12 @@ public struct PreparedDataset: Sendable {
     public internal(set) var check: DatasetCheck
 
     /// Checks scanned images: drops extra copies of exact duplicates and images whose group
-    /// carries conflicting labels, and groups near duplicates and manifest groups together.
-    public init(images scanned: [DatasetImage], unreadable: [DatasetCheck.Unreadable], nearDuplicateDistance: Int) {
+    /// carries conflicting labels, and groups near duplicates, manifest groups and the `similar`
+    /// pairs (indices into `scanned`) together.
+    public init(
+        images scanned: [DatasetImage], unreadable: [DatasetCheck.Unreadable], nearDuplicateDistance: Int,
+        similar: [(Int, Int)] = []
+    ) {
         var sets = DisjointSets(count: scanned.count)
         // Exact duplicates: same bytes.
         var firstWithDigest: [String: Int] = [:]
@@ -71,6 +78,7 @@ public struct PreparedDataset: Sendable {
             guard let group = image.group else { continue }
             if let first = firstInGroup[group] { sets.union(first, index) } else { firstInGroup[group] = index }
         }
+        for (a, b) in similar { sets.union(a, b) }
         // Near duplicates: any flip or quarter turn within the Hamming threshold.
         var nearSets = DisjointSets(count: scanned.count)
         for a in scanned.indices {
@@ -110,7 +118,7 @@ public struct PreparedDataset: Sendable {
             conflictingLabels: paths(
                 Dictionary(grouping: scanned.indices) { groups[$0] }.filter { conflicting.contains($0.key) }.map(\.value)),
             imbalanceRatio: (sizes.min() ?? 0) > 0 ? Double(sizes.max() ?? 0) / Double(sizes.min() ?? 1) : 0,
-            nearDuplicateDistance: nearDuplicateDistance)
+            nearDuplicateDistance: nearDuplicateDistance, similarPairs: similar.count)
     }
 }
 

@@ -32,6 +32,16 @@ public struct FeatureExtractor: Sendable {
         self.threads = threads
     }
 
+    /// An extractor whose cache lives in `cacheDirectory`, keyed by the backbone's weights and the preprocessing.
+    init(backbone: LoadedModel, preprocessing: Preprocessing, cacheDirectory: URL, maxPixels: Int, threads: Int) {
+        self.init(
+            backbone: backbone, preprocessing: preprocessing,
+            cache: FeatureCache(
+                directory: cacheDirectory, backboneSha256: backbone.metadata.weightsSha256,
+                preprocessing: TrainingJob.describe(preprocessing), width: backbone.engine.embeddingWidth),
+            maxPixels: maxPixels, threads: threads)
+    }
+
     /// The augmentation of `view` (1, 2, ...) of an image: the same for the same image everywhere,
     /// so cached views stay valid across runs and seeds. View 0 is the image itself.
     public static func augmentation(image sha256: String, view: Int) -> Augmentation {

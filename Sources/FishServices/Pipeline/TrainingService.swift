@@ -29,7 +29,7 @@ public struct TrainingService: Sendable {
         if let problem = spec.problem { throw ServiceError.invalidArgument(problem) }
         let (backbone, package) = try loadBackbone(spec.backbone, version: nil)
         var clock = StageClock()
-        let prepared = try prepare(spec, events: events, isCancelled: { cancellation.isCancelled })
+        let prepared = try prepare(spec, backbone: backbone, events: events, isCancelled: { cancellation.isCancelled })
         clock.lap("scan")
         let run = try store.startRun(
             experiment: spec.experiment, runName: "train-\(spec.model)", datasetFingerprint: prepared.fingerprint,
@@ -91,7 +91,7 @@ public struct TrainingService: Sendable {
         }
         let (backbone, package) = try loadBackbone(spec.backbone, version: detail.params["backbone_version"].flatMap { Int($0) })
         var clock = StageClock()
-        let prepared = try prepare(spec, events: events, isCancelled: { cancellation.isCancelled })
+        let prepared = try prepare(spec, backbone: backbone, events: events, isCancelled: { cancellation.isCancelled })
         guard prepared.fingerprint == run.datasetFingerprint else {
             throw ServiceError.invalidArgument(
                 "\(spec.data) changed since run \(run.id) started; start a new run with `fishops train`")
@@ -129,18 +129,23 @@ public struct TrainingService: Sendable {
         return (try LoadedModel(package: resolved.package, threads: config.threads), resolved.package.directory)
     }
 
-    /// The validate stage: scan and check the data, split it, and fingerprint it.
-    private func prepare(_ spec: TrainingSpec, events: @Sendable (TrainingEvent) -> Void, isCancelled: () -> Bool) throws
-        -> (dataset: PreparedDataset, split: DatasetSplit, fingerprint: String)
-    {
+    /// The validate stage: scan and check the data, group it, split it, and fingerprint it.
+    private func prepare(
+        _ spec: TrainingSpec, backbone: LoadedModel, events: @Sendable (TrainingEvent) -> Void, isCancelled: () -> Bool
+    ) throws -> (dataset: PreparedDataset, split: DatasetSplit, fingerprint: String) {
         events(.stage(.validate))
         let scanner = DatasetScanner(maxPixels: config.maxPixels, threads: config.threads)
         let scanned = try scanner.scan(
             data: URL(fileURLWithPath: spec.data), manifest: spec.manifest.map(URL.init(fileURLWithPath:)),
             progress: { events(.progress(.validate, done: $0, total: $1)) }, isCancelled: isCancelled)
         let images = try spec.groupBy.map { try FileNameGroups($0).grouped(scanned.images) } ?? scanned.images
+        let similar =
+            try spec.groupSimilar.map {
+                try similarPairs(images, threshold: $0, spec: spec, backbone: backbone, isCancelled: isCancelled)
+            } ?? []
         var dataset = PreparedDataset(
-            images: images, unreadable: scanned.unreadable, nearDuplicateDistance: spec.nearDuplicateDistance)
+            images: images, unreadable: scanned.unreadable, nearDuplicateDistance: spec.nearDuplicateDistance,
+            similar: similar)
         guard dataset.classNames.count >= 2 else {
             events(.checked(dataset.check))
             throw ServiceError.invalidArgument(
@@ -157,6 +162,27 @@ public struct TrainingService: Sendable {
         let fingerprint = ModelPackage.sha256(
             Data(dataset.images.map { "\($0.sha256) \($0.label)" }.sorted().joined(separator: "\n").utf8))
         return (dataset, split, fingerprint)
+    }
+}
+
+extension TrainingService {
+    /// Each image paired with its most similar image of its class by backbone embedding, where
+    /// the cosine similarity reaches `threshold`. The embeddings go through the feature cache, so
+    /// the extract stage reads them back instead of computing them again.
+    fileprivate func similarPairs(
+        _ images: [DatasetImage], threshold: Double, spec: TrainingSpec, backbone: LoadedModel, isCancelled: () -> Bool
+    ) throws -> [(Int, Int)] {
+        let extractor = FeatureExtractor(
+            backbone: backbone, preprocessing: spec.preprocessing, cacheDirectory: featureCacheDirectory,
+            maxPixels: config.maxPixels, threads: config.threads)
+        var counters = FeatureExtractor.Counters()
+        let embeddings = try extractor.features(
+            images.map { FeatureRequest(path: $0.path, sha256: $0.sha256, view: 0) }, counters: &counters,
+            isCancelled: isCancelled)
+        let labels = Dictionary(Set(images.map(\.label)).sorted().enumerated().map { ($1, $0) }) { first, _ in first }
+        return SimilarEmbeddings.nearestPairs(
+            embeddings: embeddings, dimension: backbone.engine.embeddingWidth,
+            labels: images.map { labels[$0.label] ?? 0 }, threshold: Float(threshold))
     }
 }
 

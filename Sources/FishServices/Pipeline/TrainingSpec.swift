@@ -19,6 +19,10 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     /// A regular expression whose first capture group (or match) in a file name is the image's
     /// group, for images the manifest gives none (`FileNameGroups`).
     public var groupBy: String?
+    /// Join each image to its most similar image of its class when their backbone embeddings'
+    /// cosine similarity reaches this (0.5 to 1), so frames of one track form groups without
+    /// a manifest; nil leaves groups to near duplicates, the manifest and `groupBy`.
+    public var groupSimilar: Double?
     public var experiment = "fish-training"
     public var model = "fish-classifier"
     /// The registered backbone whose embeddings are trained on.
@@ -68,6 +72,9 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         }
         if let groupBy, (try? FileNameGroups(groupBy)) == nil {
             return "--group-by \(groupBy.debugDescription) is not a regular expression"
+        }
+        if let groupSimilar, !(0.5...1).contains(groupSimilar) {
+            return "--group-similar must be a cosine similarity from 0.5 to 1"
         }
         if let problem = cluster.problem { return problem }
         if let problem = finetune?.problem(blocks: EfficientNetLite0.blocks.count) { return problem }

@@ -62,12 +62,9 @@ struct WorkerService: Sendable {
         }
         let package = try ModelPackage.open(URL(fileURLWithPath: extract.backbonePackage))
         let backbone = try LoadedModel(package: package, threads: threads)
-        let cache = FeatureCache(
-            directory: URL(fileURLWithPath: extract.featureCache), backboneSha256: package.metadata.weightsSha256,
-            preprocessing: TrainingJob.describe(extract.preprocessing), width: backbone.engine.embeddingWidth)
         let extractor = FeatureExtractor(
-            backbone: backbone, preprocessing: extract.preprocessing, cache: cache,
-            maxPixels: extract.maxPixels, threads: threads)
+            backbone: backbone, preprocessing: extract.preprocessing,
+            cacheDirectory: URL(fileURLWithPath: extract.featureCache), maxPixels: extract.maxPixels, threads: threads)
         var counters = FeatureExtractor.Counters()
         let features = try extractor.features(
             extract.images, counters: &counters,
