@@ -179,7 +179,7 @@ extension TrainingService {
         let embeddings = try extractor.features(
             images.map { FeatureRequest(path: $0.path, sha256: $0.sha256, view: 0) }, counters: &counters,
             isCancelled: isCancelled)
-        let labels = Dictionary(Set(images.map(\.label)).sorted().enumerated().map { ($1, $0) }) { first, _ in first }
+        let labels = Dictionary(uniqueKeysWithValues: Set(images.map(\.label)).sorted().enumerated().map { ($1, $0) })
         return SimilarEmbeddings.nearestPairs(
             embeddings: embeddings, dimension: backbone.engine.embeddingWidth,
             labels: images.map { labels[$0.label] ?? 0 }, threshold: Float(threshold))
