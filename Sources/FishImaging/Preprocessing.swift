@@ -14,10 +14,17 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// Per-channel (R, G, B) divisors applied after subtracting `mean`.
     public var std: [Float]
 
-    /// The TF EfficientNet-Lite convention: 256 shorter side, 224 centre crop, (x - 127) / 128.
-    public static let efficientNetLite = Preprocessing(
-        inputSize: 224, resizeShorterSide: 256, fit: .centerCrop, resize: .auto,
-        mean: [127, 127, 127], std: [128, 128, 128])
+    /// The TF EfficientNet-Lite convention at Lite0's size: 256 shorter side, 224 centre crop,
+    /// (x - 127) / 128.
+    public static let efficientNetLite = efficientNetLite(inputSize: 224)
+
+    /// The TF EfficientNet-Lite convention at `inputSize`: the shorter side resized to 32 pixels
+    /// more, a centre crop of `inputSize`, (x - 127) / 128.
+    public static func efficientNetLite(inputSize: Int) -> Preprocessing {
+        Preprocessing(
+            inputSize: inputSize, resizeShorterSide: inputSize + 32, fit: .centerCrop, resize: .auto,
+            mean: [127, 127, 127], std: [128, 128, 128])
+    }
 
     public init(inputSize: Int, resizeShorterSide: Int, fit: Fit, resize: ResizeMethod, mean: [Float], std: [Float]) {
         self.inputSize = inputSize

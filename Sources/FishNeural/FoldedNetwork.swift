@@ -1,4 +1,4 @@
-/// EfficientNet-Lite0 with batch norm folded into every convolution (`w * scale`, `beta - mean * scale`),
+/// An EfficientNet-Lite network with batch norm folded into every convolution (`w * scale`, `beta - mean * scale`),
 /// weights kept in PyTorch layout `[out, in, kh, kw]`. The engine and the ONNX exporter build on it.
 public struct FoldedNetwork: Sendable {
     /// A convolution (or linear layer) with its bias.
@@ -10,12 +10,14 @@ public struct FoldedNetwork: Sendable {
     }
 
     public struct Block: Sendable {
-        public let spec: EfficientNetLite0.Block
+        public let spec: EfficientNetLite.Block
         public let expand: Convolution?
         public let depthwise: Convolution
         public let project: Convolution
     }
 
+    /// The family member the checkpoint is of.
+    public let architecture: EfficientNetLite
     public let stem: Convolution
     public let blocks: [Block]
     public let head: Convolution
@@ -24,7 +26,8 @@ public struct FoldedNetwork: Sendable {
 
     /// Validates checkpoint tensors against the architecture and folds them.
     public init(tensors: [String: HostTensor]) throws(NeuralError) {
-        let (weights, _) = try EfficientNetLite0.validate(tensors)
+        let (architecture, weights, _) = try EfficientNetLite.validate(tensors)
+        self.architecture = architecture
         func values(_ name: String) throws(NeuralError) -> [Float] {
             guard let tensor = weights[name] else { throw .missingTensor(name: name) }
             return try tensor.floats(name: name)
@@ -36,7 +39,7 @@ public struct FoldedNetwork: Sendable {
             let beta = try values(norm + ".bias")
             let mean = try values(norm + ".running_mean")
             let variance = try values(norm + ".running_var")
-            let scale = zip(gamma, variance).map { $0 / ($1 + EfficientNetLite0.batchNormEpsilon).squareRoot() }
+            let scale = zip(gamma, variance).map { $0 / ($1 + EfficientNetLite.batchNormEpsilon).squareRoot() }
             let perOutput = raw.count / scale.count
             let folded = raw.indices.map { raw[$0] * scale[$0 / perOutput] }
             let bias = scale.indices.map { beta[$0] - mean[$0] * scale[$0] }
@@ -44,7 +47,7 @@ public struct FoldedNetwork: Sendable {
         }
         stem = try fold("_conv_stem", "_bn0")
         var blocks: [Block] = []
-        for spec in EfficientNetLite0.blocks {
+        for spec in architecture.blocks {
             let p = spec.prefix
             blocks.append(
                 Block(
@@ -57,6 +60,6 @@ public struct FoldedNetwork: Sendable {
         head = try fold("_conv_head", "_bn1")
         let fcBias = try values("_fc.bias")
         classifier = Convolution(
-            weights: try values("_fc.weight"), bias: fcBias, shape: [fcBias.count, EfficientNetLite0.embeddingSize])
+            weights: try values("_fc.weight"), bias: fcBias, shape: [fcBias.count, EfficientNetLite.embeddingSize])
     }
 }

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The EfficientNet-Lite0 forward pass in float32, with batch norm folded into the convolutions and
+/// The EfficientNet-Lite forward pass in float32, with batch norm folded into the convolutions and
 /// the 1x1 convolutions on FishOps' own vector kernels (`PackedPointwise`). Safe to call from
 /// several threads: each call takes its own workspace.
 public final class InferenceEngine: Sendable {
@@ -37,7 +37,7 @@ public final class InferenceEngine: Sendable {
     }
 
     struct FoldedBlock: Sendable {
-        let spec: EfficientNetLite0.Block
+        let spec: EfficientNetLite.Block
         let expand: PackedPointwise?
         let depthwise: DepthwiseConv
         let project: PackedPointwise
@@ -45,7 +45,9 @@ public final class InferenceEngine: Sendable {
 
     public let classes: Int
     public let threads: Int
-    /// Width of the pooled embedding (1280 for EfficientNet-Lite0).
+    /// The family member the weights are of.
+    public let architecture: EfficientNetLite
+    /// Width of the pooled embedding (1280 for every EfficientNet-Lite).
     public var embeddingWidth: Int { head.outChannels }
     private let stem: PackedPointwise
     private let blocks: [FoldedBlock]
@@ -93,6 +95,7 @@ public final class InferenceEngine: Sendable {
         }
 
         classes = network.classes
+        architecture = network.architecture
         self.threads = max(threads, 1)
         stem = patchMajor(network.stem)
         blocks = network.blocks.map { block in
@@ -104,17 +107,19 @@ public final class InferenceEngine: Sendable {
         classifier = packed(network.classifier)
     }
 
-    /// Runs `batch` images of `size` x `size` pixels, NHWC (`batch * size * size * 3` floats).
+    /// Runs `batch` images of `size` x `size` pixels (default: the architecture's input size), NHWC
+    /// (`batch * size * size * 3` floats).
     ///
     /// A batch of several images is split into one part per thread (no synchronisation between
     /// layers), each thread running its images in groups (see `imagesPerGroup`); a single image
     /// shares each layer's rows between the threads. `threads` (at most the engine's own count, the
     /// default) lets a caller that runs several passes at once give each fewer.
-    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224, threads: Int? = nil) -> Output {
+    public func forward(_ input: UnsafeBufferPointer<Float>, batch: Int, size: Int? = nil, threads: Int? = nil) -> Output {
+        let size = size ?? architecture.inputSize
         precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
         let threads = min(max(threads ?? self.threads, 1), self.threads)
         var logits = [Float](repeating: 0, count: batch * classes)
-        var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite0.embeddingSize)
+        var embeddings = [Float](repeating: 0, count: batch * EfficientNetLite.embeddingSize)
         guard let source = input.baseAddress else { return Output(logits: logits, embeddings: embeddings) }
         let parts = min(threads, batch)
         embeddings.withUnsafeMutableBufferPointer { pooled in
@@ -125,7 +130,7 @@ public final class InferenceEngine: Sendable {
                     embed(
                         source + first * size * size * 3, count: min(Self.imagesPerGroup, images.upperBound - first),
                         size: size, threads: parts > 1 ? 1 : threads,
-                        embeddings: pooledBase + first * EfficientNetLite0.embeddingSize)
+                        embeddings: pooledBase + first * EfficientNetLite.embeddingSize)
                 }
             }
             // The whole batch at once, so the classifier's weights are read once per batch.
@@ -139,12 +144,13 @@ public final class InferenceEngine: Sendable {
     /// The activations entering block `block` (NHWC, `batch * side * side * channels`) of
     /// `batch` images: the frozen part of the network when fine-tuning from that block.
     public func activations(
-        _ input: UnsafeBufferPointer<Float>, batch: Int, size: Int = 224, beforeBlock block: Int,
+        _ input: UnsafeBufferPointer<Float>, batch: Int, size: Int? = nil, beforeBlock block: Int,
         threads: Int? = nil
     ) -> (values: [Float], side: Int) {
+        let size = size ?? architecture.inputSize
         precondition(batch > 0 && input.count == batch * size * size * 3, "input does not match batch and size")
         precondition((0...blocks.count).contains(block), "no block \(block)")
-        let (side, channels) = Self.shape(size: size, beforeBlock: block)
+        let (side, channels) = architecture.shape(size: size, beforeBlock: block)
         let perImage = side * side * channels
         var values = [Float](repeating: 0, count: batch * perImage)
         guard let source = input.baseAddress else { return (values, side) }
@@ -154,7 +160,7 @@ public final class InferenceEngine: Sendable {
             let base = output.baseAddress!
             Parallel.forEach(parts, threads: parts) { part in
                 for image in (batch * part / parts)..<(batch * (part + 1) / parts) {
-                    let workspace = takeWorkspace(floats: Self.largestActivation(size: size))
+                    let workspace = takeWorkspace(floats: largestActivation(size: size))
                     let (result, _) = trunk(
                         source + image * size * size * 3, size: size, blocks: block,
                         threads: parts > 1 ? 1 : threads, workspace: workspace)
@@ -166,22 +172,13 @@ public final class InferenceEngine: Sendable {
         return (values, side)
     }
 
-    /// Side and channels of the activations entering block `block` for `size` x `size` input.
-    public static func shape(size: Int, beforeBlock block: Int) -> (side: Int, channels: Int) {
-        var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
-        for spec in EfficientNetLite0.blocks.prefix(block) {
-            side = Kernels.samePadding(size: side, kernel: spec.kernel, stride: spec.stride).output
-        }
-        let channels = block == 0 ? EfficientNetLite0.stemChannels : EfficientNetLite0.blocks[block - 1].outputChannels
-        return (side, channels)
-    }
-
     /// Images run together through the blocks from `groupedFromBlock` on: their 1x1 layers hold
-    /// most of the weights (17 of 19 MB), which a group reads once instead of once per image, while
-    /// the early, large activations still go one image at a time.
+    /// most of the weights (17 of 19 MB in Lite0), which a group reads once instead of once per
+    /// image, while the early, large activations still go one image at a time.
     static let imagesPerGroup = 4
-    /// The first block at 14x14 (and the last ones at 7x7), where a group's activations are small.
-    static let groupedFromBlock = 6
+    /// The first block at 1/16 of the input side (14x14 for Lite0 at 224), where a group's
+    /// activations are small.
+    var groupedFromBlock: Int { architecture.firstBlockAtOneSixteenth }
 
     /// The pooled head activations of `count` consecutive images, on `threads` threads: each image
     /// alone up to `groupedFromBlock`, then all of them as one batch.
@@ -189,13 +186,13 @@ public final class InferenceEngine: Sendable {
         _ source: UnsafePointer<Float>, count: Int, size: Int, threads: Int,
         embeddings: UnsafeMutablePointer<Float>
     ) {
-        let split = count > 1 ? Self.groupedFromBlock : blocks.count
-        let (splitSide, splitChannels) = Self.shape(size: size, beforeBlock: split)
+        let split = count > 1 ? groupedFromBlock : blocks.count
+        let (splitSide, splitChannels) = architecture.shape(size: size, beforeBlock: split)
         let perImage = splitSide * splitSide * splitChannels
         let workspace = takeWorkspace(
             floats: max(
-                Self.largestActivation(size: size),
-                count * Self.largestActivation(size: size, fromBlock: split)))
+                largestActivation(size: size),
+                count * largestActivation(size: size, fromBlock: split)))
         defer { returnWorkspace(workspace) }
         var current = workspace.buffers[0]
         var side = splitSide
@@ -218,7 +215,7 @@ public final class InferenceEngine: Sendable {
         let pixels = side * side
         head.apply(current, rows: count * pixels, output: spare, relu6: true, threads: threads, team: workspace.team(threads))
         Kernels.globalAveragePool(
-            spare, batch: count, pixels: pixels, channels: EfficientNetLite0.embeddingSize,
+            spare, batch: count, pixels: pixels, channels: EfficientNetLite.embeddingSize,
             output: embeddings)
     }
 
@@ -277,18 +274,18 @@ public final class InferenceEngine: Sendable {
 
     /// The most floats one image needs in any buffer from block `first` on (from the stem on, its
     /// scratch included, when `first` is 0).
-    static func largestActivation(size: Int, fromBlock first: Int = 0) -> Int {
+    func largestActivation(size: Int, fromBlock first: Int = 0) -> Int {
         var side = Kernels.samePadding(size: size, kernel: 3, stride: 2).output
         var largest =
             first == 0
             ? max(
-                side * side * EfficientNetLite0.stemChannels,
+                side * side * EfficientNetLite.stemChannels,
                 side * PackedPointwise.stemScratchFloats(width: size)) : 0
-        for (index, block) in EfficientNetLite0.blocks.enumerated() {
+        for (index, block) in architecture.blocks.enumerated() {
             if index >= first { largest = max(largest, side * side * block.expandedChannels) }
             side = Kernels.samePadding(size: side, kernel: block.kernel, stride: block.stride).output
         }
-        return max(largest, side * side * EfficientNetLite0.embeddingSize)
+        return max(largest, side * side * EfficientNetLite.embeddingSize)
     }
 
     private func takeWorkspace(floats: Int) -> Workspace {

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Writes a folded EfficientNet-Lite0 as an ONNX model (opset 13): input `input` float32
+/// Writes a folded EfficientNet-Lite network as an ONNX model (opset 13): input `input` float32
 /// `[batch, 3, size, size]` (NCHW, already normalised), outputs `logits` `[batch, classes]` and
 /// `embedding` `[batch, 1280]`. TF SAME padding becomes explicit (asymmetric) pads, so the graph
 /// is fixed to one input size. With a trained head, `logits` are the head's.
@@ -59,7 +59,7 @@ public enum ONNXExporter {
             for initializer in graph.initializers { writer.bytes(5, initializer) }
             writer.bytes(11, valueInfo("input", dims: [nil, 3, inputSize, inputSize]))
             writer.bytes(12, valueInfo("logits", dims: [nil, classes]))
-            writer.bytes(12, valueInfo("embedding", dims: [nil, EfficientNetLite0.embeddingSize]))
+            writer.bytes(12, valueInfo("embedding", dims: [nil, EfficientNetLite.embeddingSize]))
         }
         return model.data
     }

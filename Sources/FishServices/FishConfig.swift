@@ -25,7 +25,12 @@ public struct FishConfig: Sendable {
     /// (worker tasks then run on threads of the calling process).
     public var workerExecutable: URL?
 
+    /// The registered name of the ImageNet-pretrained Lite0, the default backbone.
     public static let baseModelName = "imagenet-lite0"
+    /// The registered name of an ImageNet-pretrained member of the Lite family.
+    static func baseModelName(_ network: EfficientNetLite) -> String {
+        "imagenet-" + network.name.replacingOccurrences(of: "efficientnet-", with: "")
+    }
     /// Largest decoded image accepted unless FISHOPS_MAX_PIXELS says otherwise.
     public static let defaultMaxPixels = ImageDecoder.defaultMaxPixels
 

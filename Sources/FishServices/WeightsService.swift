@@ -22,12 +22,15 @@ public struct WeightsService: Sendable {
         self.context = context
     }
 
-    /// Reads an EfficientNet-Lite0 ImageNet checkpoint (PyTorch legacy or zip, or safetensors),
-    /// checks every tensor against the architecture, and registers it as a new version of the
-    /// base model with its package. Importing the same file twice reuses the existing version.
-    public func importImageNetWeights(path: String, name: String = FishConfig.baseModelName) throws -> ImportResult {
+    /// Reads an EfficientNet-Lite ImageNet checkpoint (PyTorch legacy or zip, or safetensors),
+    /// finds which member of the family it is, checks every tensor against that architecture, and
+    /// registers it as a new version of `name` (default `imagenet-lite0`, `imagenet-lite1`, ... by
+    /// member) with its package, whose preprocessing has the member's input size. Importing the
+    /// same file twice reuses the existing version.
+    public func importImageNetWeights(path: String, name: String? = nil) throws -> ImportResult {
         let tensors = try CheckpointReader.read(path: path)
-        let (weights, classes) = try EfficientNetLite0.validate(tensors)
+        let (network, weights, classes) = try EfficientNetLite.validate(tensors)
+        let name = name ?? FishConfig.baseModelName(network)
         let classNames = ImageNetClasses.names
         guard classes == classNames.count else {
             throw ServiceError.invalidArgument(
@@ -37,12 +40,13 @@ public struct WeightsService: Sendable {
         // One import at a time: two imports of one file must find each other's version.
         try FileManager.default.createDirectory(at: context.config.modelsDirectory, withIntermediateDirectories: true)
         return try FileLock.holding(context.config.modelsDirectory.appendingPathComponent(".import.lock")) {
-            try register(weights, classNames: classNames, name: name, path: path, sourceSha256: sourceSha256)
+            try register(
+                weights, network: network, classNames: classNames, name: name, path: path, sourceSha256: sourceSha256)
         }
     }
 
     private func register(
-        _ weights: [String: HostTensor], classNames: [String], name: String, path: String,
+        _ weights: [String: HostTensor], network: EfficientNetLite, classNames: [String], name: String, path: String,
         sourceSha256: String
     ) throws -> ImportResult {
         let registered = try context.store.models().contains { $0.name == name } ? try context.store.versions(model: name) : []
@@ -63,8 +67,8 @@ public struct WeightsService: Sendable {
             let directory = context.packageDirectory(relative)
             try PackageFolders.makeRoom(at: directory)
             let metadata = ModelPackage.Metadata(
-                name: name, version: version, architecture: EfficientNetLite0.name, weightsSha256: "",
-                preprocessing: .efficientNetLite, classNames: classNames, createdAt: Date(), source: source,
+                name: name, version: version, architecture: network.name, weightsSha256: "",
+                preprocessing: .efficientNetLite(inputSize: network.inputSize), classNames: classNames, createdAt: Date(), source: source,
                 sourceSha256: sourceSha256)
             let package = try ModelPackage.write(tensors: weights, metadata: metadata, to: directory)
             written = package

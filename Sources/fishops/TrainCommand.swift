@@ -31,6 +31,12 @@ struct Train: ParsableCommand {
     @Option(help: "Registered model the new version belongs to.")
     var model = "fish-classifier"
 
+    @Option(
+        help: ArgumentHelp(
+            "Registered backbone to train on: imagenet-lite0, or imagenet-lite1/imagenet-lite2 after make weights-lite1/weights-lite2.",
+            valueName: "model"))
+    var backbone = FishConfig.baseModelName
+
     @Option(help: "Seed of the split, augmentation choices and training.")
     var seed: UInt64 = 0
 
@@ -116,7 +122,7 @@ struct Train: ParsableCommand {
     @Flag(help: "After the head-only trials, fine-tune the backbone's last blocks with the head (docs/training.md).")
     var finetune = false
 
-    @Option(help: "With --finetune: the first trainable block, 0 (everything) to 16 (only the head convolution).")
+    @Option(help: "With --finetune: the first trainable block, 0 (everything) to the backbone's block count (16 for Lite0, 21 for Lite1/2: only the head convolution).")
     var unfreezeFrom = 12
 
     @Option(help: "With --finetune: most fine-tuning epochs (early stopping on validation loss).")
@@ -147,6 +153,7 @@ struct Train: ParsableCommand {
         spec.groupSimilar = groupSimilar
         spec.experiment = experiment
         spec.model = model
+        spec.backbone = backbone
         spec.seed = seed
         spec.trials = trials
         spec.search = searchMethod

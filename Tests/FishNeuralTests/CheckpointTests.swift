@@ -40,7 +40,7 @@ let pythonAvailable =
     @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"), arguments: ["legacy", "zip"])
     func foreignCheckpointIsNotEfficientNet(format: String) throws {
         let tensors = try CheckpointReader.read(path: try fixtureCheckpoint(format))
-        #expect(throws: NeuralError.missingTensor(name: "_fc.weight")) { _ = try EfficientNetLite0.validate(tensors) }
+        #expect(throws: NeuralError.missingTensor(name: "_fc.weight")) { _ = try EfficientNetLite.validate(tensors) }
     }
 
     @Test(.enabled(if: pythonAvailable, "needs python3 to write PyTorch-format fixtures"), arguments: ["legacy", "zip"])
@@ -128,7 +128,7 @@ let pythonAvailable =
     func pretrainedLegacyCheckpoint() throws {
         let tensors = try CheckpointReader.read(path: Fixtures.weights.path)
         #expect(tensors.count == 296)
-        let (weights, classes) = try EfficientNetLite0.validate(tensors)
+        let (_, weights, classes) = try EfficientNetLite.validate(tensors)
         #expect(classes == 1000)
         #expect(weights.count == 296 - 49)  // BN step counters dropped
         #expect(weights["_blocks.15._project_conv.weight"]?.shape == [320, 1152, 1, 1])

@@ -164,9 +164,9 @@ import Testing
     /// residual k3 block, head convolution, classifier.
     static func smallTail(firstBlock: Int) throws -> (TrainableTail<Double>, input: [Double], side: Int) {
         let blocks = [
-            EfficientNetLite0.Block(index: 0, kernel: 5, stride: 2, expandRatio: 2, inputChannels: 4, outputChannels: 3),
-            EfficientNetLite0.Block(index: 1, kernel: 3, stride: 1, expandRatio: 2, inputChannels: 3, outputChannels: 3),
-            EfficientNetLite0.Block(index: 2, kernel: 3, stride: 1, expandRatio: 1, inputChannels: 3, outputChannels: 3),
+            EfficientNetLite.Block(index: 0, kernel: 5, stride: 2, expandRatio: 2, inputChannels: 4, outputChannels: 3),
+            EfficientNetLite.Block(index: 1, kernel: 3, stride: 1, expandRatio: 2, inputChannels: 3, outputChannels: 3),
+            EfficientNetLite.Block(index: 2, kernel: 3, stride: 1, expandRatio: 1, inputChannels: 3, outputChannels: 3),
         ]
         let architecture = TrainableTail<Double>.Architecture(
             blocks: blocks, stemChannels: 4, embedding: 6, classes: 3, firstBlock: firstBlock)

@@ -62,10 +62,10 @@ struct ONNXExportTests {
     }
 
     /// ONNX Runtime and OpenVINO (each where `make bench-setup` installed it) run the exported graph
-    /// to our logits.
+    /// to our logits: Lite0, a head on it, and Lite2 (260 px) where its weights are fetched.
     @Test(
         .enabled(if: Fixtures.sharedAvailable, "needs ../shared/reference"),
-        arguments: ["imagenet-lite0", "fish"], PeerRuntime.Kind.allCases)
+        arguments: ["imagenet-lite0", "fish", "imagenet-lite2"], PeerRuntime.Kind.allCases)
     func peersReproduceOurLogits(modelName: String, kind: PeerRuntime.Kind) throws {
         let runtime = PeerRuntime(python: try #require(Fixtures.python), kind: kind)
         guard runtime.isAvailable else {
@@ -74,6 +74,13 @@ struct ONNXExportTests {
         }
         let context = try context()
         try registerRandomHead(context)
+        if modelName == "imagenet-lite2" {
+            guard FileManager.default.fileExists(atPath: Fixtures.weights(lite: 2).path) else {
+                print("skipped: no Lite2 checkpoint at \(Fixtures.weights(lite: 2).path) (make weights-lite2)")
+                return
+            }
+            _ = try WeightsService(context: context).importImageNetWeights(path: Fixtures.weights(lite: 2).path)
+        }
         let model = try ClassificationService(context: context).loadModel(name: modelName)
         let names = ["chelsea.png", "coffee.png", "flower.png", "rocket.png"]
         var input = [Float](repeating: 0, count: names.count * model.inputFloats)
@@ -88,10 +95,11 @@ struct ONNXExportTests {
             }
         }
         let ours = model.forward(input, count: names.count).logits
+        let size = model.metadata.preprocessing.inputSize
         let session = try runtime.start(
             onnx: try ExportService(context: context).onnx(model: modelName),
-            input: BenchmarkService.nchw(input, batch: names.count, size: 224), batch: names.count,
-            size: 224, ourLogits: ours, threadCounts: [1])
+            input: BenchmarkService.nchw(input, batch: names.count, size: size), batch: names.count,
+            size: size, ourLogits: ours, threadCounts: [1])
         #expect(ours.count == names.count * model.classes)
         #expect(session.maxLogitDifference <= 1e-4, "max |logit difference| \(session.maxLogitDifference)")
         #expect(try session.singlePasses(threads: 1, count: 2).count == 2)

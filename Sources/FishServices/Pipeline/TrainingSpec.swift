@@ -35,7 +35,7 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     /// Augmented views of each training image, on top of the image itself (each costs one more
     /// backbone pass per training image the first time).
     public var augmentedViews = 0
-    /// How images are fitted to 224x224 (recorded in the package).
+    /// How images are fitted to the backbone's square input (recorded in the package).
     public var fit = ImageFit.centerCrop
     public var validationFraction = 0.15
     public var testFraction = 0.15
@@ -52,9 +52,10 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
         self.data = data
     }
 
-    /// The preprocessing the backbone's features and the package use.
-    public var preprocessing: Preprocessing {
-        var preprocessing = Preprocessing.efficientNetLite
+    /// The preprocessing the features and the package use: the backbone's own (its input size
+    /// and normalisation) with this spec's fit.
+    public func preprocessing(backbone: Preprocessing) -> Preprocessing {
+        var preprocessing = backbone
         preprocessing.fit = fit
         return preprocessing
     }
@@ -77,7 +78,9 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
             return "--group-similar must be a cosine similarity from 0.5 to 1"
         }
         if let problem = cluster.problem { return problem }
-        if let problem = finetune?.problem(blocks: EfficientNetLite0.blocks.count) { return problem }
+        // The backbone's own block count is checked when the run starts.
+        let blocks = EfficientNetLite.family.map(\.blocks.count).max() ?? 0
+        if let problem = finetune?.problem(blocks: blocks) { return problem }
         return nil
     }
 
