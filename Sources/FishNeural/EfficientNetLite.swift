@@ -1,4 +1,3 @@
-
 /// The EfficientNet-Lite family: a 3x3 stem, MBConv blocks without squeeze-excite, ReLU6
 /// activations, a 1x1 head to 1280 channels, global average pooling and a linear classifier.
 /// Each member scales Lite0's stages by a width and a depth coefficient, as TensorFlow's

@@ -68,7 +68,8 @@ public struct WeightsService: Sendable {
             try PackageFolders.makeRoom(at: directory)
             let metadata = ModelPackage.Metadata(
                 name: name, version: version, architecture: network.name, weightsSha256: "",
-                preprocessing: .efficientNetLite(inputSize: network.inputSize), classNames: classNames, createdAt: Date(), source: source,
+                preprocessing: .efficientNetLite(inputSize: network.inputSize), classNames: classNames, createdAt: Date(),
+                source: source,
                 sourceSha256: sourceSha256)
             let package = try ModelPackage.write(tensors: weights, metadata: metadata, to: directory)
             written = package

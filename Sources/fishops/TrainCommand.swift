@@ -122,7 +122,10 @@ struct Train: ParsableCommand {
     @Flag(help: "After the head-only trials, fine-tune the backbone's last blocks with the head (docs/training.md).")
     var finetune = false
 
-    @Option(help: "With --finetune: the first trainable block, 0 (everything) to the backbone's block count (16 for Lite0, 21 for Lite1/2: only the head convolution).")
+    @Option(
+        help:
+            "With --finetune: the first trainable block, 0 (everything) to the backbone's block count (16 for Lite0, 21 for Lite1/2: only the head convolution)."
+    )
     var unfreezeFrom = 12
 
     @Option(help: "With --finetune: most fine-tuning epochs (early stopping on validation loss).")

@@ -100,7 +100,8 @@ struct LiteFamilyReferenceTests {
                 #expect(
                     Softmax.top(5, logits: logits, labels: []).map(\.index)
                         == Softmax.top(5, logits: expected, labels: []).map(\.index), "\(name): top-5")
-                let largest = zip(Softmax.probabilities(logits), Softmax.probabilities(expected[...])).map { abs($0 - $1) }
+                let largest =
+                    zip(Softmax.probabilities(logits), Softmax.probabilities(expected[...])).map { abs($0 - $1) }
                     .max() ?? 0
                 #expect(largest <= 1e-4, "\(name): |probability difference| \(largest)")
                 let embedding = output.embeddings[(index * 1280)..<((index + 1) * 1280)]

@@ -30,6 +30,10 @@ final class TrainView: ConsoleView {
             Field(label: "data folder", input: TextField(dataFolder, completesPaths: true)),
             Field(label: "experiment", input: TextField("fish-training")),
             Field(label: "model", input: TextField("fish-classifier")),
+            Field(label: "backbone", input: TextField(FishConfig.baseModelName)),
+            Field(label: "fit", input: TextField(ImageFit.centerCrop.rawValue)),
+            Field(label: "augment views", input: TextField("0")),
+            Field(label: "group by", input: TextField("")),
             Field(label: "learning rate", input: TextField("0.001")),
             Field(label: "hidden units", input: TextField("0")),
             Field(label: "trials", input: TextField("1")),
@@ -67,31 +71,43 @@ final class TrainView: ConsoleView {
         return true
     }
 
-    private func spec() throws -> TrainingSpec {
-        func number<T: LosslessStringConvertible>(_ index: Int) throws -> T {
-            guard let value = T(fields[index].input.text.trimmingCharacters(in: .whitespaces)) else {
-                throw ServiceError.invalidArgument("\(fields[index].label): \"\(fields[index].input.text)\" is not a number")
-            }
-            return value
+    /// The trimmed text of the field labelled `label`.
+    private func text(_ label: String) -> String {
+        (fields.first { $0.label == label }?.input.text ?? "").trimmingCharacters(in: .whitespaces)
+    }
+
+    private func number<T: LosslessStringConvertible>(_ label: String) throws -> T {
+        guard let value = T(text(label)) else {
+            throw ServiceError.invalidArgument("\(label): \"\(text(label))\" is not a number")
         }
-        var spec = TrainingSpec(data: (fields[0].input.text as NSString).expandingTildeInPath)
-        spec.experiment = fields[1].input.text
-        spec.model = fields[2].input.text
-        spec.hyperparameters.learningRate = try number(3)
-        spec.hyperparameters.hidden = try number(4)
-        spec.trials = try number(5)
-        spec.seed = try number(6)
-        let fineTuneFrom = fields[7].input.text.trimmingCharacters(in: .whitespaces)
-        if fineTuneFrom != "off" {
+        return value
+    }
+
+    private func spec() throws -> TrainingSpec {
+        var spec = TrainingSpec(data: (text("data folder") as NSString).expandingTildeInPath)
+        spec.experiment = text("experiment")
+        spec.model = text("model")
+        spec.backbone = text("backbone")
+        guard let fit = ImageFit(rawValue: text("fit")) else {
+            throw ServiceError.invalidArgument("fit: center-crop, squash or letterbox")
+        }
+        spec.fit = fit
+        spec.augmentedViews = try number("augment views")
+        spec.groupBy = text("group by").isEmpty ? nil : text("group by")
+        spec.hyperparameters.learningRate = try number("learning rate")
+        spec.hyperparameters.hidden = try number("hidden units")
+        spec.trials = try number("trials")
+        spec.seed = try number("seed")
+        if text("fine-tune from") != "off" {
             var settings = FineTuneSettings()
-            settings.unfreezeFrom = try number(7)
+            settings.unfreezeFrom = try number("fine-tune from")
             spec.finetune = settings
         }
-        guard let backend = ClusterOptions.Backend(rawValue: fields[8].input.text.trimmingCharacters(in: .whitespaces)) else {
+        guard let backend = ClusterOptions.Backend(rawValue: text("backend")) else {
             throw ServiceError.invalidArgument("backend: local or slurm")
         }
         spec.cluster.backend = backend
-        switch fields[9].input.text.trimmingCharacters(in: .whitespaces) {
+        switch text("promote if better") {
         case "yes": spec.promoteIfBetter = true
         case "no": spec.promoteIfBetter = false
         default: throw ServiceError.invalidArgument("promote if better: yes or no")
