@@ -33,9 +33,15 @@ struct Train: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Registered backbone to train on: imagenet-lite0, or imagenet-lite1/imagenet-lite2 after make weights-lite1/weights-lite2.",
+            "Start from a preset: fast (Lite0, head only: the defaults) or accurate (Lite2 with its last 4 blocks fine-tuned; make weights-lite2). Options given beside it win.",
+            valueName: "name"))
+    var preset: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Registered backbone to train on: imagenet-lite0 (default), or imagenet-lite1/imagenet-lite2 after make weights-lite1/weights-lite2.",
             valueName: "model"))
-    var backbone = FishConfig.baseModelName
+    var backbone: String?
 
     @Option(help: "Seed of the split, augmentation choices and training.")
     var seed: UInt64 = 0
@@ -75,9 +81,9 @@ struct Train: ParsableCommand {
 
     @Option(
         help:
-            "Fit to 224x224: center-crop (resize the shorter side to 256, crop), squash, or letterbox (aspect kept, padded with the mean colour)."
+            "Fit to the backbone's square input: center-crop (default; resize the shorter side to 32 more, crop), squash, or letterbox (aspect kept, padded with the mean colour)."
     )
-    var fit = "center-crop"
+    var fit: String?
 
     @Option(help: "Share of each class held out for validation.")
     var validationFraction = 0.15
@@ -124,9 +130,9 @@ struct Train: ParsableCommand {
 
     @Option(
         help:
-            "With --finetune: the first trainable block, 0 (everything) to the backbone's block count (16 for Lite0, 21 for Lite1/2: only the head convolution)."
+            "With --finetune: the first trainable block, 0 (everything) to the backbone's block count (16 for Lite0, 21 for Lite1/2: only the head convolution); default 12, or the preset's."
     )
-    var unfreezeFrom = 12
+    var unfreezeFrom: Int?
 
     @Option(help: "With --finetune: most fine-tuning epochs (early stopping on validation loss).")
     var finetuneEpochs = 6
@@ -147,16 +153,25 @@ struct Train: ParsableCommand {
         guard let searchMethod = TrainingSpec.Search(rawValue: search) else {
             throw ValidationError("--search must be random or grid")
         }
-        guard let fitMode = ImageFit(rawValue: fit) else {
-            throw ValidationError("--fit must be center-crop, squash or letterbox")
-        }
         var spec = TrainingSpec(data: data)
+        if let preset {
+            guard let named = TrainingPreset(rawValue: preset) else {
+                throw ValidationError("--preset must be fast or accurate")
+            }
+            named.apply(to: &spec)
+        }
+        if let fit {
+            guard let fitMode = ImageFit(rawValue: fit) else {
+                throw ValidationError("--fit must be center-crop, squash or letterbox")
+            }
+            spec.fit = fitMode
+        }
+        if let backbone { spec.backbone = backbone }
         spec.manifest = manifest
         spec.groupBy = groupBy
         spec.groupSimilar = groupSimilar
         spec.experiment = experiment
         spec.model = model
-        spec.backbone = backbone
         spec.seed = seed
         spec.trials = trials
         spec.search = searchMethod
@@ -164,7 +179,6 @@ struct Train: ParsableCommand {
             learningRate: learningRate, weightDecay: weightDecay, labelSmoothing: labelSmoothing, hidden: hidden,
             epochs: epochs, batchSize: batchSize, patience: patience, classBalanced: !noClassBalance)
         spec.augmentedViews = augment
-        spec.fit = fitMode
         spec.validationFraction = validationFraction
         spec.testFraction = testFraction
         spec.nearDuplicateDistance = nearDuplicateDistance
@@ -179,9 +193,9 @@ struct Train: ParsableCommand {
         spec.cluster.slurmCPUsPerTask = slurmCpusPerTask
         spec.cluster.heartbeatTimeout = heartbeatTimeout
         spec.promoteIfBetter = promoteIfBetter
-        if finetune {
-            var settings = FineTuneSettings()
-            settings.unfreezeFrom = unfreezeFrom
+        if finetune || spec.finetune != nil {
+            var settings = spec.finetune ?? FineTuneSettings()
+            if let unfreezeFrom { settings.unfreezeFrom = unfreezeFrom }
             settings.epochs = finetuneEpochs
             settings.learningRate = finetuneLearningRate
             settings.layerDecay = layerDecay

@@ -338,6 +338,7 @@ struct TrainingJob {
         ]
         if let manifest = spec.manifest { params["manifest"] = manifest }
         if let groupBy = spec.groupBy { params["group_by"] = groupBy }
+        if let preset = spec.preset { params["preset"] = preset.rawValue }
         if let groupSimilar = spec.groupSimilar { params["group_similar"] = "\(groupSimilar)" }
         if spec.trials == 1 { params.merge(Self.params(spec.hyperparameters)) { $1 } }
         try store.logParams(run.id, params)

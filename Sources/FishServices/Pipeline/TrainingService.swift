@@ -125,6 +125,13 @@ public struct TrainingService: Sendable {
 
     /// The registered backbone (at `version`, default its current one) and its package folder.
     private func loadBackbone(_ name: String, version: Int?) throws -> (LoadedModel, URL) {
+        if let member = EfficientNetLite.family.first(where: { FishConfig.baseModelName($0) == name }),
+            try !store.models().contains(where: { $0.name == name })
+        {
+            let target = member == .lite0 ? "import" : "weights-" + name.replacingOccurrences(of: "imagenet-", with: "")
+            throw ServiceError.invalidArgument(
+                "\(name) is not imported yet: run `make \(target)` (or `fishops weights import` on its checkpoint)")
+        }
         let resolved = try RegistryService(context: context).resolve(model: name, version: version)
         guard resolved.package.metadata.backbone == nil else {
             throw ServiceError.invalidArgument("\(name) is a trained head, not a backbone; train on \(FishConfig.baseModelName)")

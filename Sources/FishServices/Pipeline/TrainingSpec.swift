@@ -27,6 +27,8 @@ public struct TrainingSpec: Sendable, Codable, Equatable {
     public var model = "fish-classifier"
     /// The registered backbone whose embeddings are trained on.
     public var backbone = FishConfig.baseModelName
+    /// The preset the spec started from, when one was named (recorded as the run's `preset` param).
+    public var preset: TrainingPreset?
     public var seed: UInt64 = 0
     /// Number of head-training trials; 1 trains `hyperparameters` as given.
     public var trials = 1
