@@ -30,26 +30,12 @@ struct ReferenceTests {
         }
     }
 
-    static func input(for expectations: [Expected]) throws -> [Float] {
-        let preprocessing = Preprocessing.efficientNetLite
-        let floats = 224 * 224 * 3
-        var input = [Float](repeating: 0, count: expectations.count * floats)
-        for (index, expected) in expectations.enumerated() {
-            let image = try ImageDecoder().decodeFile(
-                atPath: Fixtures.shared.appendingPathComponent("reference/images/\(expected.file)").path)
-            input.withUnsafeMutableBufferPointer { all in
-                preprocessing.writeTensor(
-                    of: image, into: UnsafeMutableBufferPointer(rebasing: all[(index * floats)..<((index + 1) * floats)]))
-            }
-        }
-        return input
-    }
-
     @Test func matchesTheIndependentImplementation() throws {
         let engine = try InferenceEngine(tensors: try CheckpointReader.read(path: Fixtures.weights.path), threads: 2)
         let expectations = try Self.expectations()
         #expect(expectations.count == 4)
-        let input = try Self.input(for: expectations)
+        #expect(expectations.map(\.file) == LiteFamilyReferenceTests.images)
+        let input = try LiteFamilyReferenceTests.input(size: 224)
         let output = input.withUnsafeBufferPointer { engine.forward($0, batch: expectations.count) }
         for (index, expected) in expectations.enumerated() {
             let logits = output.logits[(index * 1000)..<((index + 1) * 1000)]
@@ -71,7 +57,7 @@ struct ReferenceTests {
     /// groups of two; a single image runs alone on both threads.
     @Test(arguments: [1, 2]) func batchingDoesNotChangeResults(threads: Int) throws {
         let engine = try InferenceEngine(tensors: try CheckpointReader.read(path: Fixtures.weights.path), threads: threads)
-        let input = try Self.input(for: try Self.expectations())
+        let input = try LiteFamilyReferenceTests.input(size: 224)
         let batched = input.withUnsafeBufferPointer { engine.forward($0, batch: 4) }
         let floats = 224 * 224 * 3
         for index in 0..<4 {

@@ -92,34 +92,29 @@ def same_pads(size, kernel, stride):
     return total // 2, total - total // 2
 
 
+def padded(x, kernel, stride):
+    """x padded as TF SAME padding does, and the output's height and width."""
+    _, h, width, _ = x.shape
+    top, bottom = same_pads(h, kernel, stride)
+    left, right = same_pads(width, kernel, stride)
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0))), -(-h // stride), -(-width // stride)
+
+
+def taps(x, kernel, stride):
+    """Each (dy, dx) tap's strided view of the padded input."""
+    x, oh, ow = padded(x, kernel, stride)
+    for dy in range(kernel):
+        for dx in range(kernel):
+            yield dy, dx, x[:, dy:dy + stride * oh:stride, dx:dx + stride * ow:stride, :]
+
+
 def conv(x, w, stride):
     """Dense convolution, x NHWC, w [out, in, k, k] (PyTorch), TF SAME padding."""
-    n, h, width, c = x.shape
-    k = w.shape[2]
-    top, bottom = same_pads(h, k, stride)
-    left, right = same_pads(width, k, stride)
-    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    oh, ow = -(-h // stride), -(-width // stride)
-    out = np.zeros((n, oh, ow, w.shape[0]))
-    for dy in range(k):
-        for dx in range(k):
-            patch = x[:, dy:dy + stride * oh:stride, dx:dx + stride * ow:stride, :]
-            out += patch @ w[:, :, dy, dx].T
-    return out
+    return sum(patch @ w[:, :, dy, dx].T for dy, dx, patch in taps(x, w.shape[2], stride))
 
 
 def depthwise(x, w, stride):
-    n, h, width, c = x.shape
-    k = w.shape[2]
-    top, bottom = same_pads(h, k, stride)
-    left, right = same_pads(width, k, stride)
-    x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    oh, ow = -(-h // stride), -(-width // stride)
-    out = np.zeros((n, oh, ow, c))
-    for dy in range(k):
-        for dx in range(k):
-            out += x[:, dy:dy + stride * oh:stride, dx:dx + stride * ow:stride, :] * w[:, 0, dy, dx]
-    return out
+    return sum(patch * w[:, 0, dy, dx] for dy, dx, patch in taps(x, w.shape[2], stride))
 
 
 def batch_norm(x, t, prefix):
