@@ -61,6 +61,9 @@ let package = Package(
         // The one HTTP client (for MLflow and for watching servers), on libcurl.
         .target(name: "FishHTTPClient", dependencies: ["CCurl"]),
 
+        // A client of a real MLflow tracking server and registry, over the HTTP client.
+        .target(name: "FishMLflow", dependencies: ["FishHTTPClient"]),
+
         // Worker backends: a local process pool, Slurm.
         .target(name: "FishCluster", dependencies: ["FishRecords"]),
 
@@ -68,7 +71,7 @@ let package = Package(
         .target(
             name: "FishServices",
             dependencies: [
-                "FishRecords", "FishImaging", "FishNeural", "FishStore", "FishCluster", "FishHTTPClient",
+                "FishRecords", "FishImaging", "FishNeural", "FishStore", "FishCluster", "FishHTTPClient", "FishMLflow",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -12,6 +12,7 @@ public final class ScratchHome: Sendable {
         let backbone = try RegistryService(context: context).resolve(model: FishConfig.baseModelName).package
         var config = context.config
         config.home = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-scratch-\(UUID().uuidString)")
+        config.mlflowURI = nil  // a benchmark's runs are not the team's
         self.context = try ServiceContext(config: config)
         _ = try WeightsService(context: self.context)
             .importImageNetWeights(path: backbone.directory.appendingPathComponent(ModelPackage.weightsFile).path)

@@ -2,9 +2,11 @@ import Foundation
 
 /// `$FISHOPS_HOME/fishops.conf`: settings that outlive one shell, as flat `key = value` lines
 /// (`#` starts a comment). Known keys: `server = URL` (repeatable), a server on another machine
-/// that `fishops servers` and the console's `:serve` watch.
+/// that `fishops servers` and the console's `:serve` watch; `mlflow_uri = URL`, the MLflow server
+/// the store mirrors to.
 struct ConfigFile: Equatable {
     var servers: [String] = []
+    var mlflowURI: String?
 
     /// Parses the file's text; a line it does not understand is an error naming the line.
     init(parsing text: String, path: String) throws(ServiceError) {
@@ -17,7 +19,8 @@ struct ConfigFile: Equatable {
             let value = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             switch parts[0] {
             case "server": servers.append(try Self.serverURL(value, source: place))
-            default: throw .badConfiguration("\(place): unknown key \(parts[0]) (known: server)")
+            case "mlflow_uri": mlflowURI = try Self.serverURL(value, source: place)
+            default: throw .badConfiguration("\(place): unknown key \(parts[0]) (known: server, mlflow_uri)")
             }
         }
     }

@@ -20,6 +20,9 @@ public struct FishConfig: Sendable {
     /// Servers on other machines to watch, by base URL: `$FISHOPS_SERVERS` (comma-separated), then
     /// the `server = URL` lines of `$FISHOPS_HOME/fishops.conf`.
     public var servers: [String] = []
+    /// The MLflow server the store mirrors to, and `models:/` URIs resolve through:
+    /// `$FISHOPS_MLFLOW_URI`, then `mlflow_uri` in `$FISHOPS_HOME/fishops.conf`; nil: no mirror.
+    public var mlflowURI: String?
 
     /// The `fishops` binary that worker processes run; nil when FishOps runs as a library
     /// (worker tasks then run on threads of the calling process).
@@ -69,7 +72,13 @@ public struct FishConfig: Sendable {
         let dataFolder = environment["FISHOPS_DATA"].flatMap { $0.isEmpty ? nil : $0 }
         var config = FishConfig(
             home: home, threads: threads, maxPixels: maxPixels, gateMetric: gateMetric, dataFolder: dataFolder)
-        config.servers = try serverURLs(environment["FISHOPS_SERVERS"] ?? "") + ConfigFile.load(home: home).servers
+        let file = try ConfigFile.load(home: home)
+        config.servers = try serverURLs(environment["FISHOPS_SERVERS"] ?? "") + file.servers
+        if let uri = environment["FISHOPS_MLFLOW_URI"], !uri.isEmpty {
+            config.mlflowURI = try ConfigFile.serverURL(uri, source: "FISHOPS_MLFLOW_URI")
+        } else {
+            config.mlflowURI = file.mlflowURI
+        }
         return config
     }
 

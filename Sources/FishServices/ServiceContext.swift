@@ -12,7 +12,7 @@ public final class ServiceContext: Sendable {
     /// Opens the store under `config.home`.
     public init(config: FishConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) {
         self.config = config
-        store = try Store(directory: config.home)
+        store = try Store(directory: config.home, mirrors: config.mlflowURI != nil)
         PackageFolders.removeStaleStaging(in: config.modelsDirectory)
         let user = environment["FISHOPS_USER"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
         actor = ActingUser(user: user, host: ProcessInfo.processInfo.hostName)

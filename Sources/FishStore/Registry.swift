@@ -25,7 +25,8 @@ extension Store {
                 model: model, version: next, packageSha256: package.sha256, packagePath: package.path,
                 sourceRunId: sourceRunId, createdBy: actor.user, createdAt: Date())
             try version.insert(db)
-            try Self.audit(
+            try enqueue(db, .versionRegistered(version))
+            try audit(
                 db, actor: actor, model: model, action: .registerVersion, alias: nil, from: nil, to: next,
                 outcome: .applied, reason: reason, detail: "package \(package.sha256)")
             return version
@@ -38,10 +39,10 @@ extension Store {
             guard try ModelVersion.fetchOne(db, key: ["model": model, "version": version]) != nil else {
                 throw StoreError.notFound("\(model) v\(version) not found")
             }
-            try VersionEvaluation(
-                model: model, version: version, evaluationData: evaluationData, metrics: metrics,
-                createdAt: Date()
-            ).insert(db)
+            let evaluation = VersionEvaluation(
+                model: model, version: version, evaluationData: evaluationData, metrics: metrics, createdAt: Date())
+            try evaluation.insert(db)
+            try enqueue(db, .evaluation(evaluation))
         }
     }
 
@@ -120,7 +121,7 @@ extension Store {
             case let .version(expectedVersion): matches = current == expectedVersion
             }
             guard matches else {
-                try Self.audit(
+                try audit(
                     db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
                     outcome: .conflict, reason: reason, detail: Self.conflictDetail(current: current, expected: expected))
                 return .conflict(current: current)
@@ -128,7 +129,7 @@ extension Store {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO aliases (model, alias, version, updatedAt) VALUES (?, ?, ?, ?)",
                 arguments: [model, alias, version, Date()])
-            let id = try Self.audit(
+            let id = try audit(
                 db, actor: actor, model: model, action: action, alias: alias, from: current, to: version,
                 outcome: .applied, reason: reason, detail: "")
             return .moved(AliasMove(model: model, alias: alias, fromVersion: current, toVersion: version, auditId: id))
@@ -146,7 +147,7 @@ extension Store {
         reason: String, detail: String, outcome: AuditOutcome = .refused
     ) throws(StoreError) {
         _ = try write { db in
-            try Self.audit(
+            try audit(
                 db, actor: actor, model: model, action: action, alias: alias, from: from, to: to,
                 outcome: outcome, reason: reason, detail: detail)
         }
@@ -190,16 +191,18 @@ extension Store {
     }
 
     @discardableResult
-    private static func audit(
+    private func audit(
         _ db: Database, actor: ActingUser, model: String, action: AuditAction, alias: String?,
         from: Int?, to: Int?, outcome: AuditOutcome, reason: String, detail: String
     ) throws -> Int64 {
-        try AuditEntry(
+        var entry = AuditEntry(
             id: nil, at: Date(), actor: Self.printable(actor.user), host: Self.printable(actor.host), model: model,
             action: action,
             alias: alias, fromVersion: from, toVersion: to, outcome: outcome, reason: Self.printable(reason),
-            detail: Self.printable(detail)
-        ).insert(db)
+            detail: Self.printable(detail))
+        try entry.insert(db)
+        entry.id = db.lastInsertedRowID
+        try enqueue(db, .audit(entry))
         return db.lastInsertedRowID
     }
 

@@ -192,6 +192,28 @@ enum Schema {
                 t.column("heartbeatAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v4: mirror outbox") { db in
+            // What the store recorded, in order, until a tracking server (MLflow) has it: written in
+            // the transaction of the record it mirrors, removed once sent.
+            try db.create(table: "mirror_outbox") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("event", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                // Why the server refused this entry for good (it is then skipped, kept for `mlflow status`).
+                t.column("rejected", .text)
+            }
+            // What the server calls our records: run ids, experiment ids, version numbers.
+            try db.create(table: "mirror_ids") { t in
+                t.column("kind", .text).notNull()
+                t.column("local", .text).notNull()
+                t.column("remote", .text).notNull()
+                t.primaryKey(["kind", "local"])
+            }
+            try db.create(table: "mirror_state") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+        }
         return migrator
     }
 }

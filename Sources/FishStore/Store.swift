@@ -1,6 +1,7 @@
 public import FishRecords
 public import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded tracking store and model registry: SQLite (WAL) through GRDB, plus a
 /// content-addressed artifact folder. Safe to share between threads and processes.
@@ -9,6 +10,12 @@ public final class Store: Sendable {
     public let path: String
     /// Run artifacts, stored once by content.
     public let artifacts: ArtifactStore
+    /// Whether writes also append what they record to the mirror outbox (a tracking server is configured).
+    public let mirrors: Bool
+    /// How many outbox entries this process has written (a command that wrote some lets the
+    /// drain send them before it exits).
+    public var mirrorEntriesWritten: Int { written.load(ordering: .relaxed) }
+    let written = Atomic<Int>(0)
     let pool: DatabasePool
 
     /// Files up to this size get SQLite's `quick_check` (every page and record, no index
@@ -22,8 +29,10 @@ public final class Store: Sendable {
     /// The database identifies itself (SQLite `application_id` and `user_version`): a database of
     /// another program is refused, and so is an empty or missing one while model packages or
     /// artifacts exist beside it (a new store would number versions from 1 again).
-    public init(directory: URL, busyTimeout: TimeInterval = 10) throws(StoreError) {
+    /// With `mirrors`, every write also appends a `MirrorEvent` to the outbox in its transaction.
+    public init(directory: URL, busyTimeout: TimeInterval = 10, mirrors: Bool = false) throws(StoreError) {
         path = directory.appendingPathComponent("store.sqlite").path
+        self.mirrors = mirrors
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {

@@ -27,22 +27,28 @@ extension Store {
             id: id, experimentId: experimentId, name: runName ?? "run-\(id.prefix(8))", status: .running,
             startTime: Date(), endTime: nil, user: Self.printable(user), host: Self.printable(host),
             datasetFingerprint: datasetFingerprint, parentRunId: parent)
-        try write { db in try run.insert(db) }
+        try write { db in
+            try run.insert(db)
+            try enqueue(db, .runStarted(run, experiment: name))
+        }
         return run
     }
 
     /// Ends a run with a final status.
     public func endRun(_ id: String, status: RunStatus) throws(StoreError) {
         guard status != .running else { throw .invalid("a run ends as FINISHED, FAILED or KILLED") }
+        let endTime = Date()
         try write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, endTime = ? WHERE id = ?", arguments: [status, Date(), id])
+            try db.execute(sql: "UPDATE runs SET status = ?, endTime = ? WHERE id = ?", arguments: [status, endTime, id])
             if db.changesCount == 0 { throw StoreError.notFound("run \(id) not found") }
+            try enqueue(db, .runEnded(runId: id, status: status, endTime: endTime))
         }
     }
 
     /// Logs parameters; like MLflow, a parameter keeps its first value (logging a different one is an error).
     public func logParams(_ id: String, _ params: [String: String]) throws(StoreError) {
         try write { db in
+            var added: [String: String] = [:]
             for (key, value) in params {
                 if let existing = try String.fetchOne(
                     db, sql: "SELECT value FROM params WHERE runId = ? AND key = ?", arguments: [id, key])
@@ -51,7 +57,9 @@ extension Store {
                     continue
                 }
                 try db.execute(sql: "INSERT INTO params (runId, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
+                added[key] = value
             }
+            if !added.isEmpty { try enqueue(db, .params(runId: id, added)) }
         }
     }
 
@@ -62,6 +70,7 @@ extension Store {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO tags (runId, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
             }
+            if !tags.isEmpty { try enqueue(db, .tags(runId: id, tags)) }
         }
     }
 
@@ -110,6 +119,7 @@ extension Store {
                 summaries[point.key] = summary
             }
             for summary in summaries.values { try summary.save(db) }
+            try enqueue(db, .metrics(runId: id, points))
         }
     }
 
@@ -136,7 +146,10 @@ extension Store {
     public func logArtifact(_ id: String, path: String, data: Data) throws(StoreError) -> ArtifactRecord {
         let digest = try artifacts.put(data)
         let record = ArtifactRecord(runId: id, path: path, sha256: digest, size: Int64(data.count))
-        try write { db in try record.save(db) }
+        try write { db in
+            try record.save(db)
+            try enqueue(db, .artifact(record))
+        }
         return record
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FishServices
 import Foundation
+import Synchronization
 
 @main
 struct FishOps: ParsableCommand {
@@ -14,7 +15,7 @@ struct FishOps: ParsableCommand {
         subcommands: [
             Console.self, Classify.self, Train.self, Pipeline.self, Cluster.self, Schedule.self, Agent.self, Worker.self,
             Serve.self, Servers.self, Predictions.self, Drift.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self,
-            Status.self, Doctor.self,
+            MLflow.self, Status.self, Doctor.self,
         ],
         defaultSubcommand: Console.self)
 }
@@ -35,11 +36,32 @@ func makeContext(threads: Int? = nil, servers: [String] = []) throws -> ServiceC
             config.threads = threads
         }
         config.workerExecutable = FishConfig.ownExecutable
-        return try ServiceContext(config: config)
+        let context = try ServiceContext(config: config)
+        startMirrorDrain(context)
+        return context
     } catch let error as ValidationError {
         throw error
     } catch {
         throw fail(error)
+    }
+}
+
+/// The background drain to MLflow of this process, when a server is configured.
+private let mirrorDrain = Mutex<MirrorDrain?>(nil)
+
+/// Starts the drain with the process's first context; at exit it gets a few seconds to send what
+/// the command recorded (training and promotions never wait on MLflow; what is left waits in the
+/// store's outbox for the next process or `fishops mlflow sync`).
+private func startMirrorDrain(_ context: ServiceContext) {
+    let started = mirrorDrain.withLock { drain in
+        if drain != nil { return false }
+        drain = MirrorDrain.start(context)
+        return drain != nil
+    }
+    guard started else { return }
+    atexit {
+        guard let status = mirrorDrain.withLock({ $0 })?.finish(within: .seconds(5)) else { return }
+        printError("mlflow: \(status.summary); `fishops mlflow sync` sends the rest")
     }
 }
 
