@@ -22,6 +22,8 @@ VENV := $(FISHOPS_CACHE)/venv
 ORT_PACKAGES := onnxruntime==1.32.0 onnx==1.23.2 openvino==2026.4.1 numpy
 # Selenium drives Debian's Chromium through chromium-driver (no browser download).
 WEB_TEST_PACKAGES := selenium==4.38.0
+# A real MLflow tracking server and registry for the mirror's tests (with its basic-auth app).
+MLFLOW_PACKAGES := mlflow[auth]==3.17.2
 SWIFT_FLAGS := -c release
 
 export FISHOPS_WEIGHTS := $(WEIGHTS_FILE)
@@ -44,15 +46,21 @@ setup: deps weights build import
 deps:
 	@$(MAKE) -s install-packages PACKAGES="$(APT_PACKAGES)"
 
-## test-deps: what the end-to-end tests use (tmux for the console, Chromium and Selenium for the upload page)
+## test-deps: what the end-to-end tests use (tmux for the console, Chromium and Selenium for the upload page, a real
+## MLflow server for the mirror)
 test-deps:
 	@$(MAKE) -s install-packages PACKAGES="$(TEST_APT_PACKAGES)"
-	@$(MAKE) -s $(VENV)/.web-test
+	@$(MAKE) -s $(VENV)/.web-test $(VENV)/.mlflow
 	@$(MAKE) -s $(LITE1_FILE) $(LITE2_FILE)
 
 $(VENV)/.web-test:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check $(WEB_TEST_PACKAGES)
+	@touch $@
+
+$(VENV)/.mlflow:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check "$(MLFLOW_PACKAGES)"
 	@touch $@
 
 install-packages:

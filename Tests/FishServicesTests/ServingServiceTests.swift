@@ -96,9 +96,22 @@ import Testing
 
         try "server = http://fish-a:8080\nmlflow = yes\n".write(
             to: home.appendingPathComponent("fishops.conf"), atomically: true, encoding: .utf8)
-        #expect(throws: ServiceError.badConfiguration("\(home.path)/fishops.conf line 2: unknown key mlflow (known: server)")) {
+        #expect(
+            throws: ServiceError.badConfiguration(
+                "\(home.path)/fishops.conf line 2: unknown key mlflow (known: server, mlflow_uri)")
+        ) {
             _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path])
         }
+        // The MLflow server: the file's, unless the environment names one.
+        try "mlflow_uri = http://mlflow.lan:5000/\n".write(
+            to: home.appendingPathComponent("fishops.conf"), atomically: true, encoding: .utf8)
+        #expect(try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path]).mlflowURI == "http://mlflow.lan:5000")
+        let overridden = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path, "FISHOPS_MLFLOW_URI": "https://ml.example"])
+        #expect(overridden.mlflowURI == "https://ml.example")
+        #expect(throws: ServiceError.self) {
+            _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path, "FISHOPS_MLFLOW_URI": "mlflow.lan:5000"])
+        }
+        #expect(try FishConfig.fromEnvironment(["FISHOPS_HOME": try Fixtures.temporaryDirectory().path]).mlflowURI == nil)
         try "server http://fish-a\n".write(to: home.appendingPathComponent("fishops.conf"), atomically: true, encoding: .utf8)
         #expect(throws: ServiceError.badConfiguration("\(home.path)/fishops.conf line 1: expected key = value")) {
             _ = try FishConfig.fromEnvironment(["FISHOPS_HOME": home.path])
