@@ -122,16 +122,23 @@ public struct MLflowClient: Sendable {
     /// The proxied-artifact URL of `path` under `root` (`mlflow-artifacts:/1/<run>/artifacts`, or
     /// `mlflow-artifacts://host:port/...`).
     func artifactURL(root: String, path: String) throws(MLflowError) -> String {
+        let relative = try artifactComponents(root) + path.split(separator: "/").map(String.init)
+        let escaped = relative.filter { $0 != "." && $0 != ".." }.map {
+            $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0
+        }
+        return baseURL + "/api/2.0/mlflow-artifacts/artifacts/" + escaped.joined(separator: "/")
+    }
+
+    /// The path of an `mlflow-artifacts:` location below the server's artifact root.
+    private func artifactComponents(_ root: String) throws(MLflowError) -> [String] {
         guard root.hasPrefix("mlflow-artifacts:") else {
             throw MLflowError(
                 server: baseURL, code: "UNSUPPORTED_ARTIFACT_STORE",
-                message: "artifacts go to \(root), which FishOps cannot write; start the server with --serve-artifacts")
+                message: "artifacts go to \(root), which FishOps cannot reach; start the server with --serve-artifacts")
         }
         var rest = root.dropFirst("mlflow-artifacts:".count)
         if rest.hasPrefix("//") { rest = rest.dropFirst(2).drop { $0 != "/" } }
-        let relative = (rest.split(separator: "/") + path.split(separator: "/")).map(String.init)
-        let escaped = relative.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0 }
-        return baseURL + "/api/2.0/mlflow-artifacts/artifacts/" + escaped.joined(separator: "/")
+        return rest.split(separator: "/").map(String.init).filter { $0 != "." && $0 != ".." }
     }
 
     // MARK: The registry
@@ -178,13 +185,54 @@ public struct MLflowClient: Sendable {
         let _: Empty = try post("registered-models/alias", ["name": name, "alias": alias, "version": version])
     }
 
+    /// The version `alias` of `name` points at.
+    public func version(_ name: String, alias: String) throws(MLflowError) -> MLflowModelVersion {
+        let reply: VersionReply = try get("registered-models/alias", ["name": name, "alias": alias])
+        return reply.modelVersion
+    }
+
+    /// Version `version` of `name`.
+    public func version(_ name: String, number version: String) throws(MLflowError) -> MLflowModelVersion {
+        let reply: VersionReply = try get("model-versions/get", ["name": name, "version": version])
+        return reply.modelVersion
+    }
+
+    /// The files under `root` (an `mlflow-artifacts:` location), as paths relative to it, with
+    /// their sizes; folders are listed through.
+    public func artifactFiles(under root: String) throws(MLflowError) -> [(path: String, size: Int)] {
+        let base = try artifactComponents(root).joined(separator: "/")
+        var files: [(path: String, size: Int)] = []
+        var folders = [""]
+        while let folder = folders.popLast() {
+            let reply: ArtifactListing = try getJSON(
+                baseURL + "/api/2.0/mlflow-artifacts/artifacts", ["path": folder.isEmpty ? base : base + "/" + folder])
+            for entry in reply.files ?? [] {
+                let relative = folder.isEmpty ? entry.path : folder + "/" + entry.path
+                if entry.isDir == true { folders.append(relative) } else { files.append((relative, entry.fileSize ?? 0)) }
+            }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// Streams file `path` under `root` to `file`.
+    public func downloadArtifact(_ path: String, under root: String, to file: URL) throws(MLflowError) {
+        let url = try artifactURL(root: root, path: path)
+        do { try http.download(url, to: file) } catch { throw MLflowError(server: baseURL, error) }
+    }
+
     // MARK: Requests
 
     func get<Reply: Decodable>(_ endpoint: String, _ query: [String: String]) throws(MLflowError) -> Reply {
+        try getJSON(baseURL + "/api/2.0/mlflow/" + endpoint, query)
+    }
+
+    private func getJSON<Reply: Decodable>(_ url: String, _ query: [String: String]) throws(MLflowError) -> Reply {
         var components = URLComponents()
         components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        let url = baseURL + "/api/2.0/mlflow/" + endpoint + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        do { return try http.get(url).json(Reply.self, decoder: Self.decoder) } catch {
+        do {
+            return try http.get(url + (components.percentEncodedQuery.map { "?" + $0 } ?? "")).json(
+                Reply.self, decoder: Self.decoder)
+        } catch {
             throw MLflowError(server: baseURL, error)
         }
     }

@@ -105,3 +105,12 @@ struct VersionCreate: Encodable {
 }
 
 struct VersionReply: Decodable { var modelVersion: MLflowModelVersion }
+
+struct ArtifactListing: Decodable {
+    struct Entry: Decodable {
+        var path: String
+        var isDir: Bool?
+        var fileSize: Int?
+    }
+    var files: [Entry]?
+}

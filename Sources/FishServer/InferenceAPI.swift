@@ -66,12 +66,13 @@ public struct InferenceAPI: Sendable {
     let drift: DriftWindow
     let startedAt = Date()
 
-    /// Serves `model` as its `alias` points (falling back to the latest version while the alias is unset).
-    public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) {
+    /// Serves `model` as its `alias` points (falling back to the latest version while the alias is
+    /// unset), or the version a `models:/` URI names in MLflow; a malformed URI is an error.
+    public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) throws(ServiceError) {
         let metrics = ServerMetrics(model: model, alias: alias, driftInterval: options.driftInterval)
         traffic = metrics.traffic
         drift = metrics.drift
-        served = ServedModel(context: context, name: model, alias: alias, metrics: metrics)
+        served = try ServedModel(context: context, name: model, alias: alias, metrics: metrics)
         self.options = options
         batcher = InferenceBatcher(
             options: .init(

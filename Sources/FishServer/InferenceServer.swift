@@ -20,7 +20,7 @@ public enum InferenceServer {
         ready: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         guard options.auth != nil || isLoopback(host) else { throw ServerSetupError.tokenRequired(host: host) }
-        let api = InferenceAPI(context: context, model: model, alias: alias, options: options)
+        let api = try InferenceAPI(context: context, model: model, alias: alias, options: options)
         defer { api.shutdown() }
         var logger = Logger(label: "fishops.serve")
         logger.logLevel = .info

@@ -12,31 +12,27 @@ final class ServedModel: Sendable {
     private let current = Mutex<LoadedModel?>(nil)
     private let context: ServiceContext
     private let metrics: ServerMetrics
+    private let tracker: ServedVersionTracker
 
-    init(context: ServiceContext, name: String, alias: String, metrics: ServerMetrics) {
+    init(context: ServiceContext, name: String, alias: String, metrics: ServerMetrics) throws(ServiceError) {
         self.context = context
         self.name = name
         self.alias = alias
         self.metrics = metrics
+        tracker = try ServedVersionTracker(context: context, model: name, alias: alias)
     }
 
     /// The model to answer a request with, or nil before the first load.
     var model: LoadedModel? { current.withLock { $0 } }
 
-    /// Loads the alias's version (the latest while the alias is unset) if it differs from the one
-    /// served; returns the new version when it swapped.
+    /// Loads the followed version (see `ServedVersionTracker`) if it differs from the one served;
+    /// returns the new version when it swapped.
     func reloadIfMoved() throws -> Int? {
-        // The common case, every few seconds: the alias still points at the served version (one read).
-        let registry = RegistryService(context: context)
-        let aliased = try registry.holder(model: name, alias: alias)
-        if let aliased, aliased == model?.version { return nil }
-        let target = try registry.resolvedVersion(model: name, version: aliased).version
-        if model?.version == target { return nil }
-        let loaded = try ClassificationService(context: context).loadModel(name: name, version: target)
+        guard let loaded = try tracker.moved(from: model) else { return nil }
         try loaded.warmUp()
         metrics.drift.reset(for: loaded)
         current.withLock { $0 = loaded }
-        metrics.modelVersion.set(to: Double(target))
-        return target
+        metrics.modelVersion.set(to: Double(loaded.version))
+        return loaded.version
     }
 }

@@ -43,10 +43,17 @@ public struct ClassificationService: Sendable {
 
     /// Loads `name` (default: the configured model) at `version` (default: the version its
     /// `production` alias points at, else its latest), with its backbone when it is a trained head.
-    /// `threads` overrides the configured thread count.
+    /// `threads` overrides the configured thread count. A `models:/NAME@ALIAS` or `models:/NAME/VERSION`
+    /// name loads the version from the MLflow registry (downloaded into the cache once).
     public func loadModel(name: String? = nil, version: Int? = nil, threads: Int? = nil) throws -> LoadedModel {
+        let name = name ?? config.defaultModel
+        if let uri = try MLflowModelURI.parse(name) {
+            guard version == nil else { throw ServiceError.invalidArgument("\(uri) names its version itself") }
+            let models = try MLflowModels(context: context)
+            return try models.load(try models.current(uri), threads: threads ?? config.threads)
+        }
         let registry = RegistryService(context: context)
-        let resolved = try registry.resolve(model: name ?? config.defaultModel, version: version)
+        let resolved = try registry.resolve(model: name, version: version)
         let backbone = try resolved.package.metadata.backbone.map {
             try registry.resolve(model: $0.model, version: $0.version).package
         }

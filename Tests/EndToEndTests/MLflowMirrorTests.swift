@@ -155,6 +155,52 @@ struct MLflowMirrorTests {
         #expect(again.status == 0 && again.jsonLines.last?["sent"] as? Int == 0, "\(again.stdout) \(again.stderr)")
     }
 
+    @Test func aSecondMachineServesProductionFromMLflowAndFollowsAPromotion() async throws {
+        let server = try MLflowServer()
+        let mirror = ["FISHOPS_MLFLOW_URI": server.url]
+        // The team's machine: the backbone, a trained version in production, all mirrored.
+        let home = try Fixtures.temporaryDirectory()
+        func fishops(_ arguments: [String]) throws {
+            let run = try FishOpsProcess.run(arguments, home: home, environment: mirror)
+            try #require(run.status == 0, "fishops \(arguments.joined(separator: " ")): \(run.stderr)")
+        }
+        try fishops(["weights", "import", Fixtures.weights.path])
+        try fishops(try Self.trainArguments(seed: 7))
+        try fishops(["models", "promote", "fish-classifier", "1", "--reason", "first"])
+        try fishops(["mlflow", "sync"])
+
+        // A second machine with no store of its own serves what MLflow calls production.
+        let reload = 2.0
+        let served = try ServeProcess(
+            home: try Fixtures.temporaryDirectory(),
+            arguments: [
+                "--model", "models:/fish-classifier@production", "--reload-seconds", "\(reload)", "--cache-entries", "0",
+            ],
+            environment: mirror)
+        defer { served.stop() }
+        let image = try #require(try ServeCommandTests().images.first)
+        func answeringVersion() async throws -> Int? {
+            let (status, body) = try await served.post("/v1/classify", body: image)
+            #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
+            let model = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["model"] as? [String: Any]
+            #expect(model?["name"] as? String == "fish-classifier")
+            return model?["version"] as? Int
+        }
+        #expect(try await answeringVersion() == 1)
+
+        try fishops(try Self.trainArguments(seed: 8))
+        try fishops(["models", "promote", "fish-classifier", "2", "--reason", "second", "--force"])
+        let promoted = Date()
+        try fishops(["mlflow", "sync"])
+        var version = try await answeringVersion()
+        while version != 2, Date().timeIntervalSince(promoted) < 4 * reload {
+            try await Task.sleep(for: .milliseconds(100))
+            version = try await answeringVersion()
+        }
+        let waited = Date().timeIntervalSince(promoted)
+        #expect(version == 2 && waited < 2 * reload, "answered with v\(version ?? 0) \(waited) s after the promotion")
+    }
+
     @Test(.enabled(if: MLflowServer.hasAuthApp, "needs mlflow[auth] in the test venv (make test-deps)"))
     func wrongCredentialsGiveOneClearErrorAndLeaveTheStoreAlone() throws {
         let password = "fish-admin-\(UUID().uuidString.prefix(8))"

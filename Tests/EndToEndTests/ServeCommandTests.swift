@@ -269,12 +269,12 @@ final class ServeProcess: @unchecked Sendable {
     private let process: Process
     private let errors = CollectedBytes()
 
-    init(home: URL, arguments: [String], memoryLimitKB: Int? = nil) throws {
+    init(home: URL, arguments: [String], memoryLimitKB: Int? = nil, environment: [String: String] = [:]) throws {
         let output = Pipe()
         let errorPipe = Pipe()
         process = try FishOpsProcess.start(
             ["serve", "--port", "0"] + arguments, home: home, output: output, errors: errorPipe,
-            memoryLimitKB: memoryLimitKB)
+            memoryLimitKB: memoryLimitKB, environment: environment)
         let errors = self.errors
         errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
         var seen = Data()

@@ -18,7 +18,7 @@ struct InferenceAPITests {
     func api(options: InferenceAPI.Options = .init(), load: Bool = true) throws -> InferenceAPI {
         let context = try ServiceContext(config: FishConfig(home: try Fixtures.temporaryDirectory(), threads: 2))
         _ = try WeightsService(context: context).importImageNetWeights(path: Fixtures.weights.path)
-        let api = InferenceAPI(context: context, model: FishConfig.baseModelName, alias: "production", options: options)
+        let api = try InferenceAPI(context: context, model: FishConfig.baseModelName, alias: "production", options: options)
         if load { try api.reload() }
         return api
     }

@@ -16,6 +16,8 @@ struct MLflowMirror {
     /// The tags FishOps finds its records by on the server.
     static let runTag = "fishops.run_id"
     static let versionTag = "fishops.version"
+    /// The sha256 of a version's weights, which a machine that downloads the package checks.
+    static let packageShaTag = "fishops.package_sha256"
 
     /// Sends pending entries in order until none is left or `limit` were handled. An entry the
     /// server refuses for what it says is set aside (kept, shown by `mlflow status`) and the drain
@@ -131,7 +133,7 @@ struct MLflowMirror {
         let remote = try client.createModelVersion(
             version.model, source: run.artifactUri + "/model", runID: run.runId,
             tags: [
-                Self.versionTag: String(version.version), "fishops.package_sha256": version.packageSha256,
+                Self.versionTag: String(version.version), Self.packageShaTag: version.packageSha256,
                 "fishops.created_by": version.createdBy,
             ])
         try store.setMirrorID("version", "\(version.model)/\(version.version)", remote: remote)
