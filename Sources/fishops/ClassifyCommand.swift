@@ -9,7 +9,7 @@ struct Classify: ParsableCommand {
     @Argument(help: "Image files and folders.")
     var paths: [String]
 
-    @Option(help: "The model to use (default: the base model).")
+    @Option(help: "The model to use (default: the base model); models:/NAME@ALIAS or models:/NAME/VERSION: from MLflow.")
     var model: String?
 
     @Option(help: "How many classes to show per image.")

@@ -14,7 +14,8 @@ struct Serve: ParsableCommand {
 
     @Option(help: "Address to bind (loopback unless told otherwise).") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one).") var port = 8080
-    @Option(help: "Model to serve (default: the configured model).") var model: String?
+    @Option(help: "Model to serve (default: the configured model); models:/NAME@ALIAS follows an MLflow alias.")
+    var model: String?
     @Option(help: "Alias followed; the served version changes when it moves.") var alias = "production"
     @Option(help: "Answers kept in the LRU cache (0 turns it off).") var cacheEntries = 10_000
     @Option(help: "Most images in one forward pass.") var maxBatch = 32
