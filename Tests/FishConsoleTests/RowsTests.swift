@@ -114,6 +114,19 @@ import Testing
         #expect(runs.contains { $0.text.hasPrefix("train-b") && $0.text.hasSuffix("test_macro_f1 0.9700") })
     }
 
+    @Test func overviewMirrorState() {
+        var status = MirrorStatus(server: "http://mlflow.lan:5000", pending: 0, rejected: 0)
+        #expect(OverviewRows.mirror(status) == [StyledLine("mlflow mlflow.lan:5000: in sync", role: "ui.text")])
+        status.pending = 12
+        #expect(OverviewRows.mirror(status) == [StyledLine("mlflow mlflow.lan:5000: 12 behind", role: "ui.muted")])
+        status.lastError = "MLflow at http://mlflow.lan:5000: timed out"
+        #expect(OverviewRows.mirror(status).map(\.role) == ["ui.error"])
+        #expect(
+            OverviewRows.mirror(status).first?.text.hasSuffix("12 behind: MLflow at http://mlflow.lan:5000: timed out") == true)
+        #expect(OverviewRows.mirror(nil).isEmpty)
+        #expect(OverviewRows.mirror(MirrorStatus(server: nil, pending: 3, rejected: 0)).isEmpty)  // no mirror configured
+    }
+
     @Test func runDetailFactsAndComparison() throws {
         let context = try ConsoleFixture.store()
         let tracking = TrackingService(context: context)
@@ -123,6 +136,9 @@ import Testing
         #expect(facts.prefix(1).map(\.label) == ["experiment"])
         #expect(facts.contains { $0.label == "learning_rate" })
         #expect(facts.contains { $0.label == "val_loss" && $0.value.contains(" / ") })
+        #expect(!facts.contains { $0.label == "mlflow run" })
+        let mirrored = TrackingRows.facts(detail, mlflowRunID: "2efc5d6f55f2451fa693c3715f999deb")
+        #expect(mirrored.contains { $0 == ("mlflow run", "2efc5d6f55f2451fa693c3715f999deb") })
         // Only metrics with a history are charted; the index goes round them.
         let charted = (0..<4).compactMap { TrackingRows.chartedMetric(detail.metrics, index: $0) }
         #expect(Set(charted) == ["val_accuracy", "val_loss"])

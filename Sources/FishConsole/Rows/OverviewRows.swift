@@ -50,6 +50,13 @@ package enum OverviewRows {
         return (lines + serving(servers)).map { StyledLine($0) }
     }
 
+    /// The MLflow mirror's state (in sync, N behind, the last error), when the store has one.
+    package static func mirror(_ status: MirrorStatus?) -> [StyledLine] {
+        guard let status, let server = status.server else { return [] }
+        let role = status.pending > 0 && status.lastError != nil ? "ui.error" : status.pending > 0 ? "ui.muted" : "ui.text"
+        return [StyledLine("mlflow \(ServeFormat.address(server)): \(status.summary)", role: role)]
+    }
+
     /// How many servers are in each state, then one line per live one (see `:serve`).
     package static func serving(_ servers: [ServingService.Server]?) -> [String] {
         guard let servers else { return [] }

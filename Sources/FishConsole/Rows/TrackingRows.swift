@@ -4,13 +4,14 @@ import Foundation
 /// What a run's detail and the comparison of marked runs show, from what tracking returned.
 package enum TrackingRows {
     /// A run's facts, parameters (by name), a blank line, then each metric's best and last value,
-    /// as (label, value) pairs.
-    package static func facts(_ detail: RunDetail) -> [(label: String, value: String)] {
+    /// as (label, value) pairs; `mlflowRunID` is the run's id on the MLflow server it is mirrored to.
+    package static func facts(_ detail: RunDetail, mlflowRunID: String? = nil) -> [(label: String, value: String)] {
         let run = detail.run
         var lines: [(label: String, value: String)] = [
             ("experiment", detail.experiment), ("id", String(run.id.prefix(12))),
             ("started", Format.date(run.startTime)), ("by", "\(run.user)@\(run.host)"),
         ]
+        if let mlflowRunID { lines.append(("mlflow run", mlflowRunID)) }
         lines += detail.params.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         lines.append(("", ""))
         lines += detail.metrics.map { ($0.key, "\(Format.number($0.bestValue)) / \(Format.number($0.lastValue))") }

@@ -10,6 +10,8 @@ final class OverviewView: ConsoleView {
     private var servers: Loader<[ServingService.Server]>?
     /// This machine's cores, load and memory, read from /proc off the render thread.
     private var node: Loader<LocalNode>?
+    /// How far the MLflow mirror is behind, when the store has one.
+    private var mirror: Loader<MirrorStatus>?
 
     var isStale: Bool { models?.isStale() ?? false }
 
@@ -20,6 +22,7 @@ final class OverviewView: ConsoleView {
             runs = app.loader(interval: 2)
             servers = app.loader(interval: 3)
             node = app.loader(interval: 2)
+            mirror = app.loader(interval: 3)
         }
         let loadModels: @Sendable () throws -> [ModelOverview] = { try RegistryService(context: context).models() }
         let loadRuns: @Sendable () throws -> [RunSummary] = { try TrackingService(context: context).runs(limit: 6) }
@@ -28,6 +31,9 @@ final class OverviewView: ConsoleView {
         let loadServers: @Sendable () throws -> [ServingService.Server] = { try ServingService(context: context).servers() }
         servers?.refresh(force: force, loadServers)
         node?.refresh(force: force) { LocalNode.read() }
+        if context.config.mlflowURI != nil {
+            mirror?.refresh(force: force) { try MirrorService(context: context).status() }
+        }
     }
 
     func render(_ canvas: inout Canvas, in area: Rect, app: ConsoleApp) {
@@ -39,7 +45,9 @@ final class OverviewView: ConsoleView {
         if models?.value?.isEmpty == true { modelLines.append(StyledLine("no models: run make setup", role: "ui.muted")) }
         canvas.lines(modelLines, in: modelsArea.inset(1), margin: 0, app: app)
         canvas.panel(machineArea, title: "this machine", app: app)
-        let machine = OverviewRows.machine(node?.value, training: app.training?.snapshot, servers: servers?.value)
+        let machine =
+            OverviewRows.machine(node?.value, training: app.training?.snapshot, servers: servers?.value)
+            + OverviewRows.mirror(mirror?.value)
         canvas.lines(machine, in: machineArea.inset(1), margin: 0, app: app)
 
         let (runsArea, eventsArea) = bottom.split(left: bottom.width * 3 / 5)

@@ -14,6 +14,8 @@ final class RunDetailView: ConsoleView {
     private var detail: Loader<RunDetail>?
     private var history: Loader<[MetricPoint]>?
     private var evaluation: Loader<ClassificationMetrics?>?
+    /// The run's id on the MLflow server it is mirrored to.
+    private var mlflowRunID: Loader<String?>?
     private var metricIndex = 0
     private var showEvaluation = false
 
@@ -31,6 +33,7 @@ final class RunDetailView: ConsoleView {
             detail = app.loader(interval: 3)
             history = app.loader(interval: 3)
             evaluation = app.loader(interval: 30)
+            mlflowRunID = app.loader(interval: 5)
         }
         let loadDetail: @Sendable () throws -> RunDetail = { try TrackingService(context: context).run(runId) }
         detail?.refresh(force: force, loadDetail)
@@ -41,6 +44,9 @@ final class RunDetailView: ConsoleView {
             history?.refresh(force: force, loadHistory)
         }
         evaluation?.refreshIfDue { try TrackingService(context: context).evaluation(runId) }
+        if context.config.mlflowURI != nil {
+            mlflowRunID?.refreshIfDue { try MirrorService(context: context).mlflowRunID(runId) }
+        }
     }
 
     func handle(_ key: Key, action: Action?, app: ConsoleApp) -> Bool {
@@ -70,7 +76,8 @@ final class RunDetailView: ConsoleView {
             left, title: "\(run.name)  \(run.status.rawValue)", glyphs: glyphs, style: app.style("ui.border"),
             titleStyle: app.style(Format.role(run.status)))
         let inner = left.inset(1)
-        for (index, line) in TrackingRows.facts(detail).prefix(inner.height).enumerated() {
+        for (index, line) in TrackingRows.facts(detail, mlflowRunID: mlflowRunID?.value ?? nil).prefix(inner.height).enumerated()
+        {
             canvas.write(glyphs.fit(line.label, 15), x: inner.x + 1, y: inner.y + index, style: app.style("ui.muted"))
             canvas.write(
                 glyphs.fit(line.value, inner.width - 18), x: inner.x + 17, y: inner.y + index, style: app.style("ui.text"))

@@ -21,6 +21,11 @@ public struct MirrorService: Sendable {
             lastError: backlog.lastError, lastErrorAt: backlog.lastErrorAt)
     }
 
+    /// The MLflow run id of run `runId`, once the mirror has created it (nil before, or without a mirror).
+    public func mlflowRunID(_ runId: String) throws(StoreError) -> String? {
+        try context.store.mirrorID("run", runId)
+    }
+
     /// Sends every pending record now, in order, waiting for a drain of another process to
     /// finish first. Fails with the server's error (naming it) when the server cannot take them;
     /// what was not sent stays in the outbox. With `retryRefused`, records the server refused

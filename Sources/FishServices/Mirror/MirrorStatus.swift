@@ -15,6 +15,15 @@ public struct MirrorStatus: Sendable, Codable, Equatable {
     public var lastError: String?
     public var lastErrorAt: Date?
 
+    public init(
+        server: String?, pending: Int, rejected: Int, lastRejection: String? = nil, oldestPendingAt: Date? = nil,
+        lastSentAt: Date? = nil, lastError: String? = nil, lastErrorAt: Date? = nil
+    ) {
+        (self.server, self.pending, self.rejected, self.lastRejection) = (server, pending, rejected, lastRejection)
+        (self.oldestPendingAt, self.lastSentAt, self.lastError, self.lastErrorAt) =
+            (oldestPendingAt, lastSentAt, lastError, lastErrorAt)
+    }
+
     /// One line for tables and the console: in sync, N behind, or the last error.
     public var summary: String {
         guard server != nil else { return "no MLflow server configured" }
