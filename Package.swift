@@ -156,7 +156,8 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient"],
+            name: "EndToEndTests",
+            dependencies: ["FishTestSupport", "FishRecords", "FishStore", "FishHTTPClient", "FishMLflow"],
             exclude: ["Golden"]),
         .testTarget(
             name: "FuzzRegressionTests", dependencies: ["FishFuzzHarnesses", "FishTestSupport"], path: "Tests/Fuzz",

@@ -1,3 +1,4 @@
+import FishMLflow
 import FishRecords
 import FishStore
 import FishTestSupport
@@ -99,11 +100,31 @@ struct MLflowMirrorTests {
         try sync()
         #expect(try holder("production") == "1")
         let model = try server.get("registered-models/get", ["name": "fish-classifier"])
-        #expect((model["registered_model"] as? [String: Any])?["name"] as? String == "fish-classifier")
+        let latest = (model["registered_model"] as? [String: Any])?["latest_versions"] as? [[String: Any]] ?? []
+        #expect(latest.map { $0["version"] as? String } == ["2"])
         // The audit log, replayed as tags of the version it concerns.
         let history = try server.get("registered-models/alias", ["name": "fish-classifier", "alias": "production"])
         let tags = (history["model_version"] as? [String: Any])?["tags"] as? [[String: Any]] ?? []
         #expect(tags.contains { ($0["value"] as? String)?.contains("rollback production v2 -> v1 applied bad signs") == true })
+    }
+
+    @Test func aBatchLargerThanMLflowsLimitsArrivesWhole() throws {
+        let server = try MLflowServer()
+        let client = MLflowClient(MLflowSettings(uri: server.url, environment: [:]))
+        let experiment = try client.experimentID(named: "limits")
+        #expect(try client.experimentID(named: "limits") == experiment)
+        let run = try client.createRun(experimentID: experiment, name: "big", startTime: Date(), user: "tester", tags: [:])
+        // 2,500 metric points, 250 params and 150 tags: over the 1,000 items, 100 params and 100 tags of one request.
+        let metrics = (0..<2500).map {
+            MLflowMetric(key: "m\($0 % 5)", value: Double($0) / 7, timestamp: 1_000 + Int64($0), step: $0 / 5)
+        }
+        let params = Dictionary(uniqueKeysWithValues: (0..<250).map { ("p\($0)", String(repeating: "v", count: 200)) })
+        let tags = Dictionary(uniqueKeysWithValues: (0..<150).map { ("t\($0)", "\($0)") })
+        try client.logBatch(run.runId, metrics: metrics, params: params, tags: tags)
+        for key in 0..<5 { #expect(try server.metricHistory(run: run.runId, key: "m\(key)").count == 500) }
+        let stored = try #require(try server.get("runs/get", ["run_id": run.runId])["run"] as? [String: Any])
+        #expect(stored.pairs("params") == params)
+        #expect(tags.allSatisfy { stored.pairs("tags")[$0.key] == $0.value })
     }
 
     @Test func anOutageInTheMiddleOfARunIsSyncedAfterwardsExactlyOnce() throws {
