@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "CNCurses", linkerSettings: [.linkedLibrary("ncursesw")]),
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("dl")]),
         // Vector kernels compiled for several instruction sets, chosen at load time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 

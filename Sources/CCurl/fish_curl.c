@@ -1,8 +1,10 @@
 #include "fish_curl.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,21 @@
 _Static_assert(sizeof(((fish_curl_response *)0)->error) >= CURL_ERROR_SIZE, "libcurl's error buffer size");
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static void global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/// OpenSSL's `OPENSSL_INIT_NO_ATEXIT` (openssl/crypto.h, OpenSSL 1.1.1 and later).
+#define FISH_OPENSSL_INIT_NO_ATEXIT 0x00080000L
+
+/// Initialises libcurl once. Before that, when libcurl runs on OpenSSL (Debian's libcurl4), asks
+/// OpenSSL not to free its state in an exit handler: a transfer still running on another thread
+/// while the process exits (the MLflow drain, say) would otherwise use freed locks and crash. The
+/// function is looked up in the libcrypto libcurl already loaded, so no OpenSSL headers are needed;
+/// with another TLS library it is simply absent.
+static void global_init(void) {
+    typedef int (*openssl_init)(uint64_t options, const void *settings);
+    openssl_init init_crypto = (openssl_init)dlsym(RTLD_DEFAULT, "OPENSSL_init_crypto");
+    if (init_crypto != NULL) init_crypto(FISH_OPENSSL_INIT_NO_ATEXIT, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 int fish_curl_code_timed_out(void) { return CURLE_OPERATION_TIMEDOUT; }
 

@@ -118,12 +118,20 @@ struct MLflowMirrorTests {
         let metrics = (0..<2500).map {
             MLflowMetric(key: "m\($0 % 5)", value: Double($0) / 7, timestamp: 1_000 + Int64($0), step: $0 / 5)
         }
-        let params = Dictionary(uniqueKeysWithValues: (0..<250).map { ("p\($0)", String(repeating: "v", count: 200)) })
+        let params = Dictionary(uniqueKeysWithValues: (0..<250).map { ("p\($0)", "value \($0)") })
         let tags = Dictionary(uniqueKeysWithValues: (0..<150).map { ("t\($0)", "\($0)") })
         try client.logBatch(run.runId, metrics: metrics, params: params, tags: tags)
+        // What MLflow refuses for what it says sets an entry aside; a server that is away does not.
+        let refusal = #expect(throws: MLflowError.self) {
+            try client.logBatch(run.runId, params: ["p0": "another value"])  // MLflow never changes a param
+        }
+        #expect(refusal?.rejectsRequest == true && refusal?.code == "INVALID_PARAMETER_VALUE", "\(String(describing: refusal))")
+        let away = MLflowClient(MLflowSettings(uri: "http://127.0.0.1:\(try freeLoopbackPort())", environment: [:]))
+        let unreachable = #expect(throws: MLflowError.self) { try away.logBatch(run.runId, params: ["a": "b"]) }
+        #expect(unreachable?.rejectsRequest == false)
         for key in 0..<5 { #expect(try server.metricHistory(run: run.runId, key: "m\(key)").count == 500) }
         let stored = try #require(try server.get("runs/get", ["run_id": run.runId])["run"] as? [String: Any])
-        #expect(stored.pairs("params") == params)
+        #expect(stored.pairs("params").count == 250 && stored.pairs("params") == params)
         #expect(tags.allSatisfy { stored.pairs("tags")[$0.key] == $0.value })
     }
 
@@ -220,6 +228,22 @@ struct MLflowMirrorTests {
         }
         let waited = Date().timeIntervalSince(promoted)
         #expect(version == 2 && waited < 2 * reload, "answered with v\(version ?? 0) \(waited) s after the promotion")
+    }
+
+    @Test func aSelfSignedServerIsRefusedUnlessInsecureTLSIsAskedFor() throws {
+        let server = try MLflowServer(tls: true)
+        let home = try ClassifyCommandTests.homeWithBaseModel()
+        let mirror = ["FISHOPS_MLFLOW_URI": server.url]
+        let trained = try FishOpsProcess.run(try Self.trainArguments(seed: 7), home: home, environment: mirror)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let refused = try FishOpsProcess.run(["mlflow", "sync"], home: home, environment: mirror)
+        #expect(refused.status == 1 && refused.stderr.contains("MLflow at \(server.url)"), "\(refused.stderr)")
+        #expect(refused.stderr.lowercased().contains("certificate"), "\(refused.stderr)")
+        let insecure = mirror.merging(["MLFLOW_TRACKING_INSECURE_TLS": "true"]) { $1 }
+        let synced = try FishOpsProcess.run(["mlflow", "sync", "--json"], home: home, environment: insecure)
+        #expect(synced.status == 0, "\(synced.stderr)")
+        #expect((synced.jsonLines.last?["status"] as? [String: Any])?["pending"] as? Int == 0)
+        #expect(try server.runs(experiment: "fish-training").count == 4)
     }
 
     @Test(.enabled(if: MLflowServer.hasAuthApp, "needs mlflow[auth] in the test venv (make test-deps)"))

@@ -18,17 +18,20 @@ final class MLflowServer {
     let folder: URL
     /// The admin password of a server started with MLflow's basic-auth app.
     let adminPassword: String?
+    /// Whether it speaks HTTPS, with a self-signed certificate made here.
+    let tls: Bool
     private var process: Process?
     private let log: URL
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// Starts a server and waits until it answers.
-    init(adminPassword: String? = nil) throws {
+    init(adminPassword: String? = nil, tls: Bool = false) throws {
         port = try freeLoopbackPort()
         folder = try Fixtures.temporaryDirectory()
         log = folder.appendingPathComponent("server.log")
         self.adminPassword = adminPassword
+        self.tls = tls
         try start()
     }
 
@@ -48,6 +51,7 @@ final class MLflowServer {
                 "--backend-store-uri", "sqlite:///\(folder.path)/mlflow.db", "--serve-artifacts",
                 "--artifacts-destination", folder.appendingPathComponent("artifacts").path,
             ] + (adminPassword == nil ? [] : ["--app-name", "basic-auth"])
+            + (tls ? ["--uvicorn-opts", try certificateOptions()] : [])
         var environment = ProcessInfo.processInfo.environment
         // No background job runner (GenAI evaluation jobs: several processes, each of a few hundred MB).
         environment["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
@@ -57,7 +61,7 @@ final class MLflowServer {
             environment["MLFLOW_AUTH_CONFIG_PATH"] = try authConfig().path
         }
         process.environment = environment
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         output.seekToEndOfFile()
         process.standardOutput = output
@@ -65,8 +69,10 @@ final class MLflowServer {
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(120)
+        var probe = HTTPClient()
+        probe.verifiesTLS = false
         while Date() < deadline {
-            if (try? HTTPClient().get(url + "/health")) != nil { return }
+            if (try? probe.get(url + "/health")) != nil { return }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.25)
         }
@@ -74,6 +80,24 @@ final class MLflowServer {
         stop()
         throw CocoaError(
             .fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "mlflow server did not start: \(text.suffix(2000))"])
+    }
+
+    /// uvicorn's options for a self-signed certificate for 127.0.0.1 (openssl).
+    private func certificateOptions() throws -> String {
+        let key = folder.appendingPathComponent("key.pem").path
+        let certificate = folder.appendingPathComponent("cert.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj",
+            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+        return "--ssl-keyfile \(key) --ssl-certfile \(certificate)"
     }
 
     /// The basic-auth app's configuration: its users database beside the tracking one.
@@ -127,6 +151,7 @@ final class MLflowServer {
     var client: HTTPClient {
         var client = HTTPClient(credentials: adminPassword.map { .basic(user: "admin", password: $0) })
         client.headers = ["Content-Type": "application/json"]
+        client.verifiesTLS = !tls
         return client
     }
 
