@@ -27,19 +27,6 @@ public struct MirrorEntry: Sendable {
     public let event: MirrorEvent?
 }
 
-/// How far the mirror is behind the store.
-public struct MirrorBacklog: Sendable, Equatable {
-    /// Entries waiting to be sent.
-    public var pending: Int
-    /// Entries the server refused for good, with the newest reason.
-    public var rejected: Int
-    public var lastRejection: String?
-    public var oldestPendingAt: Date?
-    public var lastSentAt: Date?
-    public var lastError: String?
-    public var lastErrorAt: Date?
-}
-
 extension Store {
     /// Appends `event` to the outbox inside the caller's transaction, when this store mirrors.
     func enqueue(_ db: Database, _ event: @autoclosure () -> MirrorEvent) throws {
@@ -113,14 +100,15 @@ extension Store {
         }
     }
 
-    /// The outbox's length, its oldest entry, and the last success and failure.
-    public func mirrorBacklog() throws(StoreError) -> MirrorBacklog {
+    /// The outbox's length, its oldest entry, and the last success and failure (no server named).
+    public func mirrorBacklog() throws(StoreError) -> MirrorStatus {
         try read { db in
             let state = Dictionary(
                 uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM mirror_state").map {
                     ($0["key"] as String, $0["value"] as String)
                 })
-            return MirrorBacklog(
+            return MirrorStatus(
+                server: nil,
                 pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mirror_outbox WHERE rejected IS NULL") ?? 0,
                 rejected: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mirror_outbox WHERE rejected IS NOT NULL") ?? 0,
                 lastRejection: try String.fetchOne(

@@ -1,4 +1,5 @@
 import FishMLflow
+public import FishRecords
 import FishStore
 public import Foundation
 
@@ -14,11 +15,9 @@ public struct MirrorService: Sendable {
 
     /// How far the mirror is behind.
     public func status() throws(StoreError) -> MirrorStatus {
-        let backlog = try context.store.mirrorBacklog()
-        return MirrorStatus(
-            server: context.config.mlflowURI, pending: backlog.pending, rejected: backlog.rejected,
-            lastRejection: backlog.lastRejection, oldestPendingAt: backlog.oldestPendingAt, lastSentAt: backlog.lastSentAt,
-            lastError: backlog.lastError, lastErrorAt: backlog.lastErrorAt)
+        var status = try context.store.mirrorBacklog()
+        status.server = context.config.mlflowURI
+        return status
     }
 
     /// The MLflow run id of run `runId`, once the mirror has created it (nil before, or without a mirror).

@@ -1,8 +1,10 @@
 public import Foundation
 
-/// How far the MLflow mirror is behind the store (`fishops mlflow status`, the console's overview).
+/// How far the MLflow mirror is behind the store (`fishops mlflow status`, the console's overview):
+/// the store's outbox and the last success and failure of its drain.
 public struct MirrorStatus: Sendable, Codable, Equatable {
-    /// The MLflow server (no credentials in it); nil when none is configured.
+    /// The MLflow server (no credentials in it); nil when none is configured (or before the
+    /// service layer names it: the store does not know it).
     public var server: String?
     /// Records waiting to be sent.
     public var pending: Int
@@ -31,11 +33,4 @@ public struct MirrorStatus: Sendable, Codable, Equatable {
         if pending > 0 { return "\(pending) behind" }
         return rejected > 0 ? "in sync (\(rejected) refused by the server)" : "in sync"
     }
-}
-
-/// What one `fishops mlflow sync` sent.
-public struct MirrorSyncReport: Sendable, Codable, Equatable {
-    public var sent: Int
-    public var rejected: Int
-    public var status: MirrorStatus
 }
