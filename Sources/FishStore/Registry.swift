@@ -203,7 +203,15 @@ extension Store {
         try entry.insert(db)
         entry.id = db.lastInsertedRowID
         try enqueue(db, .audit(entry))
-        return db.lastInsertedRowID
+        if action != .registerVersion, let alias, outcome != .conflict {
+            var payload: [String: any Sendable] = [
+                "model": model, "alias": alias, "to_version": to ?? 0, "action": action.rawValue, "actor": entry.actor,
+                "host": entry.host, "reason": entry.reason, "detail": entry.detail, "audit_id": entry.id ?? 0,
+            ]
+            if let from { payload["from_version"] = from }
+            try raise(db, outcome == .applied ? .aliasMoved : .promotionRefused, payload: payload)
+        }
+        return entry.id ?? 0
     }
 
     /// `text` with control characters (newlines, escape sequences) written as `\u{..}`, so an

@@ -214,6 +214,33 @@ enum Schema {
                 t.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("v5: hooks") { db in
+            try db.create(table: "hooks") { t in
+                t.primaryKey("name", .text)
+                t.column("definition", .text).notNull()  // the Hook, as JSON
+            }
+            // Events waiting for a hook, written in the transaction of what raised them.
+            try db.create(table: "hook_queue") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("hook", .text).notNull().references("hooks", onDelete: .cascade)
+                t.column("event", .text).notNull()
+                t.column("payload", .text).notNull()
+                t.column("raisedAt", .datetime).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("nextAttemptAt", .datetime).notNull().indexed()
+            }
+            // Every attempt, newest kept (see Store.hookDeliveryLogLimit).
+            try db.create(table: "hook_deliveries") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("hook", .text).notNull()
+                t.column("event", .text).notNull()
+                t.column("eventId", .integer).notNull()
+                t.column("attempt", .integer).notNull()
+                t.column("at", .datetime).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -12,9 +12,9 @@ public final class Store: Sendable {
     public let artifacts: ArtifactStore
     /// Whether writes also append what they record to the mirror outbox (a tracking server is configured).
     public let mirrors: Bool
-    /// How many outbox entries this process has written (a command that wrote some lets the
-    /// drain send them before it exits).
-    public var mirrorEntriesWritten: Int { written.load(ordering: .relaxed) }
+    /// How many outbox entries (for the MLflow mirror and for hooks) this process has written: a
+    /// command that wrote some lets the drain send them before it exits.
+    public var outboxEntriesWritten: Int { written.load(ordering: .relaxed) }
     let written = Atomic<Int>(0)
     let pool: DatabasePool
 

@@ -15,7 +15,7 @@ struct FishOps: ParsableCommand {
         subcommands: [
             Console.self, Classify.self, Train.self, Pipeline.self, Cluster.self, Schedule.self, Agent.self, Worker.self,
             Serve.self, Servers.self, Predictions.self, Drift.self, Models.self, Runs.self, Weights.self, Export.self, Bench.self,
-            MLflow.self, Status.self, Doctor.self,
+            MLflow.self, Hooks.self, Status.self, Doctor.self,
         ],
         defaultSubcommand: Console.self)
 }
@@ -37,7 +37,7 @@ func makeContext(threads: Int? = nil, servers: [String] = []) throws -> ServiceC
         }
         config.workerExecutable = FishConfig.ownExecutable
         let context = try ServiceContext(config: config)
-        startMirrorDrain(context)
+        startOutboxDrain(context)
         return context
     } catch let error as ValidationError {
         throw error
@@ -46,22 +46,21 @@ func makeContext(threads: Int? = nil, servers: [String] = []) throws -> ServiceC
     }
 }
 
-/// The background drain to MLflow of this process, when a server is configured.
-private let mirrorDrain = Mutex<MirrorDrain?>(nil)
+/// The background deliveries of this process (MLflow, hooks), when there is anything to deliver to.
+private let outboxDrain = Mutex<OutboxDrain?>(nil)
 
-/// Starts the drain with the process's first context; at exit it gets a few seconds to send what
-/// the command recorded (training and promotions never wait on MLflow; what is left waits in the
-/// store's outbox for the next process or `fishops mlflow sync`).
-private func startMirrorDrain(_ context: ServiceContext) {
-    let started = mirrorDrain.withLock { drain in
+/// Starts the drain with the process's first context; at exit it gets a few seconds to deliver
+/// what the command recorded (training and promotions never wait on MLflow or a hook; what is left
+/// waits in the store for the next process, `fishops mlflow sync` or `fishops hooks deliver`).
+private func startOutboxDrain(_ context: ServiceContext) {
+    let started = outboxDrain.withLock { drain in
         if drain != nil { return false }
-        drain = MirrorDrain.start(context)
+        drain = OutboxDrain.start(context)
         return drain != nil
     }
     guard started else { return }
     atexit {
-        guard let status = mirrorDrain.withLock({ $0 })?.finish(within: .seconds(5)) else { return }
-        printError("mlflow: \(status.summary); `fishops mlflow sync` sends the rest")
+        for line in outboxDrain.withLock({ $0 })?.finish(within: .seconds(5)) ?? [] { printError(line) }
     }
 }
 

@@ -114,6 +114,17 @@ import Testing
         #expect(runs.contains { $0.text.hasPrefix("train-b") && $0.text.hasSuffix("test_macro_f1 0.9700") })
     }
 
+    @Test func hookDeliveries() {
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let rows = LogRows.deliveries([
+            HookDelivery(hook: "web", event: .aliasMoved, eventId: 7, attempt: 1, at: at, outcome: .failed, detail: "refused"),
+            HookDelivery(
+                hook: "web", event: .aliasMoved, eventId: 7, attempt: 2, at: at, outcome: .delivered, detail: "HTTP 200"),
+        ])
+        #expect(rows.map(\.role) == ["ui.error", "ui.text"])
+        #expect(rows[1].text.hasSuffix("web alias_moved #7 try 2: delivered  HTTP 200"))
+    }
+
     @Test func overviewMirrorState() {
         var status = MirrorStatus(server: "http://mlflow.lan:5000", pending: 0, rejected: 0)
         #expect(OverviewRows.mirror(status) == [StyledLine("mlflow mlflow.lan:5000: in sync", role: "ui.text")])

@@ -59,11 +59,11 @@ import Testing
         try store.logMetrics(run.id, [MetricPoint(key: "loss", value: 0.5, step: 1, timestamp: Date())])
         try store.endRun(run.id, status: .finished)
         #expect(try store.mirrorBacklog().pending == 0)
-        #expect(store.mirrorEntriesWritten == 0)
+        #expect(store.outboxEntriesWritten == 0)
         // Mirroring starts when it is turned on, with what is written from then.
         let mirrored = try Store(directory: folder, mirrors: true)
         try mirrored.setTags(run.id, ["note": "late"])
         #expect(try mirrored.pendingMirrorEntries(limit: 10).map(\.event) == [.tags(runId: run.id, ["note": "late"])])
-        #expect(mirrored.mirrorEntriesWritten == 1)
+        #expect(mirrored.outboxEntriesWritten == 1)
     }
 }

@@ -114,11 +114,22 @@ public struct TrainingService: Sendable {
         do {
             let report = try job.execute()
             try store.endRun(job.run.id, status: .finished)
+            var payload: [String: any Sendable] = [
+                "run_id": job.run.id, "run_name": job.run.name, "model": report.model.name, "version": report.model.version,
+            ]
+            for key in ["test_accuracy", "test_macro_f1"] { payload[key] = report.metrics[key] }
+            HookService(context: context).raise(.trainingFinished, payload: payload)
             return report
         } catch {
             let cancelled = cancellation.isCancelled || error as? ClusterError == .cancelled
             try? store.endRun(job.run.id, status: cancelled ? .killed : .failed)
             try? store.setTags(job.run.id, ["error": "\(error)"])
+            HookService(context: context).raise(
+                .trainingFailed,
+                payload: [
+                    "run_id": job.run.id, "run_name": job.run.name, "status": cancelled ? "KILLED" : "FAILED",
+                    "error": "\(error)",
+                ])
             throw cancelled ? ServiceError.cancelled : error
         }
     }
