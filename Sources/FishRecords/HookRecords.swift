@@ -10,6 +10,9 @@ public enum HookEventName: String, Codable, Sendable, CaseIterable {
     case trainingFinished = "training_finished"
     /// A training run failed or was cancelled.
     case trainingFailed = "training_failed"
+    /// A server's drift check found that the photos it answers no longer look like the served
+    /// version's training data (once per version, each time the verdict turns to drift).
+    case driftRaised = "drift_raised"
 }
 
 /// An operator's hook: run a command or post to a URL when one of `events` happens.

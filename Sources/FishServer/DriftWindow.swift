@@ -34,10 +34,16 @@ package final class DriftWindow: Sendable {
     let interval: Duration
     private let state = Mutex(State())
     private let gauges: DriftGauges
+    /// Called (on a background thread) when a check of `version` turns to drift.
+    private let onDrift: @Sendable (_ version: Int, _ check: DriftCheck) -> Void
 
-    package init(interval: Duration, registry: PrometheusCollectorRegistry) {
+    package init(
+        interval: Duration, registry: PrometheusCollectorRegistry,
+        onDrift: @escaping @Sendable (_ version: Int, _ check: DriftCheck) -> Void = { _, _ in }
+    ) {
         self.interval = interval
         gauges = DriftGauges(registry: registry)
+        self.onDrift = onDrift
     }
 
     /// Starts a new window for `model` (its reference read from its package; none when it has
@@ -102,13 +108,15 @@ package final class DriftWindow: Sendable {
             let check = DriftCheck.run(
                 reference, projections: entries.map(\.projection), topClasses: entries.map(\.top),
                 confidences: entries.map(\.confidence))
-            let current = state.withLock { state -> Bool in
+            let (current, turned) = state.withLock { state -> (Bool, Bool) in
                 state.checking = false
-                guard state.version == version else { return false }
+                guard state.version == version else { return (false, false) }
+                let before = state.status?.check?.verdict
                 state.status = ServerStats.Drift(version: version, checkedAt: Date(), check: check)
-                return true
+                return (true, check.verdict == .drift && before != .drift)
             }
             if current { gauges.show(check) }
+            if turned { onDrift(version, check) }
         }
     }
 

@@ -69,7 +69,9 @@ public struct InferenceAPI: Sendable {
     /// Serves `model` as its `alias` points (falling back to the latest version while the alias is
     /// unset), or the version a `models:/` URI names in MLflow; a malformed URI is an error.
     public init(context: ServiceContext, model: String, alias: String, options: Options = Options()) throws(ServiceError) {
-        let metrics = ServerMetrics(model: model, alias: alias, driftInterval: options.driftInterval)
+        let metrics = ServerMetrics(model: model, alias: alias, driftInterval: options.driftInterval) { version, check in
+            HookService(context: context).driftRaised(model: model, alias: alias, version: version, check: check)
+        }
         traffic = metrics.traffic
         drift = metrics.drift
         served = try ServedModel(context: context, name: model, alias: alias, metrics: metrics)

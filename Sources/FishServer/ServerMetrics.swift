@@ -1,3 +1,4 @@
+import FishServices
 import Hummingbird
 import Metrics
 import Prometheus
@@ -40,8 +41,11 @@ final class ServerMetrics: Sendable {
     /// The served version's recent embeddings, checked for drift every `driftInterval`.
     let drift: DriftWindow
 
-    init(model: String, alias: String, driftInterval: Duration) {
-        drift = DriftWindow(interval: driftInterval, registry: Self.registry)
+    init(
+        model: String, alias: String, driftInterval: Duration,
+        onDrift: @escaping @Sendable (_ version: Int, _ check: DriftCheck) -> Void = { _, _ in }
+    ) {
+        drift = DriftWindow(interval: driftInterval, registry: Self.registry, onDrift: onDrift)
         modelVersion = Self.registry.makeGauge(
             descriptor: .fishops("model", unit: "version", help: "The version served, by model and alias."),
             labels: [("model", model), ("alias", alias)])

@@ -71,6 +71,17 @@ public struct HookService: Sendable {
         try? context.store.raiseEvent(event, payload: payload)
     }
 
+    /// Raises `drift_raised`: a server's drift check of `version` (served as `alias` of `model`) turned to drift.
+    public func driftRaised(model: String, alias: String, version: Int, check: DriftCheck) {
+        raise(
+            .driftRaised,
+            payload: [
+                "model": model, "alias": alias, "version": version, "images": check.images, "reasons": check.reasons,
+                "mmd_p_value": check.mmdPValue, "ks_p_value": check.ksPValue, "class_mix_p_value": check.classMixPValue,
+                "mean_confidence": check.meanConfidence, "reference_confidence": check.referenceConfidence,
+            ])
+    }
+
     /// Delivers the events that are due (every queued one with `ignoringBackoff`), one attempt
     /// each, holding the home's hook lock (two processes would deliver an event twice): waiting
     /// for it, or with `onlyIfFree` doing nothing while another process holds it. Returns the
