@@ -13,6 +13,8 @@ public final class OutboxDrain: @unchecked Sendable {
     private var stopped = false
     private var passes = 0
     private var idle = true
+    /// A flush asked for the next pass to try MLflow even while backing off.
+    private var flushRequested = false
 
     /// Starts the thread; nil when there is nothing to deliver to (no MLflow server, no hook).
     public static func start(_ context: ServiceContext) -> OutboxDrain? {
@@ -54,6 +56,7 @@ public final class OutboxDrain: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let target = passes + (idle ? 1 : 2)
+        flushRequested = true
         condition.broadcast()
         let deadline = Date().addingTimeInterval(Double(limit.components.seconds))
         while passes < target && !stopped {
@@ -80,9 +83,11 @@ public final class OutboxDrain: @unchecked Sendable {
                 return
             }
             idle = false
+            let flushing = flushRequested
+            flushRequested = false
             condition.unlock()
             _ = try? hooks.deliver(onlyIfFree: true)
-            if let mirror, Date() >= mirrorDue {
+            if let mirror, flushing || Date() >= mirrorDue {
                 mirrorDelay = mirror.drainOnce() ? 1 : min(mirrorDelay * 2, 60)
                 mirrorDue = Date().addingTimeInterval(mirrorDelay)
             }
