@@ -24,7 +24,15 @@ enum HookSender {
         var environment = ProcessInfo.processInfo.environment
         environment["FISHOPS_EVENT"] = event.event.rawValue
         process.environment = environment
-        let input = Pipe()
+        // Standard input is a file, not a pipe: a command that exits without reading it must not
+        // kill this process with SIGPIPE.
+        let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("fishops-hook-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: inputFile) }
+        guard (try? Data(event.payload.utf8).write(to: inputFile)) != nil, let input = try? FileHandle(forReadingFrom: inputFile)
+        else {
+            return (false, "cannot write the event for the command to \(inputFile.path)")
+        }
+        defer { try? input.close() }
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -38,8 +46,6 @@ enum HookSender {
             finished.signal()
         }
         reader.start()
-        try? input.fileHandleForWriting.write(contentsOf: Data(event.payload.utf8))
-        try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         if process.isRunning {
